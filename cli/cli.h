@@ -1,0 +1,9 @@
+/* The detente command: one file per subcommand. */
+#ifndef DT_CLI_H
+#define DT_CLI_H
+
+int verify_main(int argc, const char *argv[]);
+int version_main(int argc, const char *argv[]);
+int help_main(int argc, const char *argv[]);
+
+#endif

@@ -1,0 +1,184 @@
+/* detente verify RECORD_DIR: ElectionGuard 2.0 verification steps 1-18.
+ * Exit status: 0 valid, 1 invalid, 2 unreadable or usage error. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include <detente/record.h>
+#include <detente/verify.h>
+
+#include "cli.h"
+
+static const char usage_text[] =
+    "usage: detente verify [--json] [--threads N] [--quiet] RECORD_DIR\n"
+    "\n"
+    "Checks an ElectionGuard 2.0 election record (egk-ec's JSON layout, or a\n"
+    "detente election): every verification step of the specification, 1 to 18,\n"
+    "in order. Prints one line per step (pass, FAIL with where, or not\n"
+    "applicable) and the verdict. private_data/ is never read.\n"
+    "\n"
+    "  --json       print the report as JSON on standard output\n"
+    "  --threads N  worker threads (default: one per CPU)\n"
+    "  --quiet      no progress display\n"
+    "\n"
+    "exit status: 0 valid, 1 invalid, 2 the record cannot be read\n";
+
+typedef struct progress {
+    int enabled;
+    time_t last;
+} progress;
+
+static void show_progress(void *arg, size_t done, size_t total)
+{
+    progress *p = arg;
+    time_t now = time(NULL);
+    if (!p->enabled || (now == p->last && done != total))
+        return;
+    p->last = now;
+    fprintf(stderr, "\rverifying: %zu/%zu ballots and decryptions (%3zu%%)", done, total,
+            total ? done * 100 / total : 100);
+    if (done == total)
+        fprintf(stderr, "\r\033[K");
+    fflush(stderr);
+}
+
+static const char *status_word(dt_step_status s)
+{
+    return s == DT_STEP_PASS ? "pass" : s == DT_STEP_FAIL ? "FAIL" : "not applicable";
+}
+
+static void print_text(const dt_verify_report *rep, const char *dir)
+{
+    printf("detente verify %s\n", dir);
+    for (int s = 1; s <= DT_VERIFY_STEPS; s++) {
+        dt_step_status st = dt_verify_step_status(rep, s);
+        printf("%3d  %-66s %s", s, dt_verify_step_name(s), status_word(st));
+        if (st == DT_STEP_PASS && dt_verify_step_checked(rep, s))
+            printf(" (%zu checked)", dt_verify_step_checked(rep, s));
+        if (st == DT_STEP_FAIL)
+            printf(" (%zu failures)", dt_verify_step_failures(rep, s));
+        if (st == DT_STEP_NA && dt_verify_step_note(rep, s))
+            printf(" (%s)", dt_verify_step_note(rep, s));
+        printf("\n");
+        for (size_t i = 0; i < dt_verify_step_messages(rep, s); i++)
+            printf("       %s\n", dt_verify_step_message(rep, s, i));
+        if (st == DT_STEP_FAIL && dt_verify_step_failures(rep, s) > dt_verify_step_messages(rep, s))
+            printf("       ... and %zu more\n", dt_verify_step_failures(rep, s) - dt_verify_step_messages(rep, s));
+    }
+    printf("verdict: %s\n", dt_verify_report_ok(rep) ? "VALID (every applicable step passes)"
+                                                     : "INVALID (at least one step fails)");
+}
+
+static int print_json(const dt_verify_report *rep, const char *dir)
+{
+    json_t *root = json_object(), *steps = json_array();
+    char *s;
+    if (!root || !steps)
+        return -1;
+    json_object_set_new(root, "record", json_string(dir));
+    json_object_set_new(root, "valid", json_boolean(dt_verify_report_ok(rep)));
+    for (int i = 1; i <= DT_VERIFY_STEPS; i++) {
+        json_t *st = json_object(), *msgs = json_array();
+        dt_step_status status = dt_verify_step_status(rep, i);
+        json_object_set_new(st, "step", json_integer(i));
+        json_object_set_new(st, "name", json_string(dt_verify_step_name(i)));
+        json_object_set_new(st, "status", json_string(status == DT_STEP_PASS   ? "pass"
+                                                      : status == DT_STEP_FAIL ? "fail"
+                                                                               : "not_applicable"));
+        json_object_set_new(st, "checked", json_integer((json_int_t)dt_verify_step_checked(rep, i)));
+        json_object_set_new(st, "failures", json_integer((json_int_t)dt_verify_step_failures(rep, i)));
+        for (size_t m = 0; m < dt_verify_step_messages(rep, i); m++)
+            json_array_append_new(msgs, json_string(dt_verify_step_message(rep, i, m)));
+        json_object_set_new(st, "messages", msgs);
+        if (dt_verify_step_note(rep, i))
+            json_object_set_new(st, "note", json_string(dt_verify_step_note(rep, i)));
+        json_array_append_new(steps, st);
+    }
+    json_object_set_new(root, "steps", steps);
+    s = json_dumps(root, JSON_INDENT(2));
+    json_decref(root);
+    if (!s)
+        return -1;
+    printf("%s\n", s);
+    free(s);
+    return 0;
+}
+
+int verify_main(int argc, const char *argv[])
+{
+    int json = 0, quiet = 0;
+    unsigned threads = 0;
+    const char *dir = NULL;
+    dt_record *rec = NULL;
+    dt_verify_report *rep = NULL;
+    char *msg = NULL;
+    dt_err err;
+    progress prog = {0, 0};
+    dt_verify_opts opts;
+    int rc;
+
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+            fputs(usage_text, stdout);
+            return 0;
+        } else if (strcmp(argv[i], "--json") == 0) {
+            json = 1;
+        } else if (strcmp(argv[i], "--quiet") == 0 || strcmp(argv[i], "-q") == 0) {
+            quiet = 1;
+        } else if (strcmp(argv[i], "--threads") == 0 && i + 1 < argc) {
+            char *end;
+            long t = strtol(argv[++i], &end, 10);
+            if (*end || t < 1 || t > 64) {
+                fprintf(stderr, "detente verify: --threads wants a number from 1 to 64, not '%s'\n", argv[i]);
+                return 2;
+            }
+            threads = (unsigned)t;
+        } else if (argv[i][0] == '-' && argv[i][1]) {
+            fprintf(stderr, "detente verify: unknown option '%s'\n%s", argv[i], usage_text);
+            return 2;
+        } else if (!dir) {
+            dir = argv[i];
+        } else {
+            fprintf(stderr, "detente verify: one record at a time ('%s' is extra)\n", argv[i]);
+            return 2;
+        }
+    }
+    if (!dir) {
+        fputs(usage_text, stderr);
+        return 2;
+    }
+    err = dt_record_load(&rec, &msg, dir);
+    if (err) {
+        fprintf(stderr, "detente verify: cannot read the record in %s: %s\n", dir, msg ? msg : dt_strerror(err));
+        free(msg);
+        return 2;
+    }
+    prog.enabled = !quiet && isatty(2);
+    opts.threads = threads;
+    opts.progress = show_progress;
+    opts.progress_arg = &prog;
+    err = dt_verify(&rep, rec, &opts);
+    if (err) {
+        fprintf(stderr, "detente verify: %s\n", dt_strerror(err));
+        dt_record_destroy(rec);
+        return 2;
+    }
+    if (json) {
+        if (print_json(rep, dir) != 0) {
+            fprintf(stderr, "detente verify: out of memory\n");
+            rc = 2;
+            goto out;
+        }
+    } else {
+        print_text(rep, dir);
+    }
+    rc = dt_verify_report_ok(rep) ? 0 : 1;
+out:
+    dt_verify_report_destroy(rep);
+    dt_record_destroy(rec);
+    return rc;
+}

@@ -1,0 +1,69 @@
+/* detente: end-to-end verifiable elections. The command dispatches to one
+ * function per subcommand, from a table. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+
+typedef struct subcommand {
+    const char *name;
+    int (*fn)(int argc, const char *argv[]);
+    const char *usage;
+    const char *help;
+} subcommand;
+
+static const subcommand subcommands[] = {
+    {"verify", verify_main, "verify [--json] [--threads N] [--quiet] RECORD_DIR",
+     "check every verification step of an election record"},
+    {"version", version_main, "version", "print the version"},
+    {"help", help_main, "help [COMMAND]", "show this help, or a command's"},
+};
+
+#define NSUB (sizeof subcommands / sizeof *subcommands)
+
+static void usage(FILE *f)
+{
+    fprintf(f, "usage: detente COMMAND [ARGS]\n\n"
+               "detente runs elections that rivals can check: nobody has to be trusted for the result.\n\n"
+               "commands:\n");
+    for (size_t i = 0; i < NSUB; i++)
+        fprintf(f, "  %-10s %s\n", subcommands[i].name, subcommands[i].help);
+    fprintf(f, "\n'detente help COMMAND' shows a command's usage. Docs: docs/ in the source tree.\n");
+}
+
+int help_main(int argc, const char *argv[])
+{
+    if (argc >= 2) {
+        for (size_t i = 0; i < NSUB; i++)
+            if (strcmp(argv[1], subcommands[i].name) == 0) {
+                printf("usage: detente %s\n\n%s\n", subcommands[i].usage, subcommands[i].help);
+                if (strcmp(subcommands[i].name, "help") != 0 && strcmp(subcommands[i].name, "version") != 0) {
+                    const char *av[] = {subcommands[i].name, "--help", NULL};
+                    return subcommands[i].fn(2, av);
+                }
+                return 0;
+            }
+        fprintf(stderr, "detente: no command '%s'\n", argv[1]);
+        return 2;
+    }
+    usage(stdout);
+    return 0;
+}
+
+int main(int argc, const char *argv[])
+{
+    if (argc < 2) {
+        usage(stderr);
+        return 2;
+    }
+    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)
+        return help_main(1, argv + 1);
+    if (strcmp(argv[1], "--version") == 0)
+        return version_main(1, argv + 1);
+    for (size_t i = 0; i < NSUB; i++)
+        if (strcmp(argv[1], subcommands[i].name) == 0)
+            return subcommands[i].fn(argc - 1, argv + 1);
+    fprintf(stderr, "detente: unknown command '%s'\n\n", argv[1]);
+    usage(stderr);
+    return 2;
+}

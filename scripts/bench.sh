@@ -1,0 +1,25 @@
+#!/bin/sh
+# make bench: benchmarks as JSON lines (medians; ratios to DESIGN.md's cost model).
+# usage: scripts/bench.sh BUILD_DIR
+set -eu
+build=${1:-build}
+cd "$(dirname "$0")/.."
+runs=${BENCH_RUNS:-5}
+
+"$build/bench_group"
+
+# detente verify on the sample record: median of $runs runs, and per selection
+rec=tests/data/allAvailable
+sel=700 # selections in the sample (step 5 checks 700)
+times=""
+for i in $(seq "$runs"); do
+    t0=$(date +%s%N)
+    "$build/detente" verify --quiet "$rec" >/dev/null
+    t1=$(date +%s%N)
+    times="$times $(( (t1 - t0) / 1000 ))"
+done
+median=$(printf '%s\n' $times | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')
+cores=$(nproc)
+awk -v rec="$rec" -v runs="$runs" -v cores="$cores" -v m="$median" -v sel="$sel" 'BEGIN {
+    printf "{\"bench\":\"verify_sample\",\"group\":\"integer4096\",\"record\":\"%s\",\"runs\":%d,\"cores\":%d,\"median_us\":%d,\"selections\":%d,\"us_per_selection\":%.0f,\"us_per_selection_core\":%.0f,\"cost_model_powm_us\":1290,\"powm_per_selection_core\":%.2f}\n",
+        rec, runs, cores, m, sel, m / sel, m * cores / sel, m * cores / sel / 1290 }'

@@ -1,0 +1,28 @@
+#!/bin/sh
+# Installs the Debian packages detente needs (as root), or lists what is
+# missing (otherwise). Usage: scripts/deps.sh [build|check|bench]
+set -eu
+what=${1:-build}
+pkgs="build-essential cmake pkg-config libgmp-dev libsodium-dev libssl-dev libjansson-dev"
+case "$what" in
+    check) pkgs="$pkgs libcmocka-dev" ;;
+    bench) pkgs="$pkgs libcmocka-dev hyperfine belenios-tool" ;;
+esac
+missing=""
+for p in $pkgs; do
+    if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+        missing="$missing $p"
+    fi
+done
+[ -z "$missing" ] && exit 0
+if [ "$(id -u)" = 0 ]; then
+    echo "deps: installing$missing" >&2
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq >&2
+    # shellcheck disable=SC2086
+    apt-get install -y -qq --no-install-recommends $missing >&2
+else
+    echo "deps: missing Debian packages:$missing" >&2
+    echo "deps: install them with: sudo apt-get install$missing" >&2
+    exit 1
+fi

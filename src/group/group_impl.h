@@ -1,0 +1,88 @@
+/* Private: the group object and the interface between the generic code
+ * (group.c) and the two backends (group_int.c, group_r255.c).
+ *
+ * The generic layer checks arguments, lengths and identity special cases it
+ * can handle once for every group (scalar encoding, reduction by Horner's rule,
+ * random scalars, bounded discrete logarithms); a backend implements the
+ * arithmetic. Backend functions are called with valid, non-NULL arguments
+ * only, and every one of them allows its output to alias its inputs. */
+#ifndef DT_GROUP_IMPL_H
+#define DT_GROUP_IMPL_H
+
+#include <gmp.h>
+
+#include <detente/group.h>
+
+#if GMP_NAIL_BITS != 0
+#error "detente needs a GMP built without nail bits"
+#endif
+
+/* Limbs of the largest p (4096 bits) and of a scalar (256 bits). */
+#define DT_INT_MAX_BITS 4096
+#define DT_INT_MAX_LIMBS (DT_INT_MAX_BITS / GMP_NUMB_BITS)
+#define DT_SCALAR_LIMBS (8 * DT_SCALAR_BYTES / GMP_NUMB_BITS)
+/* Scratch space (in limbs) for mpn_sec_powm and the other mpn_sec_ calls;
+ * dt_group_create_integer checks that the group's needs fit. */
+#define DT_INT_SCRATCH_LIMBS 1536
+
+_Static_assert(DT_INT_MAX_LIMBS * sizeof(mp_limb_t) == DT_ELEM_MAX_BYTES,
+               "a dt_elem holds exactly one 4096-bit integer");
+
+typedef struct dt_group_ops {
+    /* in has exactly elem_bytes bytes; on failure out need not be set. */
+    dt_err (*elem_decode)(const dt_group *g, dt_elem *out, const unsigned char *in);
+    void (*elem_encode)(const dt_group *g, unsigned char *out, const dt_elem *e);
+    void (*elem_identity)(const dt_group *g, dt_elem *r);
+    void (*elem_generator)(const dt_group *g, dt_elem *r);
+    void (*elem_mul)(const dt_group *g, dt_elem *r, const dt_elem *a, const dt_elem *b);
+    void (*elem_div)(const dt_group *g, dt_elem *r, const dt_elem *a, const dt_elem *b);
+    void (*elem_pow)(const dt_group *g, dt_elem *r, const dt_elem *base, const dt_scalar *e);
+    void (*elem_pow_var)(const dt_group *g, dt_elem *r, const dt_elem *base, const dt_scalar *e);
+    void (*elem_pow_g)(const dt_group *g, dt_elem *r, const dt_scalar *e);
+    /* n >= 1 */
+    void (*elem_multi_pow_var)(const dt_group *g, dt_elem *r, const dt_elem *base,
+                               const dt_scalar *e, size_t n);
+    /* out = (in, 64 bytes big-endian) mod q; constant time */
+    void (*scalar_reduce64)(const dt_group *g, dt_scalar *out, const unsigned char in[64]);
+    void (*scalar_add)(const dt_group *g, dt_scalar *r, const dt_scalar *a, const dt_scalar *b);
+    void (*scalar_sub)(const dt_group *g, dt_scalar *r, const dt_scalar *a, const dt_scalar *b);
+    void (*scalar_mul)(const dt_group *g, dt_scalar *r, const dt_scalar *a, const dt_scalar *b);
+    /* a is not zero */
+    void (*scalar_inv)(const dt_group *g, dt_scalar *r, const dt_scalar *a);
+} dt_group_ops;
+
+/* Parameters of an integer group: values are little-endian limb arrays, as
+ * mpn_ functions take them. Elements are stored in dt_elem.opaque as n limbs
+ * (the rest of the buffer is zero). */
+typedef struct dt_int_params {
+    mp_limb_t p[DT_INT_MAX_LIMBS];
+    mp_limb_t g[DT_INT_MAX_LIMBS];
+    mp_limb_t q[DT_SCALAR_LIMBS];
+    mp_size_t n;      /* limbs of p; p[n-1] != 0 */
+    mp_size_t nq;     /* limbs of q; q[nq-1] != 0 */
+    mp_bitcnt_t qbits; /* bit length of q */
+} dt_int_params;
+
+struct dt_group {
+    dt_group_id id;
+    const dt_group_ops *ops;
+    const char *name;
+    size_t elem_bytes;   /* encoding length of an element */
+    size_t scalar_bytes; /* encoding length of a scalar */
+    size_t store_bytes;  /* bytes of dt_elem.opaque that hold the value */
+    unsigned char q_be[DT_SCALAR_BYTES];
+    dt_int_params ip; /* integer group only */
+};
+
+/* Backends: allocate and fill in a group; NULL on failure. The integer group
+ * checks its parameters; trusted (the embedded standard constants) skips only
+ * the primality tests of p and q. */
+dt_group *dt_group_int_create(const char *p_hex, const char *q_hex, const char *g_hex,
+                              int trusted);
+dt_group *dt_group_r255_create(void);
+/* ElectionGuard 2.0 standard parameters (hex) */
+extern const char dt_group_int4096_p_hex[];
+extern const char dt_group_int4096_q_hex[];
+extern const char dt_group_int4096_g_hex[];
+
+#endif

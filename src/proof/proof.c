@@ -1,0 +1,231 @@
+#include <string.h>
+
+#include <detente/proof.h>
+
+void dt_elgamal_encrypt(const dt_group *g, dt_elem *alpha, dt_elem *beta, const dt_elem *K,
+                        uint64_t m, const dt_scalar *xi)
+{
+    dt_scalar e, ms;
+    dt_scalar_from_u64(g, &ms, m);
+    dt_scalar_add(g, &e, &ms, xi);
+    dt_elem_pow_g(g, alpha, xi);
+    dt_elem_pow(g, beta, K, &e);
+    dt_memzero(&e, sizeof e);
+    dt_memzero(&ms, sizeof ms);
+}
+
+/* ---- Schnorr ---- */
+
+static void schnorr_challenge(const dt_group *g, dt_scalar *c, const unsigned char hp[DT_HASH_BYTES],
+                              uint32_t i, uint32_t j, const dt_elem *K_ij, const dt_elem *h)
+{
+    dt_hash_ctx ctx;
+    unsigned char out[DT_HASH_BYTES];
+    dt_hash_init(&ctx, hp);
+    dt_hash_u8(&ctx, DT_H_COEFFICIENT_PROOF);
+    dt_hash_u32(&ctx, i);
+    dt_hash_u32(&ctx, j);
+    dt_hash_elem(&ctx, g, K_ij);
+    dt_hash_elem(&ctx, g, h);
+    dt_hash_final(&ctx, out);
+    dt_scalar_reduce(g, c, out, sizeof out);
+}
+
+dt_err dt_schnorr_prove(const dt_group *g, dt_scalar *c, dt_scalar *v,
+                        const unsigned char hp[DT_HASH_BYTES], uint32_t i, uint32_t j,
+                        const dt_elem *K_ij, const dt_scalar *a)
+{
+    dt_scalar u, ca;
+    dt_elem h;
+    dt_err err = dt_scalar_random(g, &u);
+    if (err != DT_OK)
+        return err;
+    dt_elem_pow_g(g, &h, &u);
+    schnorr_challenge(g, c, hp, i, j, K_ij, &h);
+    dt_scalar_mul(g, &ca, c, a);
+    dt_scalar_sub(g, v, &u, &ca);
+    dt_memzero(&u, sizeof u);
+    dt_memzero(&ca, sizeof ca);
+    return DT_OK;
+}
+
+dt_err dt_schnorr_verify_var(const dt_group *g, const unsigned char hp[DT_HASH_BYTES], uint32_t i,
+                             uint32_t j, const dt_elem *K_ij, const dt_scalar *c, const dt_scalar *v)
+{
+    dt_elem base[2], h;
+    dt_scalar e[2], c2;
+    dt_elem_generator(g, &base[0]);
+    base[1] = *K_ij;
+    e[0] = *v;
+    e[1] = *c;
+    dt_elem_multi_pow_var(g, &h, base, e, 2);
+    schnorr_challenge(g, &c2, hp, i, j, K_ij, &h);
+    return dt_scalar_eq(&c2, c) ? DT_OK : DT_ERR_PROOF;
+}
+
+/* ---- range proofs ---- */
+
+static void range_hash_start(const dt_group *g, dt_hash_ctx *ctx, const unsigned char he[DT_HASH_BYTES],
+                             const dt_elem *K, const dt_elem *alpha, const dt_elem *beta)
+{
+    dt_hash_init(ctx, he);
+    dt_hash_u8(ctx, DT_H_RANGE_PROOF);
+    dt_hash_elem(ctx, g, K);
+    dt_hash_elem(ctx, g, alpha);
+    dt_hash_elem(ctx, g, beta);
+}
+
+dt_err dt_range_prove(const dt_group *g, dt_scalar *c, dt_scalar *v,
+                      const unsigned char he[DT_HASH_BYTES], const dt_elem *K, const dt_elem *alpha,
+                      const dt_elem *beta, const dt_scalar *xi, uint32_t ell, uint32_t R)
+{
+    dt_hash_ctx ctx;
+    unsigned char out[DT_HASH_BYTES];
+    dt_scalar sum, t, d, total;
+    dt_elem a, b;
+    dt_err err = DT_OK;
+
+    if (ell > R)
+        return DT_ERR_RANGE;
+    dt_scalar_from_u64(g, &sum, 0);
+    range_hash_start(g, &ctx, he, K, alpha, beta);
+    for (uint32_t j = 0; j <= R; j++) {
+        /* v[j] holds u_j until the challenge is known. */
+        if ((err = dt_scalar_random(g, &v[j])) != DT_OK)
+            goto out;
+        dt_elem_pow_g(g, &a, &v[j]);
+        if (j == ell) {
+            dt_elem_pow(g, &b, K, &v[j]);
+            dt_scalar_from_u64(g, &c[j], 0);
+        } else {
+            if ((err = dt_scalar_random(g, &c[j])) != DT_OK)
+                goto out;
+            /* t_j = u_j + (ell - j) c_j */
+            dt_scalar ls, js;
+            dt_scalar_from_u64(g, &ls, ell);
+            dt_scalar_from_u64(g, &js, j);
+            dt_scalar_sub(g, &d, &ls, &js);
+            dt_scalar_mul(g, &t, &d, &c[j]);
+            dt_scalar_add(g, &t, &t, &v[j]);
+            dt_elem_pow(g, &b, K, &t);
+            dt_scalar_add(g, &sum, &sum, &c[j]);
+        }
+        dt_hash_elem(&ctx, g, &a);
+        dt_hash_elem(&ctx, g, &b);
+    }
+    dt_hash_final(&ctx, out);
+    dt_scalar_reduce(g, &total, out, sizeof out);
+    dt_scalar_sub(g, &c[ell], &total, &sum);
+    for (uint32_t j = 0; j <= R; j++) {
+        dt_scalar_mul(g, &t, &c[j], xi);
+        dt_scalar_sub(g, &v[j], &v[j], &t);
+    }
+out:
+    dt_memzero(&t, sizeof t);
+    dt_memzero(&d, sizeof d);
+    dt_memzero(&sum, sizeof sum);
+    if (err != DT_OK) {
+        dt_memzero(c, sizeof *c * (R + 1));
+        dt_memzero(v, sizeof *v * (R + 1));
+        dt_hash_final(&ctx, out);
+    }
+    return err;
+}
+
+dt_err dt_range_verify_var(const dt_group *g, const unsigned char he[DT_HASH_BYTES],
+                           const dt_elem *K, const dt_elem *alpha, const dt_elem *beta,
+                           const dt_scalar *c, const dt_scalar *v, uint32_t R)
+{
+    dt_hash_ctx ctx;
+    unsigned char out[DT_HASH_BYTES];
+    dt_scalar sum, w, js, total;
+    dt_elem base[2], a, b;
+    dt_scalar e[2];
+
+    dt_scalar_from_u64(g, &sum, 0);
+    range_hash_start(g, &ctx, he, K, alpha, beta);
+    for (uint32_t j = 0; j <= R; j++) {
+        /* a_j = g^v_j alpha^c_j */
+        dt_elem_generator(g, &base[0]);
+        base[1] = *alpha;
+        e[0] = v[j];
+        e[1] = c[j];
+        dt_elem_multi_pow_var(g, &a, base, e, 2);
+        /* b_j = K^(v_j - j c_j) beta^c_j */
+        dt_scalar_from_u64(g, &js, j);
+        dt_scalar_mul(g, &w, &js, &c[j]);
+        dt_scalar_sub(g, &w, &v[j], &w);
+        base[0] = *K;
+        base[1] = *beta;
+        e[0] = w;
+        dt_elem_multi_pow_var(g, &b, base, e, 2);
+        dt_hash_elem(&ctx, g, &a);
+        dt_hash_elem(&ctx, g, &b);
+        dt_scalar_add(g, &sum, &sum, &c[j]);
+    }
+    dt_hash_final(&ctx, out);
+    dt_scalar_reduce(g, &total, out, sizeof out);
+    return dt_scalar_eq(&total, &sum) ? DT_OK : DT_ERR_PROOF;
+}
+
+/* ---- decryption proofs ---- */
+
+void dt_decryption_challenge(const dt_group *g, unsigned char out[DT_HASH_BYTES],
+                             const unsigned char he[DT_HASH_BYTES], const dt_elem *K,
+                             const dt_elem *A, const dt_elem *B, const dt_elem *a,
+                             const dt_elem *b, const dt_elem *M)
+{
+    dt_hash_ctx ctx;
+    dt_hash_init(&ctx, he);
+    dt_hash_u8(&ctx, DT_H_DECRYPTION_PROOF);
+    dt_hash_elem(&ctx, g, K);
+    dt_hash_elem(&ctx, g, A);
+    dt_hash_elem(&ctx, g, B);
+    dt_hash_elem(&ctx, g, a);
+    dt_hash_elem(&ctx, g, b);
+    dt_hash_elem(&ctx, g, M);
+    dt_hash_final(&ctx, out);
+}
+
+dt_err dt_decryption_prove(const dt_group *g, dt_elem *M, dt_scalar *c, dt_scalar *v,
+                           const unsigned char he[DT_HASH_BYTES], const dt_elem *K,
+                           const dt_elem *A, const dt_elem *B, const dt_scalar *s)
+{
+    dt_scalar u, cs;
+    dt_elem a, b;
+    unsigned char out[DT_HASH_BYTES];
+    dt_err err = dt_scalar_random(g, &u);
+    if (err != DT_OK)
+        return err;
+    dt_elem_pow(g, M, A, s);
+    dt_elem_pow_g(g, &a, &u);
+    dt_elem_pow(g, &b, A, &u);
+    dt_decryption_challenge(g, out, he, K, A, B, &a, &b, M);
+    dt_scalar_reduce(g, c, out, sizeof out);
+    dt_scalar_mul(g, &cs, c, s);
+    dt_scalar_sub(g, v, &u, &cs);
+    dt_memzero(&u, sizeof u);
+    dt_memzero(&cs, sizeof cs);
+    return DT_OK;
+}
+
+dt_err dt_decryption_verify_var(const dt_group *g, const unsigned char he[DT_HASH_BYTES],
+                                const dt_elem *K, const dt_elem *A, const dt_elem *B,
+                                const dt_elem *T, const dt_scalar *c, const dt_scalar *v)
+{
+    dt_elem M, a, b, base[2];
+    dt_scalar e[2], c2;
+    unsigned char out[DT_HASH_BYTES];
+    dt_elem_div(g, &M, B, T);
+    dt_elem_generator(g, &base[0]);
+    base[1] = *K;
+    e[0] = *v;
+    e[1] = *c;
+    dt_elem_multi_pow_var(g, &a, base, e, 2);
+    base[0] = *A;
+    base[1] = M;
+    dt_elem_multi_pow_var(g, &b, base, e, 2);
+    dt_decryption_challenge(g, out, he, K, A, B, &a, &b, &M);
+    dt_scalar_reduce(g, &c2, out, sizeof out);
+    return dt_scalar_eq(&c2, c) ? DT_OK : DT_ERR_PROOF;
+}

@@ -1,0 +1,33 @@
+/* Private helpers: base64 and hex codecs, bounded file reading. */
+#ifndef DT_UTIL_CODEC_H
+#define DT_UTIL_CODEC_H
+
+#include <detente/common.h>
+
+/* Decodes standard base64 (with padding) into exactly outlen bytes.
+ * Returns DT_ERR_ENCODING if the text is not valid base64 or its decoded
+ * length differs from outlen. */
+DT_WARN_UNUSED_RESULT dt_err dt_b64_decode_exact(unsigned char *out, size_t outlen, const char *in);
+/* Decodes base64 of any length; *out is malloc'ed (caller frees); at most maxlen bytes. */
+DT_WARN_UNUSED_RESULT dt_err dt_b64_decode_alloc(unsigned char **out, size_t *outlen, const char *in,
+                                                 size_t maxlen);
+/* Encodes inlen bytes as standard base64 with padding; returns a malloc'ed string or NULL. */
+char *dt_b64_encode(const unsigned char *in, size_t inlen);
+/* base64url without padding (confirmation codes in URLs) */
+char *dt_b64url_encode(const unsigned char *in, size_t inlen);
+
+/* Decodes hex (either case, even length unless allow_odd) into a malloc'ed buffer. */
+DT_WARN_UNUSED_RESULT dt_err dt_hex_decode_alloc(unsigned char **out, size_t *outlen, const char *in,
+                                                 size_t maxlen);
+/* Writes 2*inlen upper-case hex digits and a NUL to out. */
+void dt_hex_encode_upper(char *out, const unsigned char *in, size_t inlen);
+
+/* Reads a whole file of at most maxlen bytes; *out is malloc'ed with a NUL
+ * after the data. DT_ERR_IO if it cannot be read, DT_ERR_LIMIT if too big. */
+DT_WARN_UNUSED_RESULT dt_err dt_read_file(unsigned char **out, size_t *outlen, const char *path,
+                                          size_t maxlen);
+
+/* Formats into a malloc'ed string (NULL on failure). */
+char *dt_strdup_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+#endif

@@ -1,0 +1,1422 @@
+/* The verifier: ElectionGuard 2.0 verification steps 1-18 over a record.
+ * Ballots (steps 5-7 and aggregation) and decryptions (steps 9-14) are
+ * checked in parallel by a pool of threads; failures are merged in record
+ * order so that the report is deterministic. */
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <gmp.h>
+
+#include <detente/election.h>
+#include <detente/proof.h>
+#include <detente/verify.h>
+
+#include "record/record.h"
+#include "util/codec.h"
+
+static const char *const step_names[DT_VERIFY_STEPS + 1] = {
+    NULL,
+    "Parameter validation",
+    "Guardian public-key validation",
+    "Election public-key validation",
+    "Extended base hash validation",
+    "Well-formedness of selection encryptions",
+    "Adherence to vote limits",
+    "Validation of confirmation codes",
+    "Correctness of ballot aggregation",
+    "Correctness of tally decryptions",
+    "Validation of correct decryption of tallies",
+    "Correctness of decryptions of contest data",
+    "Correctness of decryptions for challenged ballots",
+    "Validation of correct decryption of challenged ballots",
+    "Correctness of contest data decryptions for challenged ballots",
+    "Well-formedness of selection encryptions in pre-encrypted ballots",
+    "Adherence to vote limits in pre-encrypted ballots",
+    "Validation of confirmation codes in pre-encrypted ballots",
+    "Validation of short codes in pre-encrypted ballots",
+};
+
+typedef struct flist {
+    size_t n;
+    size_t nstored;
+    char *msg[DT_VERIFY_MAX_MESSAGES];
+} flist;
+
+typedef struct vstep {
+    size_t checked;
+    flist f;
+    char *note; /* set: not applicable */
+} vstep;
+
+struct dt_verify_report {
+    vstep s[DT_VERIFY_STEPS + 1];
+};
+
+/* failures of one work item (a ballot, a decryption) */
+typedef struct item {
+    flist f[DT_VERIFY_STEPS + 1];
+    size_t checked[DT_VERIFY_STEPS + 1];
+} item;
+
+static void flist_vadd(flist *f, const char *fmt, va_list ap)
+{
+    f->n++;
+    if (f->nstored < DT_VERIFY_MAX_MESSAGES) {
+        char buf[1024];
+        vsnprintf(buf, sizeof buf, fmt, ap);
+        char *s = strdup(buf);
+        if (s)
+            f->msg[f->nstored++] = s;
+    }
+}
+
+static void flist_add(flist *f, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void flist_add(flist *f, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    flist_vadd(f, fmt, ap);
+    va_end(ap);
+}
+
+static void flist_merge(flist *dst, flist *src)
+{
+    for (size_t i = 0; i < src->nstored; i++) {
+        if (dst->nstored < DT_VERIFY_MAX_MESSAGES)
+            dst->msg[dst->nstored++] = src->msg[i];
+        else
+            free(src->msg[i]);
+    }
+    dst->n += src->n;
+    memset(src, 0, sizeof *src);
+}
+
+static void flist_free(flist *f)
+{
+    for (size_t i = 0; i < f->nstored; i++)
+        free(f->msg[i]);
+    memset(f, 0, sizeof *f);
+}
+
+static void item_merge(dt_verify_report *rep, item *it)
+{
+    for (int s = 1; s <= DT_VERIFY_STEPS; s++) {
+        flist_merge(&rep->s[s].f, &it->f[s]);
+        rep->s[s].checked += it->checked[s];
+        it->checked[s] = 0;
+    }
+}
+
+#define FAIL(it, stepno, ...) flist_add(&(it)->f[stepno], __VA_ARGS__)
+
+/* ---- verification context ---- */
+
+typedef struct vctx {
+    const dt_record *rec;
+    const dt_group *g;
+    size_t eb;
+    dt_elem K;
+    bool K_ok;
+    const unsigned char *he; /* the record's H_E: every ballot hash is keyed by it */
+    /* manifest lookups */
+    size_t *opt_offset;      /* first global option index of each manifest contest */
+    size_t nopts;
+    /* work distribution */
+    atomic_size_t next;
+    atomic_size_t done;
+    size_t total_work;
+    const dt_verify_opts *opts;
+    pthread_mutex_t progress_lock;
+} vctx;
+
+static void progress_tick(vctx *v)
+{
+    size_t d = atomic_fetch_add(&v->done, 1) + 1;
+    if (v->opts && v->opts->progress) {
+        pthread_mutex_lock(&v->progress_lock);
+        v->opts->progress(v->opts->progress_arg, d, v->total_work);
+        pthread_mutex_unlock(&v->progress_lock);
+    }
+}
+
+static long find_mcontest(const dt_record *rec, const char *id)
+{
+    for (size_t i = 0; i < rec->manifest.ncontests; i++)
+        if (strcmp(rec->manifest.contests[i].id, id) == 0)
+            return (long)i;
+    return -1;
+}
+
+static long find_moption(const dt_rec_mcontest *mc, const char *id)
+{
+    for (size_t i = 0; i < mc->noptions; i++)
+        if (strcmp(mc->options[i].id, id) == 0)
+            return (long)i;
+    return -1;
+}
+
+static const dt_rec_style *find_style(const dt_record *rec, const char *id)
+{
+    for (size_t i = 0; i < rec->manifest.nstyles; i++)
+        if (strcmp(rec->manifest.styles[i].id, id) == 0)
+            return &rec->manifest.styles[i];
+    return NULL;
+}
+
+static bool style_has_district(const dt_rec_style *st, const char *district)
+{
+    for (size_t i = 0; i < st->ngpu; i++)
+        if (strcmp(st->gpu[i], district) == 0)
+            return true;
+    return false;
+}
+
+/* Compares two big-endian integers of any lengths. */
+static bool bigint_eq(const unsigned char *a, size_t an, const unsigned char *b, size_t bn)
+{
+    while (an && !*a) {
+        a++;
+        an--;
+    }
+    while (bn && !*b) {
+        b++;
+        bn--;
+    }
+    return an == bn && memcmp(a, b, an) == 0;
+}
+
+/* Decodes a proof's (c_j, v_j): challenges reduced mod q, responses must be < q. */
+static bool decode_cv(const dt_group *g, dt_scalar *c, dt_scalar *v, const dt_rec_hash *rc,
+                      const dt_rec_hash *rv, size_t n, size_t *bad)
+{
+    for (size_t j = 0; j < n; j++) {
+        dt_scalar_reduce(g, &c[j], rc[j], 32);
+        if (dt_scalar_decode(g, &v[j], rv[j], 32) != DT_OK) {
+            *bad = j;
+            return false;
+        }
+    }
+    return true;
+}
+
+/* ---- step 1 ---- */
+
+static void step1(vctx *v, dt_verify_report *rep)
+{
+    const dt_record *rec = v->rec;
+    const dt_group *g = v->g;
+    flist *f = &rep->s[1].f;
+    unsigned char hp[32], hm[32], hb[32], q[32];
+
+    rep->s[1].checked = 1;
+    if (strcmp(rec->protocol_version, DT_SPEC_VERSION) != 0)
+        flist_add(f, "1.A constants.json: protocolVersion \"%s\" is not \"%s\"", rec->protocol_version,
+                  DT_SPEC_VERSION);
+    if (strcmp(rec->manifest.spec_version, DT_SPEC_VERSION) != 0)
+        flist_add(f, "1.A manifest.json: spec_version \"%s\" is not \"%s\"", rec->manifest.spec_version,
+                  DT_SPEC_VERSION);
+    dt_group_order(g, q);
+    if (dt_group_kind(g) == DT_GROUP_INTEGER4096) {
+        unsigned char p[DT_ELEM_MAX_BYTES], gen[DT_ELEM_MAX_BYTES];
+        size_t eb = v->eb;
+        (void)dt_group_integer_params(g, p, gen, eb);
+        if (!bigint_eq(rec->p.p, rec->p.n, p, eb))
+            flist_add(f, "1.B constants.json: largePrime is not the ElectionGuard 2.0 p");
+        if (!bigint_eq(rec->q.p, rec->q.n, q, 32))
+            flist_add(f, "1.C constants.json: smallPrime is not q = 2^256 - 189");
+        /* r = (p - 1) / q */
+        mpz_t zp, zq, zr;
+        unsigned char *rb;
+        size_t rn;
+        mpz_inits(zp, zq, zr, NULL);
+        mpz_import(zp, eb, 1, 1, 1, 0, p);
+        mpz_import(zq, 32, 1, 1, 1, 0, q);
+        mpz_sub_ui(zp, zp, 1);
+        mpz_divexact(zr, zp, zq);
+        rb = mpz_export(NULL, &rn, 1, 1, 1, 0, zr);
+        if (!rb || !bigint_eq(rec->r.p, rec->r.n, rb, rn))
+            flist_add(f, "1.D constants.json: cofactor is not r = (p - 1) / q");
+        free(rb);
+        mpz_clears(zp, zq, zr, NULL);
+        if (!bigint_eq(rec->g.p, rec->g.n, gen, eb))
+            flist_add(f, "1.E constants.json: generator is not the ElectionGuard 2.0 g");
+    } else {
+        unsigned char gen[32];
+        dt_elem ge;
+        dt_elem_generator(g, &ge);
+        dt_elem_encode(g, gen, &ge);
+        if (!bigint_eq(rec->q.p, rec->q.n, q, 32))
+            flist_add(f, "1.C constants.json: order is not the order of ristretto255");
+        if (rec->g.n != 32 || memcmp(rec->g.p, gen, 32) != 0)
+            flist_add(f, "1.E constants.json: generator is not the ristretto255 base point");
+    }
+    dt_parameter_base_hash(g, hp);
+    if (memcmp(hp, rec->hp, 32) != 0)
+        flist_add(f, "1.F election_config.json: parameter_base_hash does not equal H(ver; 0x00, p, q, g)");
+    dt_manifest_hash(hm, hp, rec->manifest.bytes, rec->manifest.len);
+    if (memcmp(hm, rec->hm, 32) != 0)
+        flist_add(f, "1.G election_config.json: manifest_hash does not equal H(H_P; 0x01, manifest.json)");
+    if (rec->k < 1 || rec->k > rec->n)
+        flist_add(f, "1.H election_config.json: quorum %u is not in 1..number_of_guardians (%u)", rec->k,
+                  rec->n);
+    dt_election_base_hash(hb, rec->hp, rec->hm, rec->n, rec->k);
+    if (memcmp(hb, rec->hb, 32) != 0)
+        flist_add(f, "1.H election_config.json: election_base_hash does not equal H(H_P; 0x02, H_M, n, k)");
+}
+
+/* ---- steps 2 and 3 ---- */
+
+static void step2_3(vctx *v, dt_verify_report *rep)
+{
+    const dt_record *rec = v->rec;
+    const dt_group *g = v->g;
+    flist *f2 = &rep->s[2].f, *f3 = &rep->s[3].f;
+    dt_elem prod, Ki;
+    bool prod_ok = true;
+
+    dt_elem_identity(g, &prod);
+    if (rec->nguardians != rec->n)
+        flist_add(f2, "election_initialized.json: %zu guardians, but number_of_guardians is %u",
+                  rec->nguardians, rec->n);
+    for (size_t i = 0; i < rec->nguardians; i++) {
+        const dt_rec_guardian *gd = &rec->guardians[i];
+        if (gd->x < 1 || gd->x > rec->n)
+            flist_add(f2, "election_initialized.json: guardian %s: x_coordinate %u is not in 1..%u", gd->id,
+                      gd->x, rec->n);
+        for (size_t k = 0; k < i; k++)
+            if (rec->guardians[k].x == gd->x || strcmp(rec->guardians[k].id, gd->id) == 0)
+                flist_add(f2, "election_initialized.json: guardians %s and %s share an id or x_coordinate",
+                          rec->guardians[k].id, gd->id);
+        if (gd->ncoef != rec->k)
+            flist_add(f2, "election_initialized.json: guardian %s has %zu coefficient commitments, quorum is %u",
+                      gd->id, gd->ncoef, rec->k);
+        for (size_t j = 0; j < gd->ncoef; j++) {
+            dt_elem Kij;
+            dt_scalar c, vv;
+            rep->s[2].checked++;
+            if (dt_elem_decode(g, &Kij, gd->coef[j].K, v->eb) != DT_OK) {
+                flist_add(f2, "2.A election_initialized.json: guardian %s coefficient %zu: K_i,j is not in the group",
+                          gd->id, j);
+                if (j == 0) {
+                    flist_add(f3, "3.A election_initialized.json: guardian %s: K_i is not in the group", gd->id);
+                    prod_ok = false;
+                }
+                continue;
+            }
+            if (dt_scalar_decode(g, &vv, gd->coef[j].v, 32) != DT_OK) {
+                flist_add(f2, "2.B election_initialized.json: guardian %s coefficient %zu: response is not below q",
+                          gd->id, j);
+                continue;
+            }
+            dt_scalar_reduce(g, &c, gd->coef[j].c, 32);
+            if (dt_schnorr_verify_var(g, rec->hp, gd->x, (uint32_t)j, &Kij, &c, &vv) != DT_OK)
+                flist_add(f2, "2.C election_initialized.json: guardian %s coefficient %zu: Schnorr challenge does not match",
+                          gd->id, j);
+            if (j == 0) {
+                Ki = Kij;
+                rep->s[3].checked++;
+                if (dt_elem_is_identity(g, &Ki))
+                    flist_add(f3, "3.A election_initialized.json: guardian %s: K_i is the identity", gd->id);
+                dt_elem_mul(g, &prod, &prod, &Ki);
+            }
+        }
+        if (gd->ncoef == 0) {
+            flist_add(f3, "3.A election_initialized.json: guardian %s has no public key", gd->id);
+            prod_ok = false;
+        }
+    }
+    rep->s[3].checked++;
+    if (!v->K_ok) {
+        flist_add(f3, "3.B election_initialized.json: joint_public_key is not in the group");
+    } else {
+        if (dt_elem_is_identity(g, &v->K))
+            flist_add(f3, "3.B election_initialized.json: joint_public_key is the identity");
+        if (prod_ok && !dt_elem_eq(g, &prod, &v->K))
+            flist_add(f3, "3.B election_initialized.json: joint_public_key is not the product of the guardians' keys");
+    }
+}
+
+/* ---- step 4 ---- */
+
+static void step4(vctx *v, dt_verify_report *rep)
+{
+    const dt_record *rec = v->rec;
+    unsigned char he[32];
+    rep->s[4].checked = 1;
+    if (!v->K_ok) {
+        flist_add(&rep->s[4].f, "4.A election_initialized.json: H_E cannot be checked: joint_public_key is not in the group");
+        return;
+    }
+    dt_extended_base_hash(v->g, he, rec->hb, &v->K);
+    if (memcmp(he, rec->he, 32) != 0)
+        flist_add(&rep->s[4].f, "4.A election_initialized.json: extended_base_hash does not equal H(H_B; 0x12, K)");
+}
+
+/* ---- steps 5, 6, 7 per ballot, with the aggregation of step 8 ---- */
+
+typedef struct acc {
+    dt_elem *A, *B; /* per global option */
+    size_t *count;  /* cast ballots that contributed */
+} acc;
+
+static void verify_ballot(vctx *v, const dt_rec_ballot *b, item *it, acc *ac)
+{
+    const dt_record *rec = v->rec;
+    const dt_group *g = v->g;
+    const dt_rec_style *st = find_style(rec, b->style);
+    unsigned char (*chi)[32] = NULL;
+    long prev = -1;
+    dt_scalar *c = NULL, *vv = NULL;
+    dt_elem *alpha = NULL, *beta = NULL;
+    bool counted_ok = true;
+
+    if (memcmp(b->election_id, rec->he, 32) != 0)
+        FAIL(it, 4, "4.A %s: ballot %s: election_id is not the extended base hash", b->file, b->id);
+    if (!st)
+        FAIL(it, 5, "5 %s: ballot %s: ballot style %s is not in the manifest", b->file, b->id, b->style);
+    if (b->preencrypt)
+        for (int s = 15; s <= 18; s++)
+            FAIL(it, s, "%d %s: ballot %s is pre-encrypted; this verifier does not check pre-encrypted ballots",
+                 s, b->file, b->id);
+
+    chi = calloc(b->ncontests ? b->ncontests : 1, sizeof *chi);
+    if (!chi) {
+        FAIL(it, 5, "out of memory");
+        return;
+    }
+    for (size_t ci = 0; ci < b->ncontests; ci++) {
+        const dt_rec_bcontest *bc = &b->contests[ci];
+        long mi = find_mcontest(rec, bc->id);
+        const dt_rec_mcontest *mc;
+        bool all_ok = true;
+        dt_elem abar, bbar;
+
+        memcpy(chi[ci], bc->hash, 32);
+        if (mi < 0) {
+            FAIL(it, 5, "5 %s: ballot %s: contest %s is not in the manifest", b->file, b->id, bc->id);
+            counted_ok = false;
+            continue;
+        }
+        mc = &rec->manifest.contests[mi];
+        if (mi <= prev) {
+            FAIL(it, 5, "5 %s: ballot %s: contest %s is repeated or out of manifest order", b->file, b->id, bc->id);
+            counted_ok = false;
+        }
+        prev = mi;
+        if (bc->seq != mc->seq)
+            FAIL(it, 5, "5 %s: ballot %s: contest %s has sequence_order %u, the manifest says %u", b->file,
+                 b->id, bc->id, bc->seq, mc->seq);
+        if (st && !style_has_district(st, mc->district))
+            FAIL(it, 5, "5 %s: ballot %s: contest %s is not on ballot style %s", b->file, b->id, bc->id, b->style);
+        if (bc->nsel != mc->noptions) {
+            FAIL(it, 5, "5 %s: ballot %s: contest %s has %zu selections, the manifest has %zu options", b->file,
+                 b->id, bc->id, bc->nsel, mc->noptions);
+            counted_ok = false;
+            continue;
+        }
+        free(alpha);
+        free(beta);
+        alpha = calloc(bc->nsel ? bc->nsel : 1, sizeof *alpha);
+        beta = calloc(bc->nsel ? bc->nsel : 1, sizeof *beta);
+        if (!alpha || !beta) {
+            FAIL(it, 5, "out of memory");
+            goto out;
+        }
+        for (size_t si = 0; si < bc->nsel; si++) {
+            const dt_rec_bsel *s = &bc->sel[si];
+            const char *where_fmt = "%s %s: ballot %s, contest %s, selection %s: %s";
+            size_t bad;
+            it->checked[5]++;
+            if (strcmp(s->id, mc->options[si].id) != 0 || s->seq != mc->options[si].seq) {
+                FAIL(it, 5, where_fmt, "5", b->file, b->id, bc->id, s->id,
+                     "selection does not match the manifest's option at this position");
+                all_ok = false;
+                continue;
+            }
+            if (dt_elem_decode(g, &alpha[si], s->ct.pad, v->eb) != DT_OK ||
+                dt_elem_decode(g, &beta[si], s->ct.data, v->eb) != DT_OK) {
+                FAIL(it, 5, where_fmt, "5.A", b->file, b->id, bc->id, s->id, "ciphertext is not in the group");
+                all_ok = false;
+                continue;
+            }
+            if (s->proof.n != (size_t)mc->option_limit + 1) {
+                FAIL(it, 5, "5 %s: ballot %s, contest %s, selection %s: proof has %zu pairs, expected R + 1 = %u",
+                     b->file, b->id, bc->id, s->id, s->proof.n, mc->option_limit + 1);
+                continue;
+            }
+            free(c);
+            free(vv);
+            c = calloc(s->proof.n, sizeof *c);
+            vv = calloc(s->proof.n, sizeof *vv);
+            if (!c || !vv) {
+                FAIL(it, 5, "out of memory");
+                goto out;
+            }
+            if (!decode_cv(g, c, vv, s->proof.c, s->proof.v, s->proof.n, &bad)) {
+                FAIL(it, 5, "5.C %s: ballot %s, contest %s, selection %s: response v_%zu is not below q", b->file,
+                     b->id, bc->id, s->id, bad);
+                continue;
+            }
+            if (v->K_ok && dt_range_verify_var(g, rec->he, &v->K, &alpha[si], &beta[si], c, vv,
+                                               mc->option_limit) != DT_OK)
+                FAIL(it, 5, where_fmt, "5.D", b->file, b->id, bc->id, s->id,
+                     "the challenges do not sum to the hash of the range proof");
+        }
+        /* step 6: the contest's selection limit */
+        it->checked[6]++;
+        if (!all_ok) {
+            FAIL(it, 6, "6.A %s: ballot %s, contest %s: a selection ciphertext is missing or not in the group",
+                 b->file, b->id, bc->id);
+            counted_ok = false;
+        } else {
+            size_t bad;
+            dt_elem_identity(g, &abar);
+            dt_elem_identity(g, &bbar);
+            for (size_t si = 0; si < bc->nsel; si++) {
+                dt_elem_mul(g, &abar, &abar, &alpha[si]);
+                dt_elem_mul(g, &bbar, &bbar, &beta[si]);
+            }
+            if (bc->proof.n != (size_t)mc->votes_allowed + 1) {
+                FAIL(it, 6, "6 %s: ballot %s, contest %s: proof has %zu pairs, expected L + 1 = %u", b->file,
+                     b->id, bc->id, bc->proof.n, mc->votes_allowed + 1);
+            } else {
+                free(c);
+                free(vv);
+                c = calloc(bc->proof.n, sizeof *c);
+                vv = calloc(bc->proof.n, sizeof *vv);
+                if (!c || !vv) {
+                    FAIL(it, 6, "out of memory");
+                    goto out;
+                }
+                if (!decode_cv(g, c, vv, bc->proof.c, bc->proof.v, bc->proof.n, &bad))
+                    FAIL(it, 6, "6.C %s: ballot %s, contest %s: response v_%zu is not below q", b->file, b->id,
+                         bc->id, bad);
+                else if (v->K_ok &&
+                         dt_range_verify_var(g, rec->he, &v->K, &abar, &bbar, c, vv, mc->votes_allowed) != DT_OK)
+                    FAIL(it, 6, "6.D %s: ballot %s, contest %s: the challenges do not sum to the hash of the limit proof",
+                         b->file, b->id, bc->id);
+            }
+        }
+        /* step 7.A: the contest hash, over the encodings as recorded */
+        {
+            dt_hash_ctx h;
+            unsigned char out[32];
+            it->checked[7]++;
+            dt_hash_init(&h, rec->he);
+            dt_hash_u8(&h, DT_H_CONTEST_HASH);
+            dt_hash_u32(&h, mc->seq & 0x7fffffff);
+            dt_hash_bytes(&h, rec->K, v->eb);
+            for (size_t si = 0; si < bc->nsel; si++) {
+                dt_hash_bytes(&h, bc->sel[si].ct.pad, v->eb);
+                dt_hash_bytes(&h, bc->sel[si].ct.data, v->eb);
+            }
+            dt_hash_final(&h, out);
+            if (memcmp(out, bc->hash, 32) != 0)
+                FAIL(it, 7, "7.A %s: ballot %s, contest %s: contest_hash does not match the ciphertexts", b->file,
+                     b->id, bc->id);
+        }
+        if (all_ok && b->state == DT_BALLOT_CAST && ac) {
+            size_t off = v->opt_offset[mi];
+            for (size_t si = 0; si < bc->nsel; si++) {
+                dt_elem_mul(g, &ac->A[off + si], &ac->A[off + si], &alpha[si]);
+                dt_elem_mul(g, &ac->B[off + si], &ac->B[off + si], &beta[si]);
+                ac->count[off + si]++;
+            }
+        }
+    }
+    if (st) {
+        for (size_t mi = 0; mi < rec->manifest.ncontests; mi++) {
+            const dt_rec_mcontest *mc = &rec->manifest.contests[mi];
+            bool found = false;
+            if (!style_has_district(st, mc->district))
+                continue;
+            for (size_t ci = 0; ci < b->ncontests && !found; ci++)
+                found = strcmp(b->contests[ci].id, mc->id) == 0;
+            if (!found)
+                FAIL(it, 5, "5 %s: ballot %s: contest %s of ballot style %s is missing", b->file, b->id, mc->id,
+                     b->style);
+        }
+    }
+    if (!counted_ok && b->state == DT_BALLOT_CAST)
+        FAIL(it, 8, "8 %s: ballot %s is cast but malformed, so it cannot be aggregated", b->file, b->id);
+    {
+        unsigned char code[32];
+        dt_confirmation_code(code, rec->he, (const unsigned char(*)[32])chi, b->ncontests, b->baux.p, b->baux.n);
+        if (memcmp(code, b->code, 32) != 0)
+            FAIL(it, 7, "7.B %s: ballot %s: confirmation_code does not equal H(H_E; 0x24, contest hashes, B_aux)",
+                 b->file, b->id);
+    }
+out:
+    free(chi);
+    free(alpha);
+    free(beta);
+    free(c);
+    free(vv);
+}
+
+/* ---- steps 9 and 10 per tally selection; 12, 13, 14 per challenged ballot ---- */
+
+typedef struct tjob {
+    const dt_rec_dcontest *dc;
+    const dt_rec_dsel *ds;
+    const dt_rec_esel *es;   /* the encrypted tally entry, or NULL */
+    const dt_rec_mcontest *mc;
+} tjob;
+
+static void verify_tally_sel(vctx *v, const tjob *j, item *it)
+{
+    const dt_group *g = v->g;
+    const dt_record *rec = v->rec;
+    dt_elem A, B, T, Kt;
+    dt_scalar c, vv, ts;
+    const char *file = rec->tally.file;
+
+    it->checked[9]++;
+    it->checked[10]++;
+    if (j->es && (memcmp(j->es->ct.pad, j->ds->ct.pad, v->eb) != 0 ||
+                  memcmp(j->es->ct.data, j->ds->ct.data, v->eb) != 0))
+        FAIL(it, 9, "9 %s: contest %s, selection %s: encrypted_vote differs from encrypted_tally.json", file,
+             j->dc->id, j->ds->id);
+    if (dt_elem_decode(g, &A, j->ds->ct.pad, v->eb) != DT_OK ||
+        dt_elem_decode(g, &B, j->ds->ct.data, v->eb) != DT_OK) {
+        FAIL(it, 9, "9 %s: contest %s, selection %s: encrypted_vote is not in the group", file, j->dc->id, j->ds->id);
+        return;
+    }
+    if (dt_elem_decode(g, &T, j->ds->T, v->eb) != DT_OK) {
+        FAIL(it, 9, "9 %s: contest %s, selection %s: b_over_m (T) is not in the group", file, j->dc->id, j->ds->id);
+        FAIL(it, 10, "10.A %s: contest %s, selection %s: b_over_m (T) is not in the group", file, j->dc->id,
+             j->ds->id);
+        return;
+    }
+    if (dt_scalar_decode(g, &vv, j->ds->v, 32) != DT_OK) {
+        FAIL(it, 9, "9.A %s: contest %s, selection %s: response is not below q", file, j->dc->id, j->ds->id);
+    } else {
+        dt_scalar_reduce(g, &c, j->ds->c, 32);
+        if (v->K_ok && dt_decryption_verify_var(g, rec->he, &v->K, &A, &B, &T, &c, &vv) != DT_OK)
+            FAIL(it, 9, "9.B %s: contest %s, selection %s: decryption proof challenge does not match", file,
+                 j->dc->id, j->ds->id);
+    }
+    if (v->K_ok) {
+        dt_scalar_from_u64(g, &ts, j->ds->value);
+        dt_elem_pow_var(g, &Kt, &v->K, &ts);
+        if (!dt_elem_eq(g, &Kt, &T))
+            FAIL(it, 10, "10.A %s: contest %s, selection %s: T is not K^t for the published tally %llu", file,
+                 j->dc->id, j->ds->id, (unsigned long long)j->ds->value);
+    }
+}
+
+/* The record's contest-data key derivation (docs/record-format.md): label
+ * "share_enc_keys", context "contest_data" || contest label, length 8 numBytes. */
+static void contest_data_key(unsigned char out[32], const unsigned char k[32], uint32_t i, const char *label,
+                             uint32_t bits)
+{
+    unsigned char msg[4 + 14 + 1 + 12 + DT_LIMIT_STRING + 4];
+    size_t n = 0, ll = strlen(label);
+    msg[n++] = (unsigned char)(i >> 24);
+    msg[n++] = (unsigned char)(i >> 16);
+    msg[n++] = (unsigned char)(i >> 8);
+    msg[n++] = (unsigned char)i;
+    memcpy(msg + n, "share_enc_keys", 14);
+    n += 14;
+    msg[n++] = 0;
+    memcpy(msg + n, "contest_data", 12);
+    n += 12;
+    memcpy(msg + n, label, ll);
+    n += ll;
+    msg[n++] = (unsigned char)(bits >> 24);
+    msg[n++] = (unsigned char)(bits >> 16);
+    msg[n++] = (unsigned char)(bits >> 8);
+    msg[n++] = (unsigned char)bits;
+    dt_hmac_sha256(out, k, 32, msg, n);
+}
+
+static const char *const contest_statuses[] = {"normal", "null_vote", "over_vote", "under_vote"};
+
+/* Decrypts contest data with beta = C0^s and returns the status text (static) or NULL. */
+static bool contest_data_open(vctx *v, const dt_rec_data *d, const unsigned char *beta, const char *label,
+                              char *status, size_t statuslen)
+{
+    dt_hash_ctx h;
+    unsigned char k[32], k0[32], mac[32], ki[32];
+    unsigned char *plain;
+    bool ok = false;
+    uint32_t bits = d->num_bytes * 8;
+
+    dt_hash_init(&h, v->rec->he);
+    dt_hash_u8(&h, DT_H_CONTEST_DATA_KEY);
+    dt_hash_bytes(&h, v->rec->K, v->eb);
+    dt_hash_bytes(&h, d->c0, v->eb);
+    dt_hash_bytes(&h, beta, v->eb);
+    dt_hash_final(&h, k);
+    contest_data_key(k0, k, 0, label, bits);
+    {
+        unsigned char *m = malloc(v->eb + d->c1.n);
+        if (!m)
+            return false;
+        memcpy(m, d->c0, v->eb);
+        memcpy(m + v->eb, d->c1.p, d->c1.n);
+        dt_hmac_sha256(mac, k0, 32, m, v->eb + d->c1.n);
+        free(m);
+    }
+    if (!dt_ct_eq(mac, d->c2, 32))
+        return false;
+    if (d->num_bytes > d->c1.n)
+        return false;
+    plain = malloc(d->c1.n);
+    if (!plain)
+        return false;
+    for (size_t blk = 0; blk < d->c1.n / 32; blk++) {
+        contest_data_key(ki, k, (uint32_t)blk + 1, label, bits);
+        for (size_t i = 0; i < 32; i++)
+            plain[blk * 32 + i] = d->c1.p[blk * 32 + i] ^ ki[i];
+    }
+    /* varint(#overvotes) varint* varint(#write-ins) (varint len, bytes)* varint(len) status */
+    {
+        size_t pos = 0, n = d->num_bytes;
+        uint64_t cnt, len;
+#define VARINT(out)                                                                                      \
+    do {                                                                                                 \
+        unsigned sh = 0;                                                                                 \
+        (out) = 0;                                                                                       \
+        for (;;) {                                                                                       \
+            if (pos >= n || sh > 28)                                                                     \
+                goto done;                                                                               \
+            unsigned char byte = plain[pos++];                                                           \
+            (out) |= (uint64_t)(byte & 0x7f) << sh;                                                      \
+            sh += 7;                                                                                     \
+            if (!(byte & 0x80))                                                                          \
+                break;                                                                                   \
+        }                                                                                                \
+    } while (0)
+        VARINT(cnt);
+        for (uint64_t i = 0; i < cnt; i++) {
+            uint64_t tmp;
+            VARINT(tmp);
+            (void)tmp;
+        }
+        VARINT(cnt);
+        for (uint64_t i = 0; i < cnt; i++) {
+            VARINT(len);
+            if (len > n - pos)
+                goto done;
+            pos += len;
+        }
+        VARINT(len);
+        if (len > n - pos || len + 1 > statuslen)
+            goto done;
+        memcpy(status, plain + pos, len);
+        status[len] = 0;
+        ok = true;
+#undef VARINT
+    }
+done:
+    free(plain);
+    return ok;
+}
+
+static const dt_rec_ballot *find_ballot(const dt_record *rec, const char *id)
+{
+    for (size_t i = 0; i < rec->nballots; i++)
+        if (strcmp(rec->ballots[i].id, id) == 0)
+            return &rec->ballots[i];
+    return NULL;
+}
+
+static void verify_challenged(vctx *v, const dt_rec_decrypted *d, item *it)
+{
+    const dt_record *rec = v->rec;
+    const dt_group *g = v->g;
+    const dt_rec_ballot *b = find_ballot(rec, d->id);
+
+    if (memcmp(d->election_id, rec->he, 32) != 0)
+        FAIL(it, 4, "4.A %s: election_id is not the extended base hash", d->file);
+    if (!b) {
+        FAIL(it, 12, "12 %s: ballot %s is not among the encrypted ballots", d->file, d->id);
+        return;
+    }
+    if (b->state != DT_BALLOT_CHALLENGED) {
+        FAIL(it, 12, "12 %s: ballot %s was cast, yet its decryption is published", d->file, d->id);
+        return;
+    }
+    if (d->ncontests != b->ncontests)
+        FAIL(it, 12, "12 %s: ballot %s: %zu contests decrypted, the ballot has %zu", d->file, d->id, d->ncontests,
+             b->ncontests);
+    for (size_t ci = 0; ci < d->ncontests && ci < b->ncontests; ci++) {
+        const dt_rec_dcontest *dc = &d->contests[ci];
+        const dt_rec_bcontest *bc = &b->contests[ci];
+        long mi = find_mcontest(rec, dc->id);
+        const dt_rec_mcontest *mc = mi >= 0 ? &rec->manifest.contests[mi] : NULL;
+        uint64_t sum = 0;
+
+        it->checked[13]++;
+        if (!mc)
+            FAIL(it, 13, "13.D %s: contest %s is not in the manifest", d->file, dc->id);
+        if (strcmp(dc->id, bc->id) != 0) {
+            FAIL(it, 12, "12 %s: contest %s does not match the ballot's contest %s at this position", d->file,
+                 dc->id, bc->id);
+            continue;
+        }
+        if (mc) {
+            for (size_t o = 0; o < mc->noptions; o++) {
+                bool found = false;
+                for (size_t s = 0; s < dc->nsel && !found; s++)
+                    found = strcmp(dc->sel[s].id, mc->options[o].id) == 0;
+                if (!found)
+                    FAIL(it, 13, "13.F %s: contest %s: option %s of the manifest is missing", d->file, dc->id,
+                         mc->options[o].id);
+            }
+        }
+        if (dc->nsel != bc->nsel)
+            FAIL(it, 12, "12 %s: contest %s: %zu selections decrypted, the ballot has %zu", d->file, dc->id,
+                 dc->nsel, bc->nsel);
+        for (size_t si = 0; si < dc->nsel; si++) {
+            const dt_rec_dsel *ds = &dc->sel[si];
+            const dt_rec_bsel *bs = si < bc->nsel ? &bc->sel[si] : NULL;
+            dt_elem al, be, S, Ks;
+            dt_scalar c, vv, sig;
+
+            it->checked[12]++;
+            if (mc && find_moption(mc, ds->id) < 0)
+                FAIL(it, 13, "13.E %s: contest %s: selection %s is not an option of the manifest", d->file, dc->id,
+                     ds->id);
+            if (!bs || strcmp(bs->id, ds->id) != 0 || memcmp(bs->ct.pad, ds->ct.pad, v->eb) != 0 ||
+                memcmp(bs->ct.data, ds->ct.data, v->eb) != 0) {
+                FAIL(it, 12, "12 %s: contest %s, selection %s: encrypted_vote is not the ballot's ciphertext",
+                     d->file, dc->id, ds->id);
+                continue;
+            }
+            if (dt_elem_decode(g, &al, ds->ct.pad, v->eb) != DT_OK ||
+                dt_elem_decode(g, &be, ds->ct.data, v->eb) != DT_OK) {
+                FAIL(it, 12, "12 %s: contest %s, selection %s: ciphertext is not in the group", d->file, dc->id,
+                     ds->id);
+                continue;
+            }
+            if (dt_elem_decode(g, &S, ds->T, v->eb) != DT_OK) {
+                FAIL(it, 12, "12 %s: contest %s, selection %s: b_over_m (S) is not in the group", d->file, dc->id,
+                     ds->id);
+                FAIL(it, 13, "13.A %s: contest %s, selection %s: b_over_m (S) is not in the group", d->file,
+                     dc->id, ds->id);
+                continue;
+            }
+            if (dt_scalar_decode(g, &vv, ds->v, 32) != DT_OK) {
+                FAIL(it, 12, "12.A %s: contest %s, selection %s: response is not below q", d->file, dc->id, ds->id);
+            } else {
+                dt_scalar_reduce(g, &c, ds->c, 32);
+                if (v->K_ok && dt_decryption_verify_var(g, rec->he, &v->K, &al, &be, &S, &c, &vv) != DT_OK)
+                    FAIL(it, 12, "12.B %s: contest %s, selection %s: decryption proof challenge does not match",
+                         d->file, dc->id, ds->id);
+            }
+            if (v->K_ok) {
+                dt_scalar_from_u64(g, &sig, ds->value);
+                dt_elem_pow_var(g, &Ks, &v->K, &sig);
+                if (!dt_elem_eq(g, &Ks, &S))
+                    FAIL(it, 13, "13.A %s: contest %s, selection %s: S is not K^sigma for the published value %llu",
+                         d->file, dc->id, ds->id, (unsigned long long)ds->value);
+            }
+            if (mc && ds->value > mc->option_limit)
+                FAIL(it, 13, "13.B %s: contest %s, selection %s: value %llu exceeds the option limit %u", d->file,
+                     dc->id, ds->id, (unsigned long long)ds->value, mc->option_limit);
+            sum += ds->value;
+        }
+        if (mc && sum > mc->votes_allowed)
+            FAIL(it, 13, "13.C %s: contest %s: %llu votes exceed the contest limit %u", d->file, dc->id,
+                 (unsigned long long)sum, mc->votes_allowed);
+
+        /* step 14: contest data */
+        if (bc->has_data || dc->has_data) {
+            const dt_rec_ddata *dd = &dc->data;
+            dt_elem C0, beta, a, bb, base[2];
+            dt_scalar e[2], c, vv, c2;
+            it->checked[14]++;
+            if (!bc->has_data || !dc->has_data) {
+                FAIL(it, 14, "14 %s: contest %s: contest data is %s", d->file, dc->id,
+                     dc->has_data ? "decrypted but absent from the ballot" : "on the ballot but not decrypted");
+                continue;
+            }
+            if (memcmp(dd->data.c0, bc->data.c0, v->eb) != 0 || dd->data.c1.n != bc->data.c1.n ||
+                memcmp(dd->data.c1.p, bc->data.c1.p, bc->data.c1.n) != 0 ||
+                memcmp(dd->data.c2, bc->data.c2, 32) != 0 || dd->data.num_bytes != bc->data.num_bytes) {
+                FAIL(it, 14, "14 %s: contest %s: encrypted_contest_data is not the ballot's", d->file, dc->id);
+                continue;
+            }
+            if (dt_elem_decode(g, &C0, dd->data.c0, v->eb) != DT_OK ||
+                dt_elem_decode(g, &beta, dd->beta, v->eb) != DT_OK) {
+                FAIL(it, 14, "14 %s: contest %s: C0 or beta is not in the group", d->file, dc->id);
+                continue;
+            }
+            if (dt_scalar_decode(g, &vv, dd->v, 32) != DT_OK) {
+                FAIL(it, 14, "14.A %s: contest %s: response is not below q", d->file, dc->id);
+                continue;
+            }
+            dt_scalar_reduce(g, &c, dd->c, 32);
+            if (!v->K_ok)
+                continue;
+            dt_elem_generator(g, &base[0]);
+            base[1] = v->K;
+            e[0] = vv;
+            e[1] = c;
+            dt_elem_multi_pow_var(g, &a, base, e, 2);
+            base[0] = C0;
+            base[1] = beta;
+            dt_elem_multi_pow_var(g, &bb, base, e, 2);
+            {
+                dt_hash_ctx h;
+                unsigned char out[32];
+                char *hex = malloc(2 * dd->data.c1.n + 1);
+                if (!hex) {
+                    FAIL(it, 14, "out of memory");
+                    continue;
+                }
+                dt_hex_encode_upper(hex, dd->data.c1.p, dd->data.c1.n);
+                dt_hash_init(&h, rec->he);
+                dt_hash_u8(&h, DT_H_CONTEST_DATA_PROOF);
+                dt_hash_bytes(&h, rec->K, v->eb);
+                dt_hash_bytes(&h, dd->data.c0, v->eb);
+                dt_hash_bytes(&h, hex, 2 * dd->data.c1.n);
+                dt_hash_bytes(&h, dd->data.c2, 32);
+                dt_hash_elem(&h, g, &a);
+                dt_hash_elem(&h, g, &bb);
+                dt_hash_bytes(&h, dd->beta, v->eb);
+                dt_hash_final(&h, out);
+                free(hex);
+                dt_scalar_reduce(g, &c2, out, 32);
+                if (!dt_scalar_eq(&c2, &c)) {
+                    FAIL(it, 14, "14.B %s: contest %s: contest data proof challenge does not match", d->file, dc->id);
+                    continue;
+                }
+            }
+            {
+                char status[64];
+                bool known = false;
+                if (!contest_data_open(v, &dd->data, dd->beta, dc->id, status, sizeof status)) {
+                    FAIL(it, 14, "14 %s: contest %s: contest data does not decrypt (MAC or layout)", d->file, dc->id);
+                    continue;
+                }
+                for (size_t s = 0; s < sizeof contest_statuses / sizeof *contest_statuses; s++)
+                    known |= strcmp(status, contest_statuses[s]) == 0;
+                if (!known || (dd->status && strcmp(status, dd->status) != 0))
+                    FAIL(it, 14, "14 %s: contest %s: decrypted status \"%s\" differs from the published \"%s\"",
+                         d->file, dc->id, status, dd->status ? dd->status : "");
+            }
+        }
+    }
+}
+
+/* ---- the thread pool ---- */
+
+typedef struct work {
+    vctx *v;
+    size_t n;
+    item *items;
+    acc *accs;        /* per thread, for ballots */
+    int kind;         /* 0 ballots, 1 tally selections, 2 challenged */
+    tjob *tjobs;
+} work;
+
+typedef struct warg {
+    work *w;
+    size_t tid;
+} warg;
+
+static void *worker(void *p)
+{
+    warg *a = p;
+    work *w = a->w;
+    vctx *v = w->v;
+    for (;;) {
+        size_t i = atomic_fetch_add(&v->next, 1);
+        if (i >= w->n)
+            break;
+        if (w->kind == 0)
+            verify_ballot(v, &v->rec->ballots[i], &w->items[i], w->accs ? &w->accs[a->tid] : NULL);
+        else if (w->kind == 1)
+            verify_tally_sel(v, &w->tjobs[i], &w->items[i]);
+        else
+            verify_challenged(v, &v->rec->challenged[i], &w->items[i]);
+        progress_tick(v);
+    }
+    return NULL;
+}
+
+static void run_pool(work *w, unsigned threads)
+{
+    pthread_t tid[64];
+    warg args[64];
+    unsigned started = 0;
+    atomic_store(&w->v->next, 0);
+    if (threads > 64)
+        threads = 64;
+    if (threads > 1 && w->n > 1) {
+        for (unsigned t = 1; t < threads; t++) {
+            args[t].w = w;
+            args[t].tid = t;
+            if (pthread_create(&tid[t], NULL, worker, &args[t]) != 0)
+                break;
+            started = t;
+        }
+    }
+    args[0].w = w;
+    args[0].tid = 0;
+    worker(&args[0]);
+    for (unsigned t = 1; t <= started; t++)
+        pthread_join(tid[t], NULL);
+}
+
+/* ---- steps 8-10: structure of the tallies ---- */
+
+static void step8(vctx *v, dt_verify_report *rep, acc *total)
+{
+    const dt_record *rec = v->rec;
+    const dt_rec_etally *et = &rec->etally;
+    flist *f = &rep->s[8].f;
+    const char *file = "encrypted_tally.json";
+    size_t ncast = 0;
+
+    if (!rec->has_etally) {
+        flist_add(f, "8 encrypted_tally.json is missing from the record");
+        return;
+    }
+    if (memcmp(et->election_id, rec->he, 32) != 0)
+        flist_add(&rep->s[4].f, "4.A encrypted_tally.json: election_id is not the extended base hash");
+    /* the cast ballots: the list equals the cast ballots of the record, no duplicates */
+    for (size_t i = 0; i < rec->nballots; i++) {
+        const dt_rec_ballot *b = &rec->ballots[i];
+        for (size_t k = 0; k < i; k++)
+            if (strcmp(rec->ballots[k].id, b->id) == 0)
+                flist_add(f, "8 %s and %s: ballot id %s appears twice", rec->ballots[k].file, b->file, b->id);
+        if (b->state != DT_BALLOT_CAST)
+            continue;
+        ncast++;
+        bool listed = false;
+        for (size_t k = 0; k < et->ncast && !listed; k++)
+            listed = strcmp(et->cast_ids[k], b->id) == 0;
+        if (!listed)
+            flist_add(f, "8 %s: cast ballot %s is not in cast_ballot_ids", file, b->id);
+    }
+    for (size_t k = 0; k < et->ncast; k++) {
+        const dt_rec_ballot *b = find_ballot(rec, et->cast_ids[k]);
+        if (!b || b->state != DT_BALLOT_CAST)
+            flist_add(f, "8 %s: cast_ballot_ids lists %s, which is not a cast ballot of the record", file,
+                      et->cast_ids[k]);
+        for (size_t j = 0; j < k; j++)
+            if (strcmp(et->cast_ids[j], et->cast_ids[k]) == 0)
+                flist_add(f, "8 %s: cast_ballot_ids lists %s twice", file, et->cast_ids[k]);
+    }
+    /* every manifest option's aggregate */
+    for (size_t mi = 0; mi < rec->manifest.ncontests; mi++) {
+        const dt_rec_mcontest *mc = &rec->manifest.contests[mi];
+        const dt_rec_econtest *ec = NULL;
+        for (size_t i = 0; i < et->ncontests && !ec; i++)
+            if (strcmp(et->contests[i].id, mc->id) == 0)
+                ec = &et->contests[i];
+        if (!ec) {
+            flist_add(f, "8 %s: contest %s of the manifest is missing", file, mc->id);
+            continue;
+        }
+        for (size_t o = 0; o < mc->noptions; o++) {
+            const dt_rec_esel *es = NULL;
+            unsigned char enc[DT_ELEM_MAX_BYTES];
+            size_t gi = v->opt_offset[mi] + o;
+            for (size_t s = 0; s < ec->nsel && !es; s++)
+                if (strcmp(ec->sel[s].id, mc->options[o].id) == 0)
+                    es = &ec->sel[s];
+            rep->s[8].checked++;
+            if (!es) {
+                flist_add(f, "8 %s: contest %s, option %s is missing", file, mc->id, mc->options[o].id);
+                continue;
+            }
+            dt_elem_encode(v->g, enc, &total->A[gi]);
+            if (memcmp(enc, es->ct.pad, v->eb) != 0)
+                flist_add(f, "8.A %s: contest %s, selection %s: pad is not the product of the cast ballots' alphas",
+                          file, mc->id, es->id);
+            dt_elem_encode(v->g, enc, &total->B[gi]);
+            if (memcmp(enc, es->ct.data, v->eb) != 0)
+                flist_add(f, "8.B %s: contest %s, selection %s: data is not the product of the cast ballots' betas",
+                          file, mc->id, es->id);
+        }
+    }
+    for (size_t i = 0; i < et->ncontests; i++) {
+        long mi = find_mcontest(rec, et->contests[i].id);
+        if (mi < 0) {
+            flist_add(f, "8 %s: contest %s is not in the manifest", file, et->contests[i].id);
+            continue;
+        }
+        for (size_t s = 0; s < et->contests[i].nsel; s++)
+            if (find_moption(&rec->manifest.contests[mi], et->contests[i].sel[s].id) < 0)
+                flist_add(f, "8 %s: contest %s: selection %s is not in the manifest", file, et->contests[i].id,
+                          et->contests[i].sel[s].id);
+    }
+}
+
+static void tally_labels(vctx *v, dt_verify_report *rep)
+{
+    const dt_record *rec = v->rec;
+    const dt_rec_decrypted *t = &rec->tally;
+    flist *f = &rep->s[10].f;
+    for (size_t i = 0; i < t->ncontests; i++) {
+        long mi = find_mcontest(rec, t->contests[i].id);
+        if (mi < 0) {
+            flist_add(f, "10.B tally.json: contest %s is not in the manifest", t->contests[i].id);
+            continue;
+        }
+        const dt_rec_mcontest *mc = &rec->manifest.contests[mi];
+        for (size_t s = 0; s < t->contests[i].nsel; s++) {
+            if (find_moption(mc, t->contests[i].sel[s].id) < 0)
+                flist_add(f, "10.C tally.json: contest %s: selection %s is not in the manifest", mc->id,
+                          t->contests[i].sel[s].id);
+            for (size_t k = 0; k < s; k++)
+                if (strcmp(t->contests[i].sel[k].id, t->contests[i].sel[s].id) == 0)
+                    flist_add(f, "10.C tally.json: contest %s: selection %s appears twice", mc->id,
+                              t->contests[i].sel[s].id);
+        }
+        for (size_t o = 0; o < mc->noptions; o++) {
+            bool found = false;
+            for (size_t s = 0; s < t->contests[i].nsel && !found; s++)
+                found = strcmp(t->contests[i].sel[s].id, mc->options[o].id) == 0;
+            if (!found)
+                flist_add(f, "10.D tally.json: contest %s: option %s of the manifest is missing", mc->id,
+                          mc->options[o].id);
+        }
+        for (size_t k = 0; k < i; k++)
+            if (strcmp(t->contests[k].id, t->contests[i].id) == 0)
+                flist_add(f, "10.B tally.json: contest %s appears twice", mc->id);
+    }
+    for (size_t b = 0; b < rec->nballots; b++) {
+        for (size_t c = 0; c < rec->ballots[b].ncontests; c++) {
+            const char *id = rec->ballots[b].contests[c].id;
+            bool found = false;
+            for (size_t i = 0; i < t->ncontests && !found; i++)
+                found = strcmp(t->contests[i].id, id) == 0;
+            if (!found)
+                flist_add(f, "10.E tally.json: contest %s, used by ballot %s, is missing", id, rec->ballots[b].id);
+        }
+    }
+}
+
+/* ---- 7.C and chaining ---- */
+
+static int cmp_code(const void *a, const void *b)
+{
+    const dt_rec_ballot *const *x = a, *const *y = b;
+    return memcmp((*x)->code, (*y)->code, 32);
+}
+
+static void step7_global(vctx *v, dt_verify_report *rep)
+{
+    const dt_record *rec = v->rec;
+    flist *f = &rep->s[7].f;
+    const dt_rec_ballot **sorted;
+    if (rec->nballots == 0)
+        return;
+    sorted = malloc(rec->nballots * sizeof *sorted);
+    if (!sorted) {
+        flist_add(f, "out of memory");
+        return;
+    }
+    for (size_t i = 0; i < rec->nballots; i++)
+        sorted[i] = &rec->ballots[i];
+    qsort(sorted, rec->nballots, sizeof *sorted, cmp_code);
+    for (size_t i = 1; i < rec->nballots; i++)
+        if (memcmp(sorted[i - 1]->code, sorted[i]->code, 32) == 0)
+            flist_add(f, "7.C %s and %s: ballots %s and %s share a confirmation code", sorted[i - 1]->file,
+                      sorted[i]->file, sorted[i - 1]->id, sorted[i]->id);
+    free(sorted);
+
+    if (!rec->chain)
+        return;
+    /* 7.D/7.E: per device, each B_aux is (H_0 or another ballot's code of the
+     * device) || B_aux,0, and no predecessor is used twice: one chain. */
+    {
+        unsigned char h0[32];
+        dt_hash_ctx h;
+        dt_hash_init(&h, rec->he);
+        dt_hash_u8(&h, DT_H_CONFIRMATION_CODE);
+        dt_hash_bytes(&h, rec->baux0.p, rec->baux0.n);
+        dt_hash_final(&h, h0);
+        for (size_t i = 0; i < rec->nballots; i++) {
+            const dt_rec_ballot *b = &rec->ballots[i];
+            bool pred_ok = false;
+            if (b->baux.n != 32 + rec->baux0.n || memcmp(b->baux.p + 32, rec->baux0.p, rec->baux0.n) != 0) {
+                flist_add(f, "7.E %s: ballot %s: B_aux is not a previous code followed by B_aux,0", b->file, b->id);
+                continue;
+            }
+            if (memcmp(b->baux.p, h0, 32) == 0)
+                pred_ok = true;
+            for (size_t k = 0; k < rec->nballots && !pred_ok; k++)
+                pred_ok = k != i && strcmp(rec->ballots[k].device, b->device) == 0 &&
+                          memcmp(rec->ballots[k].code, b->baux.p, 32) == 0;
+            if (!pred_ok)
+                flist_add(f, "7.E %s: ballot %s: B_aux names no earlier ballot of device %s", b->file, b->id,
+                          b->device);
+            for (size_t k = 0; k < i; k++)
+                if (strcmp(rec->ballots[k].device, b->device) == 0 && rec->ballots[k].baux.n >= 32 &&
+                    memcmp(rec->ballots[k].baux.p, b->baux.p, 32) == 0)
+                    flist_add(f, "7.E %s: ballots %s and %s of device %s chain from the same code", b->file,
+                              rec->ballots[k].id, b->id, b->device);
+        }
+    }
+}
+
+/* ---- driver ---- */
+
+static unsigned default_threads(void)
+{
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n < 1 ? 1 : n > 64 ? 64 : (unsigned)n;
+}
+
+static void acc_free(acc *a)
+{
+    if (!a)
+        return;
+    free(a->A);
+    free(a->B);
+    free(a->count);
+}
+
+static bool acc_init(acc *a, const dt_group *g, size_t n)
+{
+    a->A = calloc(n ? n : 1, sizeof *a->A);
+    a->B = calloc(n ? n : 1, sizeof *a->B);
+    a->count = calloc(n ? n : 1, sizeof *a->count);
+    if (!a->A || !a->B || !a->count)
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        dt_elem_identity(g, &a->A[i]);
+        dt_elem_identity(g, &a->B[i]);
+    }
+    return true;
+}
+
+dt_err dt_verify(dt_verify_report **out, const dt_record *rec, const dt_verify_opts *opts)
+{
+    dt_verify_report *rep = calloc(1, sizeof *rep);
+    vctx v;
+    unsigned threads = opts && opts->threads ? opts->threads : default_threads();
+    acc *accs = NULL;
+    item *items = NULL;
+    tjob *tjobs = NULL;
+    size_t ntj = 0;
+    dt_err err = DT_ERR_NOMEM;
+    bool any_preencrypt = false;
+
+    *out = NULL;
+    if (!rep)
+        return DT_ERR_NOMEM;
+    memset(&v, 0, sizeof v);
+    v.rec = rec;
+    v.g = rec->group;
+    v.eb = rec->elem_bytes;
+    v.he = rec->he;
+    v.opts = opts;
+    pthread_mutex_init(&v.progress_lock, NULL);
+    v.K_ok = dt_elem_decode(v.g, &v.K, rec->K, v.eb) == DT_OK;
+
+    v.opt_offset = calloc(rec->manifest.ncontests + 1, sizeof *v.opt_offset);
+    if (!v.opt_offset)
+        goto out;
+    for (size_t i = 0; i < rec->manifest.ncontests; i++) {
+        v.opt_offset[i] = v.nopts;
+        v.nopts += rec->manifest.contests[i].noptions;
+    }
+    if (rec->has_tally)
+        for (size_t i = 0; i < rec->tally.ncontests; i++)
+            ntj += rec->tally.contests[i].nsel;
+    v.total_work = rec->nballots + ntj + rec->nchallenged;
+
+    step1(&v, rep);
+    step2_3(&v, rep);
+    step4(&v, rep);
+
+    /* ballots */
+    if (threads > rec->nballots && rec->nballots > 0)
+        threads = (unsigned)rec->nballots;
+    accs = calloc(threads + 1, sizeof *accs);
+    items = calloc(rec->nballots + ntj + rec->nchallenged + 1, sizeof *items);
+    if (!accs || !items)
+        goto out;
+    for (unsigned t = 0; t <= threads; t++)
+        if (!acc_init(&accs[t], v.g, v.nopts))
+            goto out;
+    {
+        work w = {.v = &v, .n = rec->nballots, .items = items, .accs = accs, .kind = 0};
+        run_pool(&w, threads);
+    }
+    for (size_t i = 0; i < rec->nballots; i++) {
+        item_merge(rep, &items[i]);
+        any_preencrypt |= rec->ballots[i].preencrypt;
+    }
+    for (unsigned t = 1; t < threads; t++)
+        for (size_t o = 0; o < v.nopts; o++) {
+            dt_elem_mul(v.g, &accs[0].A[o], &accs[0].A[o], &accs[t].A[o]);
+            dt_elem_mul(v.g, &accs[0].B[o], &accs[0].B[o], &accs[t].B[o]);
+        }
+    step7_global(&v, rep);
+    step8(&v, rep, &accs[0]);
+
+    /* tally */
+    if (!rec->has_tally) {
+        flist_add(&rep->s[9].f, "9 tally.json is missing from the record");
+        flist_add(&rep->s[10].f, "10 tally.json is missing from the record");
+    } else {
+        size_t k = 0;
+        item *titems = items + rec->nballots;
+        tjobs = calloc(ntj + 1, sizeof *tjobs);
+        if (!tjobs)
+            goto out;
+        if (memcmp(rec->tally.election_id, rec->he, 32) != 0)
+            flist_add(&rep->s[4].f, "4.A tally.json: election_id is not the extended base hash");
+        for (size_t i = 0; i < rec->tally.ncontests; i++) {
+            const dt_rec_dcontest *dc = &rec->tally.contests[i];
+            const dt_rec_econtest *ec = NULL;
+            for (size_t e = 0; rec->has_etally && e < rec->etally.ncontests && !ec; e++)
+                if (strcmp(rec->etally.contests[e].id, dc->id) == 0)
+                    ec = &rec->etally.contests[e];
+            for (size_t s = 0; s < dc->nsel; s++, k++) {
+                tjobs[k].dc = dc;
+                tjobs[k].ds = &dc->sel[s];
+                for (size_t e = 0; ec && e < ec->nsel && !tjobs[k].es; e++)
+                    if (strcmp(ec->sel[e].id, dc->sel[s].id) == 0)
+                        tjobs[k].es = &ec->sel[e];
+                if (!tjobs[k].es)
+                    flist_add(&rep->s[9].f, "9 tally.json: contest %s, selection %s is not in encrypted_tally.json",
+                              dc->id, dc->sel[s].id);
+            }
+        }
+        work w = {.v = &v, .n = ntj, .items = titems, .kind = 1, .tjobs = tjobs};
+        run_pool(&w, threads);
+        for (size_t i = 0; i < ntj; i++)
+            item_merge(rep, &titems[i]);
+        tally_labels(&v, rep);
+    }
+    rep->s[11].note = strdup("the record decrypts no contest data of cast ballots");
+
+    /* challenged ballots */
+    {
+        item *citems = items + rec->nballots + ntj;
+        for (size_t i = 0; i < rec->nballots; i++) {
+            const dt_rec_ballot *b = &rec->ballots[i];
+            bool found = false;
+            if (b->state != DT_BALLOT_CHALLENGED)
+                continue;
+            for (size_t k = 0; k < rec->nchallenged && !found; k++)
+                found = strcmp(rec->challenged[k].id, b->id) == 0;
+            if (!found)
+                flist_add(&rep->s[12].f, "12 %s: challenged ballot %s has no decryption in challenged_ballots/",
+                          b->file, b->id);
+        }
+        for (size_t i = 0; i < rec->nchallenged; i++)
+            for (size_t k = 0; k < i; k++)
+                if (strcmp(rec->challenged[k].id, rec->challenged[i].id) == 0)
+                    flist_add(&rep->s[12].f, "12 %s and %s: ballot %s is decrypted twice", rec->challenged[k].file,
+                              rec->challenged[i].file, rec->challenged[i].id);
+        work w = {.v = &v, .n = rec->nchallenged, .items = citems, .kind = 2};
+        run_pool(&w, threads);
+        for (size_t i = 0; i < rec->nchallenged; i++)
+            item_merge(rep, &citems[i]);
+        if (rec->nchallenged == 0 && rep->s[12].f.n == 0) {
+            rep->s[12].note = strdup("no challenged ballots");
+            rep->s[13].note = strdup("no challenged ballots");
+            rep->s[14].note = strdup("no challenged ballots");
+        } else if (rep->s[14].checked == 0 && rep->s[14].f.n == 0) {
+            rep->s[14].note = strdup("no contest data on the challenged ballots");
+        }
+    }
+    if (!any_preencrypt)
+        for (int s = 15; s <= 18; s++)
+            rep->s[s].note = strdup("no pre-encrypted ballots");
+    err = DT_OK;
+out:
+    if (accs)
+        for (unsigned t = 0; t <= threads; t++)
+            acc_free(&accs[t]);
+    free(accs);
+    free(items);
+    free(tjobs);
+    free(v.opt_offset);
+    pthread_mutex_destroy(&v.progress_lock);
+    if (err) {
+        dt_verify_report_destroy(rep);
+        return err;
+    }
+    *out = rep;
+    return DT_OK;
+}
+
+void dt_verify_report_destroy(dt_verify_report *rep)
+{
+    if (!rep)
+        return;
+    for (int s = 0; s <= DT_VERIFY_STEPS; s++) {
+        flist_free(&rep->s[s].f);
+        free(rep->s[s].note);
+    }
+    free(rep);
+}
+
+static void check_step(int step)
+{
+    if (step < 1 || step > DT_VERIFY_STEPS)
+        dt_misuse("verify: step number out of range");
+}
+
+dt_step_status dt_verify_step_status(const dt_verify_report *rep, int step)
+{
+    check_step(step);
+    if (rep->s[step].f.n)
+        return DT_STEP_FAIL;
+    if (rep->s[step].note)
+        return DT_STEP_NA;
+    return DT_STEP_PASS;
+}
+
+int dt_verify_report_ok(const dt_verify_report *rep)
+{
+    for (int s = 1; s <= DT_VERIFY_STEPS; s++)
+        if (dt_verify_step_status(rep, s) == DT_STEP_FAIL)
+            return 0;
+    return 1;
+}
+
+const char *dt_verify_step_name(int step)
+{
+    check_step(step);
+    return step_names[step];
+}
+
+size_t dt_verify_step_checked(const dt_verify_report *rep, int step)
+{
+    check_step(step);
+    return rep->s[step].checked;
+}
+
+size_t dt_verify_step_failures(const dt_verify_report *rep, int step)
+{
+    check_step(step);
+    return rep->s[step].f.n;
+}
+
+size_t dt_verify_step_messages(const dt_verify_report *rep, int step)
+{
+    check_step(step);
+    return rep->s[step].f.nstored;
+}
+
+const char *dt_verify_step_message(const dt_verify_report *rep, int step, size_t i)
+{
+    check_step(step);
+    if (i >= rep->s[step].f.nstored)
+        dt_misuse("verify: message index out of range");
+    return rep->s[step].f.msg[i];
+}
+
+const char *dt_verify_step_note(const dt_verify_report *rep, int step)
+{
+    check_step(step);
+    return rep->s[step].f.n ? NULL : rep->s[step].note;
+}

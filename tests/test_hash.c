@@ -1,0 +1,146 @@
+/* Hashing: HMAC-SHA-256 against RFC 4231, and ElectionGuard 2.0's base hashes
+ * against the values of the specification and the sample record. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include <detente/election.h>
+#include <detente/hash.h>
+
+#include "util/codec.h"
+
+static void unhex(unsigned char *out, const char *hex)
+{
+    unsigned char *b;
+    size_t n;
+    assert_int_equal(dt_hex_decode_alloc(&b, &n, hex, 4096), DT_OK);
+    memcpy(out, b, n);
+    free(b);
+}
+
+static void test_hmac_rfc4231(void **state)
+{
+    (void)state;
+    unsigned char key[131], out[32], want[32];
+    /* test case 2 */
+    dt_hmac_sha256(out, (const unsigned char *)"Jefe", 4, "what do ya want for nothing?", 28);
+    unhex(want, "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
+    assert_memory_equal(out, want, 32);
+    /* test case 6: a key longer than the block */
+    memset(key, 0xaa, sizeof key);
+    dt_hmac_sha256(out, key, 131, "Test Using Larger Than Block-Size Key - Hash Key First", 54);
+    unhex(want, "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54");
+    assert_memory_equal(out, want, 32);
+}
+
+static void test_streaming_equals_oneshot(void **state)
+{
+    (void)state;
+    unsigned char key[32], a[32], b[32], msg[100];
+    for (int i = 0; i < 32; i++)
+        key[i] = (unsigned char)i;
+    for (int i = 0; i < 100; i++)
+        msg[i] = (unsigned char)(7 * i);
+    dt_hmac_sha256(a, key, 32, msg, 100);
+    dt_hash_ctx ctx;
+    dt_hash_init(&ctx, key);
+    dt_hash_bytes(&ctx, msg, 1);
+    dt_hash_bytes(&ctx, msg + 1, 0);
+    dt_hash_bytes(&ctx, msg + 1, 63);
+    dt_hash_bytes(&ctx, msg + 64, 36);
+    dt_hash_final(&ctx, b);
+    assert_memory_equal(a, b, 32);
+}
+
+static void test_encodings(void **state)
+{
+    (void)state;
+    unsigned char key[32] = {1}, a[32], b[32];
+    const unsigned char msg[] = {0x20, 0, 0, 0, 7, 0, 0, 0, 12, 'c', 'o', 'n', 't', 'e', 's', 't', '_', 'd', 'a', 't', 'a'};
+    dt_hmac_sha256(a, key, 32, msg, sizeof msg);
+    dt_hash_ctx ctx;
+    dt_hash_init(&ctx, key);
+    dt_hash_u8(&ctx, 0x20);
+    dt_hash_u32(&ctx, 7);
+    dt_hash_prefixed(&ctx, "contest_data", 12);
+    dt_hash_final(&ctx, b);
+    assert_memory_equal(a, b, 32);
+}
+
+/* eq. 5 of the specification and the sample record's election_config.json */
+static void test_base_hashes(void **state)
+{
+    (void)state;
+    dt_group *g = dt_group_create(DT_GROUP_INTEGER4096);
+    unsigned char hp[32], want[32], hm[32], hb[32], rec[32];
+    unsigned char *manifest;
+    size_t len;
+    assert_non_null(g);
+    dt_parameter_base_hash(g, hp);
+    unhex(want, "2B3B025E50E09C119CBA7E9448ACD1CABC9447EF39BF06327D81C665CDD86296");
+    assert_memory_equal(hp, want, 32);
+
+    assert_int_equal(dt_read_file(&manifest, &len, DT_TEST_DATA "/allAvailable/manifest.json", 1 << 24), DT_OK);
+    dt_manifest_hash(hm, hp, manifest, len);
+    assert_int_equal(dt_b64_decode_exact(rec, 32, "4jSi8SdhkaPaIx+pTNfI1iE9rI4H6rwEmwZtnrpx2Xg="), DT_OK);
+    assert_memory_equal(hm, rec, 32);
+    dt_election_base_hash(hb, hp, hm, 3, 3);
+    assert_int_equal(dt_b64_decode_exact(rec, 32, "eIJW8rlh4BCwRS2uSzla7dLY2svGLt+PswOfRfs5ZSw="), DT_OK);
+    assert_memory_equal(hb, rec, 32);
+    /* one changed manifest byte changes H_M */
+    manifest[len / 2] ^= 1;
+    dt_manifest_hash(hm, hp, manifest, len);
+    assert_memory_not_equal(hm, rec, 32);
+    free(manifest);
+
+    /* ristretto255's H_P differs from the integer group's and is stable */
+    dt_group *r = dt_group_create(DT_GROUP_RISTRETTO255);
+    unsigned char hr[32], hr2[32];
+    assert_non_null(r);
+    dt_parameter_base_hash(r, hr);
+    dt_parameter_base_hash(r, hr2);
+    assert_memory_equal(hr, hr2, 32);
+    assert_memory_not_equal(hr, hp, 32);
+    dt_group_destroy(r);
+    dt_group_destroy(g);
+}
+
+static void test_codecs(void **state)
+{
+    (void)state;
+    unsigned char out[4];
+    assert_int_equal(dt_b64_decode_exact(out, 3, "YWJj"), DT_OK);
+    assert_memory_equal(out, "abc", 3);
+    assert_int_equal(dt_b64_decode_exact(out, 3, "YWJ"), DT_ERR_ENCODING);
+    assert_int_equal(dt_b64_decode_exact(out, 3, "YW!j"), DT_ERR_ENCODING);
+    assert_int_equal(dt_b64_decode_exact(out, 2, "YWJj"), DT_ERR_ENCODING);
+    assert_int_equal(dt_b64_decode_exact(out, 2, "YWI="), DT_OK);
+    char hex[9];
+    dt_hex_encode_upper(hex, (const unsigned char *)"\x01\xab\xff\x00", 4);
+    assert_string_equal(hex, "01ABFF00");
+    unsigned char *b;
+    size_t n;
+    assert_int_equal(dt_hex_decode_alloc(&b, &n, "01abFF00", 16), DT_OK);
+    assert_int_equal(n, 4);
+    assert_memory_equal(b, "\x01\xab\xff\x00", 4);
+    free(b);
+    assert_int_equal(dt_hex_decode_alloc(&b, &n, "0g", 16), DT_ERR_ENCODING);
+    assert_int_equal(dt_hex_decode_alloc(&b, &n, "00000000", 2), DT_ERR_LIMIT);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_hmac_rfc4231),
+        cmocka_unit_test(test_streaming_equals_oneshot),
+        cmocka_unit_test(test_encodings),
+        cmocka_unit_test(test_base_hashes),
+        cmocka_unit_test(test_codecs),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,207 @@
+/* ElGamal and the proofs, in every group: completeness (honest proofs
+ * verify) and soundness against a changed statement or proof. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include <detente/proof.h>
+
+#include "testrand.h"
+
+typedef struct fixture {
+    dt_group *g;
+    dt_scalar s;
+    dt_elem K;
+    unsigned char he[32];
+    int reps;
+    int sound; /* q large enough that a forged proof passes with negligible probability */
+} fixture;
+
+static int setup_group(void **state, dt_group *g, int reps)
+{
+    fixture *f = calloc(1, sizeof *f);
+    if (!f || !g)
+        return -1;
+    f->g = g;
+    f->reps = reps;
+    f->sound = dt_group_scalar_bytes(g) == 32;
+    if (dt_scalar_random(g, &f->s) != DT_OK)
+        return -1;
+    dt_elem_pow_g(g, &f->K, &f->s);
+    testrand_bytes(f->he, 32);
+    *state = f;
+    return 0;
+}
+
+static int setup_r255(void **state)
+{
+    return setup_group(state, dt_group_create(DT_GROUP_RISTRETTO255), 20);
+}
+
+static int setup_int(void **state)
+{
+    return setup_group(state, dt_group_create(DT_GROUP_INTEGER4096), 2);
+}
+
+/* toy group of the specification: q = 127, p = 59183, g = 32616 */
+static int setup_toy(void **state)
+{
+    return setup_group(state, dt_group_create_integer("e72f", "7f", "7f68"), 50);
+}
+
+static int teardown(void **state)
+{
+    fixture *f = *state;
+    dt_group_destroy(f->g);
+    free(f);
+    return 0;
+}
+
+static void random_scalar(fixture *f, dt_scalar *x)
+{
+    assert_int_equal(dt_scalar_random(f->g, x), DT_OK);
+}
+
+static void test_elgamal(void **state)
+{
+    fixture *f = *state;
+    const dt_group *g = f->g;
+    for (int r = 0; r < f->reps; r++) {
+        dt_scalar x1, x2, x;
+        dt_elem a1, b1, a2, b2, a, b, m, t;
+        uint64_t m1 = testrand_u64(50), m2 = testrand_u64(50), got;
+        random_scalar(f, &x1);
+        random_scalar(f, &x2);
+        dt_elgamal_encrypt(g, &a1, &b1, &f->K, m1, &x1);
+        dt_elgamal_encrypt(g, &a2, &b2, &f->K, m2, &x2);
+        /* decryption: beta / alpha^s = K^m */
+        dt_elem_pow(g, &m, &a1, &f->s);
+        dt_elem_div(g, &t, &b1, &m);
+        assert_int_equal(dt_elem_dlog_var(g, &got, &f->K, &t, 100), DT_OK);
+        assert_int_equal(got, m1);
+        /* homomorphism: the product encrypts m1 + m2 with nonce x1 + x2 */
+        dt_elem_mul(g, &a, &a1, &a2);
+        dt_elem_mul(g, &b, &b1, &b2);
+        dt_scalar_add(g, &x, &x1, &x2);
+        dt_elgamal_encrypt(g, &a1, &b1, &f->K, m1 + m2, &x);
+        assert_true(dt_elem_eq(g, &a, &a1));
+        assert_true(dt_elem_eq(g, &b, &b1));
+    }
+}
+
+static void test_schnorr(void **state)
+{
+    fixture *f = *state;
+    const dt_group *g = f->g;
+    for (int r = 0; r < f->reps; r++) {
+        dt_scalar a, c, v, other;
+        dt_elem Kij, Kother;
+        random_scalar(f, &a);
+        random_scalar(f, &other);
+        dt_elem_pow_g(g, &Kij, &a);
+        dt_elem_pow_g(g, &Kother, &other);
+        assert_int_equal(dt_schnorr_prove(g, &c, &v, f->he, 2, 1, &Kij, &a), DT_OK);
+        assert_int_equal(dt_schnorr_verify_var(g, f->he, 2, 1, &Kij, &c, &v), DT_OK);
+        /* another statement: guardian, coefficient index, commitment */
+        if (f->sound)
+            assert_int_equal(dt_schnorr_verify_var(g, f->he, 3, 1, &Kij, &c, &v), DT_ERR_PROOF);
+        if (f->sound)
+            assert_int_equal(dt_schnorr_verify_var(g, f->he, 2, 0, &Kij, &c, &v), DT_ERR_PROOF);
+        if (f->sound)
+            assert_int_equal(dt_schnorr_verify_var(g, f->he, 2, 1, &Kother, &c, &v), DT_ERR_PROOF);
+        dt_scalar_add(g, &v, &v, &other);
+        if (f->sound)
+            assert_int_equal(dt_schnorr_verify_var(g, f->he, 2, 1, &Kij, &c, &v), DT_ERR_PROOF);
+    }
+}
+
+static void test_range(void **state)
+{
+    fixture *f = *state;
+    const dt_group *g = f->g;
+    for (int r = 0; r < f->reps; r++) {
+        uint32_t R = r % 2 ? 1 : (uint32_t)testrand_u64(4) + 1;
+        uint32_t ell = (uint32_t)testrand_u64(R + 1);
+        dt_scalar xi, c[8], v[8], one;
+        dt_elem alpha, beta, beta2;
+        unsigned char he2[32];
+        random_scalar(f, &xi);
+        dt_elgamal_encrypt(g, &alpha, &beta, &f->K, ell, &xi);
+        assert_int_equal(dt_range_prove(g, c, v, f->he, &f->K, &alpha, &beta, &xi, ell, R), DT_OK);
+        assert_int_equal(dt_range_verify_var(g, f->he, &f->K, &alpha, &beta, c, v, R), DT_OK);
+        /* a narrower range that excludes ell; a wider one the proof was not made for */
+        if (ell > 0)
+            if (f->sound)
+            assert_int_equal(dt_range_verify_var(g, f->he, &f->K, &alpha, &beta, c, v, ell - 1), DT_ERR_PROOF);
+        /* another ciphertext, another key hash, a changed challenge or response */
+        dt_elgamal_encrypt(g, &alpha, &beta2, &f->K, ell + 1, &xi);
+        if (f->sound)
+            assert_int_equal(dt_range_verify_var(g, f->he, &f->K, &alpha, &beta2, c, v, R), DT_ERR_PROOF);
+        memcpy(he2, f->he, 32);
+        he2[0] ^= 1;
+        if (f->sound)
+            assert_int_equal(dt_range_verify_var(g, he2, &f->K, &alpha, &beta, c, v, R), DT_ERR_PROOF);
+        dt_scalar_from_u64(g, &one, 1);
+        dt_scalar_add(g, &c[R], &c[R], &one);
+        if (f->sound)
+            assert_int_equal(dt_range_verify_var(g, f->he, &f->K, &alpha, &beta, c, v, R), DT_ERR_PROOF);
+        dt_scalar_sub(g, &c[R], &c[R], &one);
+        dt_scalar_add(g, &v[0], &v[0], &one);
+        if (f->sound)
+            assert_int_equal(dt_range_verify_var(g, f->he, &f->K, &alpha, &beta, c, v, R), DT_ERR_PROOF);
+        /* a cheating prover: the ciphertext holds R + 1, outside the range */
+        dt_elgamal_encrypt(g, &alpha, &beta, &f->K, R + 1, &xi);
+        assert_int_equal(dt_range_prove(g, c, v, f->he, &f->K, &alpha, &beta, &xi, ell, R), DT_OK);
+        if (f->sound)
+            assert_int_equal(dt_range_verify_var(g, f->he, &f->K, &alpha, &beta, c, v, R), DT_ERR_PROOF);
+        assert_int_equal(dt_range_prove(g, c, v, f->he, &f->K, &alpha, &beta, &xi, R + 1, R), DT_ERR_RANGE);
+    }
+}
+
+static void test_decryption(void **state)
+{
+    fixture *f = *state;
+    const dt_group *g = f->g;
+    for (int r = 0; r < f->reps; r++) {
+        dt_scalar xi, c, v, one;
+        dt_elem A, B, M, T, T2;
+        uint64_t t = testrand_u64(100), got;
+        random_scalar(f, &xi);
+        dt_elgamal_encrypt(g, &A, &B, &f->K, t, &xi);
+        assert_int_equal(dt_decryption_prove(g, &M, &c, &v, f->he, &f->K, &A, &B, &f->s), DT_OK);
+        dt_elem_div(g, &T, &B, &M);
+        assert_int_equal(dt_elem_dlog_var(g, &got, &f->K, &T, 1000), DT_OK);
+        assert_int_equal(got, t);
+        assert_int_equal(dt_decryption_verify_var(g, f->he, &f->K, &A, &B, &T, &c, &v), DT_OK);
+        /* a false result: T for t + 1 */
+        dt_elem_mul(g, &T2, &T, &f->K);
+        if (f->sound)
+            assert_int_equal(dt_decryption_verify_var(g, f->he, &f->K, &A, &B, &T2, &c, &v), DT_ERR_PROOF);
+        dt_scalar_from_u64(g, &one, 1);
+        dt_scalar_add(g, &v, &v, &one);
+        if (f->sound)
+            assert_int_equal(dt_decryption_verify_var(g, f->he, &f->K, &A, &B, &T, &c, &v), DT_ERR_PROOF);
+    }
+}
+
+#define GROUP_TESTS(setup)                                                                               \
+    cmocka_unit_test_setup_teardown(test_elgamal, setup, teardown),                                      \
+        cmocka_unit_test_setup_teardown(test_schnorr, setup, teardown),                                  \
+        cmocka_unit_test_setup_teardown(test_range, setup, teardown),                                    \
+        cmocka_unit_test_setup_teardown(test_decryption, setup, teardown)
+
+int main(void)
+{
+    testrand_init();
+    const struct CMUnitTest tests[] = {
+        GROUP_TESTS(setup_r255),
+        GROUP_TESTS(setup_int),
+        GROUP_TESTS(setup_toy),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
