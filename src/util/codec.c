@@ -184,3 +184,71 @@ char *dt_strdup_printf(const char *fmt, ...)
     va_end(ap);
     return s;
 }
+
+dt_err dt_write_file_atomic(const char *path, const void *data, size_t len, unsigned mode)
+{
+    char *tmp = NULL;
+    int fd = -1;
+    dt_err err = DT_ERR_IO;
+    const unsigned char *p = data;
+    size_t done = 0;
+    unsigned char rnd[8];
+
+    if (dt_random_bytes(rnd, sizeof rnd) != DT_OK)
+        return DT_ERR_RANDOM;
+    tmp = dt_strdup_printf("%s.tmp-%02x%02x%02x%02x%02x%02x%02x%02x", path, rnd[0], rnd[1], rnd[2], rnd[3],
+                           rnd[4], rnd[5], rnd[6], rnd[7]);
+    if (!tmp)
+        return DT_ERR_NOMEM;
+    fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, (mode_t)mode);
+    if (fd < 0)
+        goto out;
+    while (done < len) {
+        ssize_t w = write(fd, p + done, len - done);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            goto out;
+        done += (size_t)w;
+    }
+    if (fsync(fd) != 0)
+        goto out;
+    if (close(fd) != 0) {
+        fd = -1;
+        goto out;
+    }
+    fd = -1;
+    if (rename(tmp, path) != 0)
+        goto out;
+    err = DT_OK;
+out:
+    if (fd >= 0)
+        close(fd);
+    if (err)
+        unlink(tmp);
+    free(tmp);
+    return err;
+}
+
+dt_err dt_mkdirs(const char *path)
+{
+    char *p = strdup(path);
+    if (!p)
+        return DT_ERR_NOMEM;
+    for (char *s = p + 1; *s; s++) {
+        if (*s != '/')
+            continue;
+        *s = 0;
+        if (mkdir(p, 0755) != 0 && errno != EEXIST) {
+            free(p);
+            return DT_ERR_IO;
+        }
+        *s = '/';
+    }
+    if (mkdir(p, 0755) != 0 && errno != EEXIST) {
+        free(p);
+        return DT_ERR_IO;
+    }
+    free(p);
+    return DT_OK;
+}

@@ -30,4 +30,14 @@ DT_WARN_UNUSED_RESULT dt_err dt_read_file(unsigned char **out, size_t *outlen, c
 /* Formats into a malloc'ed string (NULL on failure). */
 char *dt_strdup_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+
+
+/* Writes len bytes to path atomically: a temporary file in the same folder
+ * (O_EXCL|O_NOFOLLOW, the given mode), fsync, rename. Nothing is left
+ * behind on failure. */
+DT_WARN_UNUSED_RESULT dt_err dt_write_file_atomic(const char *path, const void *data, size_t len,
+                                                  unsigned mode);
+/* mkdir -p with mode 0755; DT_ERR_IO on failure */
+DT_WARN_UNUSED_RESULT dt_err dt_mkdirs(const char *path);
+
 #endif

@@ -14,6 +14,7 @@
 
 #include <detente/election.h>
 #include <detente/proof.h>
+#include <detente/tally.h>
 #include <detente/verify.h>
 
 #include "record/record.h"
@@ -610,114 +611,7 @@ static void verify_tally_sel(vctx *v, const tjob *j, item *it)
     }
 }
 
-/* The record's contest-data key derivation (docs/record-format.md): label
- * "share_enc_keys", context "contest_data" || contest label, length 8 numBytes. */
-static void contest_data_key(unsigned char out[32], const unsigned char k[32], uint32_t i, const char *label,
-                             uint32_t bits)
-{
-    unsigned char msg[4 + 14 + 1 + 12 + DT_LIMIT_STRING + 4];
-    size_t n = 0, ll = strlen(label);
-    msg[n++] = (unsigned char)(i >> 24);
-    msg[n++] = (unsigned char)(i >> 16);
-    msg[n++] = (unsigned char)(i >> 8);
-    msg[n++] = (unsigned char)i;
-    memcpy(msg + n, "share_enc_keys", 14);
-    n += 14;
-    msg[n++] = 0;
-    memcpy(msg + n, "contest_data", 12);
-    n += 12;
-    memcpy(msg + n, label, ll);
-    n += ll;
-    msg[n++] = (unsigned char)(bits >> 24);
-    msg[n++] = (unsigned char)(bits >> 16);
-    msg[n++] = (unsigned char)(bits >> 8);
-    msg[n++] = (unsigned char)bits;
-    dt_hmac_sha256(out, k, 32, msg, n);
-}
-
 static const char *const contest_statuses[] = {"normal", "null_vote", "over_vote", "under_vote"};
-
-/* Decrypts contest data with beta = C0^s and returns the status text (static) or NULL. */
-static bool contest_data_open(vctx *v, const dt_rec_data *d, const unsigned char *beta, const char *label,
-                              char *status, size_t statuslen)
-{
-    dt_hash_ctx h;
-    unsigned char k[32], k0[32], mac[32], ki[32];
-    unsigned char *plain;
-    bool ok = false;
-    uint32_t bits = d->num_bytes * 8;
-
-    dt_hash_init(&h, v->rec->he);
-    dt_hash_u8(&h, DT_H_CONTEST_DATA_KEY);
-    dt_hash_bytes(&h, v->rec->K, v->eb);
-    dt_hash_bytes(&h, d->c0, v->eb);
-    dt_hash_bytes(&h, beta, v->eb);
-    dt_hash_final(&h, k);
-    contest_data_key(k0, k, 0, label, bits);
-    {
-        unsigned char *m = malloc(v->eb + d->c1.n);
-        if (!m)
-            return false;
-        memcpy(m, d->c0, v->eb);
-        memcpy(m + v->eb, d->c1.p, d->c1.n);
-        dt_hmac_sha256(mac, k0, 32, m, v->eb + d->c1.n);
-        free(m);
-    }
-    if (!dt_ct_eq(mac, d->c2, 32))
-        return false;
-    if (d->num_bytes > d->c1.n)
-        return false;
-    plain = malloc(d->c1.n);
-    if (!plain)
-        return false;
-    for (size_t blk = 0; blk < d->c1.n / 32; blk++) {
-        contest_data_key(ki, k, (uint32_t)blk + 1, label, bits);
-        for (size_t i = 0; i < 32; i++)
-            plain[blk * 32 + i] = d->c1.p[blk * 32 + i] ^ ki[i];
-    }
-    /* varint(#overvotes) varint* varint(#write-ins) (varint len, bytes)* varint(len) status */
-    {
-        size_t pos = 0, n = d->num_bytes;
-        uint64_t cnt, len;
-#define VARINT(out)                                                                                      \
-    do {                                                                                                 \
-        unsigned sh = 0;                                                                                 \
-        (out) = 0;                                                                                       \
-        for (;;) {                                                                                       \
-            if (pos >= n || sh > 28)                                                                     \
-                goto done;                                                                               \
-            unsigned char byte = plain[pos++];                                                           \
-            (out) |= (uint64_t)(byte & 0x7f) << sh;                                                      \
-            sh += 7;                                                                                     \
-            if (!(byte & 0x80))                                                                          \
-                break;                                                                                   \
-        }                                                                                                \
-    } while (0)
-        VARINT(cnt);
-        for (uint64_t i = 0; i < cnt; i++) {
-            uint64_t tmp;
-            VARINT(tmp);
-            (void)tmp;
-        }
-        VARINT(cnt);
-        for (uint64_t i = 0; i < cnt; i++) {
-            VARINT(len);
-            if (len > n - pos)
-                goto done;
-            pos += len;
-        }
-        VARINT(len);
-        if (len > n - pos || len + 1 > statuslen)
-            goto done;
-        memcpy(status, plain + pos, len);
-        status[len] = 0;
-        ok = true;
-#undef VARINT
-    }
-done:
-    free(plain);
-    return ok;
-}
 
 static const dt_rec_ballot *find_ballot(const dt_record *rec, const char *id)
 {
@@ -865,25 +759,9 @@ static void verify_challenged(vctx *v, const dt_rec_decrypted *d, item *it)
             base[1] = beta;
             dt_elem_multi_pow_var(g, &bb, base, e, 2);
             {
-                dt_hash_ctx h;
                 unsigned char out[32];
-                char *hex = malloc(2 * dd->data.c1.n + 1);
-                if (!hex) {
-                    FAIL(it, 14, "out of memory");
-                    continue;
-                }
-                dt_hex_encode_upper(hex, dd->data.c1.p, dd->data.c1.n);
-                dt_hash_init(&h, rec->he);
-                dt_hash_u8(&h, DT_H_CONTEST_DATA_PROOF);
-                dt_hash_bytes(&h, rec->K, v->eb);
-                dt_hash_bytes(&h, dd->data.c0, v->eb);
-                dt_hash_bytes(&h, hex, 2 * dd->data.c1.n);
-                dt_hash_bytes(&h, dd->data.c2, 32);
-                dt_hash_elem(&h, g, &a);
-                dt_hash_elem(&h, g, &bb);
-                dt_hash_bytes(&h, dd->beta, v->eb);
-                dt_hash_final(&h, out);
-                free(hex);
+                dt_contest_data_challenge(g, out, rec->he, &v->K, &C0, dd->data.c1.p, dd->data.c1.n, dd->data.c2, &a,
+                                          &bb, &beta);
                 dt_scalar_reduce(g, &c2, out, 32);
                 if (!dt_scalar_eq(&c2, &c)) {
                     FAIL(it, 14, "14.B %s: contest %s: contest data proof challenge does not match", d->file, dc->id);
@@ -893,8 +771,16 @@ static void verify_challenged(vctx *v, const dt_rec_decrypted *d, item *it)
             {
                 char status[64];
                 bool known = false;
-                if (!contest_data_open(v, &dd->data, dd->beta, dc->id, status, sizeof status)) {
-                    FAIL(it, 14, "14 %s: contest %s: contest data does not decrypt (MAC or layout)", d->file, dc->id);
+                unsigned char *plain = malloc(dd->data.num_bytes + 1);
+                dt_err cerr = plain ? dt_contest_data_open(g, plain, rec->he, &v->K, &C0, &beta, dc->id, dd->data.c1.p,
+                                                           dd->data.c1.n, dd->data.c2, dd->data.num_bytes)
+                                    : DT_ERR_NOMEM;
+                if (cerr == DT_OK)
+                    cerr = dt_contest_data_parse(plain, dd->data.num_bytes, status, sizeof status, NULL, NULL, NULL);
+                free(plain);
+                if (cerr != DT_OK) {
+                    FAIL(it, 14, "14 %s: contest %s: contest data does not decrypt (%s)", d->file, dc->id,
+                         cerr == DT_ERR_PROOF ? "its MAC does not check" : "malformed plaintext");
                     continue;
                 }
                 for (size_t s = 0; s < sizeof contest_statuses / sizeof *contest_statuses; s++)
