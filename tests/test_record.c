@@ -13,6 +13,7 @@
 #include <detente/record.h>
 
 #include "record/record.h"
+#include "util/codec.h"
 
 #define SAMPLE DT_TEST_DATA "/allAvailable"
 
@@ -202,6 +203,59 @@ static void test_nul_in_string(void **state)
     expect_error(DT_ERR_PARSE, "eballot-id-3.json: invalid JSON at line 2, column 29: \\u0000 is not allowed");
 }
 
+/* manifest validation: each inconsistency has its own message */
+static void expect_manifest(const char *from, const char *to, const char *msg_part)
+{
+    char path[512];
+    unsigned char *bytes;
+    size_t len;
+    dt_rec_manifest m;
+    char *msg = NULL;
+    if (from)
+        edit("manifest.json", from, to);
+    snprintf(path, sizeof path, "%s/manifest.json", workdir);
+    assert_int_equal(dt_read_file(&bytes, &len, path, 1 << 24), DT_OK);
+    assert_int_equal(dt_manifest_parse(&m, &msg, bytes, len), DT_OK);
+    free(bytes);
+    dt_err err = dt_manifest_validate(&m, &msg);
+    dt_manifest_free(&m);
+    if (!msg_part) {
+        assert_int_equal(err, DT_OK);
+        return;
+    }
+    assert_int_equal(err, DT_ERR_INVALID);
+    if (!msg || !strstr(msg, msg_part))
+        fail_msg("got \"%s\", expected \"%s\"", msg ? msg : "", msg_part);
+    free(msg);
+    /* restore */
+    char cmd[1024];
+    snprintf(cmd, sizeof cmd, "cp '%s/manifest.json' '%s/manifest.json'", SAMPLE, workdir);
+    assert_int_equal(system(cmd), 0);
+}
+
+static void test_manifest_validation(void **state)
+{
+    (void)state;
+    expect_manifest(NULL, NULL, NULL);
+    expect_manifest("\"votes_allowed\": 1", "\"votes_allowed\": 0",
+                    "contest contest1: votes_allowed (the contest selection limit) is 0");
+    expect_manifest("\"option_selection_limit\": 1", "\"option_selection_limit\": 0",
+                    "contest contest1: option_selection_limit is 0");
+    expect_manifest("\"object_id\": \"contest2\"", "\"object_id\": \"contest1\"", "contest contest1 is defined twice");
+    expect_manifest("\"object_id\": \"selection2\"", "\"object_id\": \"selection1\"",
+                    "contest contest1: selection selection1 is defined twice");
+    expect_manifest("\"electoral_district_id\": \"gpu5\"", "\"electoral_district_id\": \"nowhere\"",
+                    "contest contest1: electoral_district_id nowhere is not a geopolitical unit");
+    expect_manifest("\"geopolitical_unit_ids\": [\n                \"gpu1\"",
+                    "\"geopolitical_unit_ids\": [\n                \"gpuX\"",
+                    "ballot style BallotStyle1: geopolitical unit gpuX is not defined");
+    expect_manifest("\"sequence_order\": 2,\n            \"electoral_district_id\"",
+                    "\"sequence_order\": 7,\n            \"electoral_district_id\"",
+                    "contest contest2: sequence_order 7 is not its position 2");
+    expect_manifest("\"candidate_id\": \"candidate1\"", "\"candidate_id\": \"nobody\"",
+                    "selection selection1: candidate nobody is not defined");
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int main(void)
@@ -209,7 +263,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         T(test_sample_loads), T(test_missing_file),  T(test_bad_json),       T(test_duplicate_key),
         T(test_wrong_types),  T(test_negative_and_huge), T(test_wrong_lengths), T(test_missing_key),
-        T(test_bad_state),    T(test_unknown_group), T(test_deep_nesting),   T(test_nul_in_string),
+        T(test_bad_state),    T(test_unknown_group), T(test_deep_nesting),   T(test_nul_in_string), T(test_manifest_validation),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -342,23 +342,37 @@ out:
     return err;
 }
 
-static dt_err read_manifest(dt_record *rec, rd *r)
+static dt_err get_id_list(rd *r, char ***out, size_t *n, json_t *j, const char *key)
+{
+    json_t *arr, *it;
+    char p[384];
+    dt_err err;
+    *out = NULL;
+    *n = 0;
+    if (!json_object_get(j, key))
+        return DT_OK;
+    if ((err = get_array(r, &arr, n, j, "", key, DT_LIMIT_CONTESTS)))
+        return err;
+    *out = calloc(*n ? *n : 1, sizeof **out);
+    if (!*out)
+        return DT_ERR_NOMEM;
+    for (size_t i = 0; i < *n; i++) {
+        if ((err = get_element_of(r, &it, arr, "", key, i, JSON_OBJECT)))
+            return err;
+        path_index(p, sizeof p, "", key, i);
+        if ((err = get_str(r, &(*out)[i], it, p, "object_id")))
+            return err;
+    }
+    return DT_OK;
+}
+
+static dt_err parse_manifest(rd *r, dt_rec_manifest *m)
 {
     json_t *j = NULL, *arr, *it, *sarr, *sit, *garr, *gv;
-    dt_rec_manifest *m = &rec->manifest;
     char p[384], q[400];
     dt_err err;
-    char *path;
     json_error_t jerr;
 
-    r->file = "manifest.json";
-    path = dt_strdup_printf("%s/manifest.json", rec->dir);
-    if (!path)
-        return DT_ERR_NOMEM;
-    err = dt_read_file(&m->bytes, &m->len, path, DT_LIMIT_FILE_BYTES);
-    free(path);
-    if (err)
-        return fail(r, err, NULL, err == DT_ERR_LIMIT ? "file too large" : "cannot read the file");
     j = json_loadb((const char *)m->bytes, m->len, JSON_REJECT_DUPLICATES, &jerr);
     if (!j)
         return fail(r, DT_ERR_PARSE, NULL, "invalid JSON at line %d, column %d: %s", jerr.line, jerr.column,
@@ -368,6 +382,8 @@ static dt_err read_manifest(dt_record *rec, rd *r)
         goto out;
     }
     if ((err = get_str(r, &m->spec_version, j, "", "spec_version")) ||
+        (err = get_id_list(r, &m->gpus, &m->ngpus, j, "geopolitical_units")) ||
+        (err = get_id_list(r, &m->candidates, &m->ncandidates, j, "candidates")) ||
         (err = get_array(r, &arr, &m->ncontests, j, "", "contests", DT_LIMIT_CONTESTS)))
         goto out;
     m->contests = calloc(m->ncontests ? m->ncontests : 1, sizeof *m->contests);
@@ -405,6 +421,9 @@ static dt_err read_manifest(dt_record *rec, rd *r)
             if ((err = get_str(r, &mc->options[o].id, sit, q, "object_id")) ||
                 (err = get_u32(r, &mc->options[o].seq, sit, q, "sequence_order", 0x7fffffff)))
                 goto out;
+            if (json_object_get(sit, "candidate_id") &&
+                (err = get_str(r, &mc->options[o].candidate, sit, q, "candidate_id")))
+                goto out;
         }
     }
     if ((err = get_array(r, &arr, &m->nstyles, j, "", "ballot_styles", DT_LIMIT_STYLES)))
@@ -440,6 +459,45 @@ static dt_err read_manifest(dt_record *rec, rd *r)
 out:
     json_decref(j);
     return err;
+}
+
+dt_err dt_manifest_parse(dt_rec_manifest *m, char **msg, const unsigned char *bytes, size_t len)
+{
+    rd r = {.file = "manifest.json", .msg = msg, .elem_bytes = 0};
+    dt_err err;
+    memset(m, 0, sizeof *m);
+    if (msg)
+        *msg = NULL;
+    m->bytes = malloc(len + 1);
+    if (!m->bytes)
+        return DT_ERR_NOMEM;
+    memcpy(m->bytes, bytes, len);
+    m->bytes[len] = 0;
+    m->len = len;
+    err = parse_manifest(&r, m);
+    if (err) {
+        dt_manifest_free(m);
+        if (msg && !*msg)
+            *msg = dt_strdup_printf("manifest.json: %s", dt_strerror(err));
+    }
+    return err;
+}
+
+static dt_err read_manifest(dt_record *rec, rd *r)
+{
+    dt_rec_manifest *m = &rec->manifest;
+    dt_err err;
+    char *path;
+
+    r->file = "manifest.json";
+    path = dt_strdup_printf("%s/manifest.json", rec->dir);
+    if (!path)
+        return DT_ERR_NOMEM;
+    err = dt_read_file(&m->bytes, &m->len, path, DT_LIMIT_FILE_BYTES);
+    free(path);
+    if (err)
+        return fail(r, err, NULL, err == DT_ERR_LIMIT ? "file too large" : "cannot read the file");
+    return parse_manifest(r, m);
 }
 
 static dt_err read_config(dt_record *rec, rd *r)
@@ -902,6 +960,35 @@ out:
 
 /* ---- freeing ---- */
 
+static void free_strings(char **v, size_t n)
+{
+    for (size_t i = 0; v && i < n; i++)
+        free(v[i]);
+    free(v);
+}
+
+void dt_manifest_free(dt_rec_manifest *m)
+{
+    free(m->bytes);
+    free(m->spec_version);
+    for (size_t i = 0; m->contests && i < m->ncontests; i++) {
+        free(m->contests[i].id);
+        free(m->contests[i].district);
+        for (size_t o = 0; m->contests[i].options && o < m->contests[i].noptions; o++) {
+            free(m->contests[i].options[o].id);
+            free(m->contests[i].options[o].candidate);
+        }
+        free(m->contests[i].options);
+    }
+    free(m->contests);
+    for (size_t i = 0; m->styles && i < m->nstyles; i++)
+        free_strings(m->styles[i].gpu, m->styles[i].ngpu), free(m->styles[i].id);
+    free(m->styles);
+    free_strings(m->gpus, m->ngpus);
+    free_strings(m->candidates, m->ncandidates);
+    memset(m, 0, sizeof *m);
+}
+
 static void free_proof(dt_rec_proof *p)
 {
     free(p->c);
@@ -952,24 +1039,7 @@ void dt_record_destroy(dt_record *rec)
     free(rec->q.p);
     free(rec->r.p);
     free(rec->g.p);
-    dt_rec_manifest *m = &rec->manifest;
-    free(m->bytes);
-    free(m->spec_version);
-    for (size_t i = 0; m->contests && i < m->ncontests; i++) {
-        free(m->contests[i].id);
-        free(m->contests[i].district);
-        for (size_t o = 0; m->contests[i].options && o < m->contests[i].noptions; o++)
-            free(m->contests[i].options[o].id);
-        free(m->contests[i].options);
-    }
-    free(m->contests);
-    for (size_t i = 0; m->styles && i < m->nstyles; i++) {
-        free(m->styles[i].id);
-        for (size_t k = 0; m->styles[i].gpu && k < m->styles[i].ngpu; k++)
-            free(m->styles[i].gpu[k]);
-        free(m->styles[i].gpu);
-    }
-    free(m->styles);
+    dt_manifest_free(&rec->manifest);
     free(rec->baux0.p);
     free(rec->K);
     for (size_t i = 0; rec->guardians && i < rec->nguardians; i++) {

@@ -46,6 +46,7 @@ typedef struct dt_rec_ctext {
 typedef struct dt_rec_option {
     char *id;
     uint32_t seq;
+    char *candidate;          /* candidate_id, or NULL */
 } dt_rec_option;
 
 typedef struct dt_rec_mcontest {
@@ -72,7 +73,23 @@ typedef struct dt_rec_manifest {
     dt_rec_mcontest *contests;
     size_t nstyles;
     dt_rec_style *styles;
+    size_t ngpus;             /* geopolitical_units[].object_id */
+    char **gpus;
+    size_t ncandidates;       /* candidates[].object_id */
+    char **candidates;
 } dt_rec_manifest;
+
+/* Checks a manifest's consistency (docs/record-format.md, "Manifest"):
+ * unique ids, sequence orders equal to positions, limits of at least 1,
+ * known districts, units and candidates. Returns DT_OK, or DT_ERR_INVALID
+ * with a malloc'ed message in *msg naming the item. */
+DT_WARN_UNUSED_RESULT dt_err dt_manifest_validate(const dt_rec_manifest *m, char **msg);
+
+/* Parses a manifest from its bytes (the file as stored); the record reader
+ * and the election set-up share it. *msg names the key on failure. */
+DT_WARN_UNUSED_RESULT dt_err dt_manifest_parse(dt_rec_manifest *m, char **msg, const unsigned char *bytes,
+                                               size_t len);
+void dt_manifest_free(dt_rec_manifest *m);
 
 typedef struct dt_rec_coef {
     unsigned char *K;         /* elem_bytes */

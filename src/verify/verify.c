@@ -256,6 +256,12 @@ static void step1(vctx *v, dt_verify_report *rep)
         if (rec->g.n != 32 || memcmp(rec->g.p, gen, 32) != 0)
             flist_add(f, "1.E constants.json: generator is not the ristretto255 base point");
     }
+    {
+        char *mmsg = NULL;
+        if (dt_manifest_validate(&rec->manifest, &mmsg) != DT_OK)
+            flist_add(f, "1.G %s", mmsg ? mmsg : "manifest.json: inconsistent");
+        free(mmsg);
+    }
     dt_parameter_base_hash(g, hp);
     if (memcmp(hp, rec->hp, 32) != 0)
         flist_add(f, "1.F election_config.json: parameter_base_hash does not equal H(ver; 0x00, p, q, g)");
