@@ -5,5 +5,6 @@
 int verify_main(int argc, const char *argv[]);
 int version_main(int argc, const char *argv[]);
 int help_main(int argc, const char *argv[]);
+int demo_main(int argc, const char *argv[]);
 
 #endif

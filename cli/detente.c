@@ -15,6 +15,10 @@ typedef struct subcommand {
 static const subcommand subcommands[] = {
     {"verify", verify_main, "verify [--json] [--threads N] [--quiet] RECORD_DIR",
      "check every verification step of an election record"},
+    {"demo", demo_main,
+     "demo [--group ristretto255|integer4096] [--guardians N] [--quorum K] [--absent A] [--ballots B] [--out DIR] "
+     "[--until voting]",
+     "run a whole election in one command and write its record"},
     {"version", version_main, "version", "print the version"},
     {"help", help_main, "help [COMMAND]", "show this help, or a command's"},
 };

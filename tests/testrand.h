@@ -15,7 +15,7 @@
 static unsigned char testrand_seed[32];
 static uint64_t testrand_counter;
 
-static void testrand_bytes(void *buf, size_t n)
+static inline void testrand_bytes(void *buf, size_t n)
 {
     unsigned char nonce[12] = {0};
     memcpy(nonce, &testrand_counter, sizeof testrand_counter);
@@ -23,7 +23,7 @@ static void testrand_bytes(void *buf, size_t n)
     crypto_stream_chacha20_ietf(buf, n, nonce, testrand_seed);
 }
 
-static void testrand_init(void)
+static inline void testrand_init(void)
 {
     const char *env = getenv("DT_TEST_SEED");
     if (env && strlen(env) == 64) {
@@ -41,7 +41,7 @@ static void testrand_init(void)
     dt_random_set_source_for_testing(testrand_bytes);
 }
 
-static uint64_t testrand_u64(uint64_t bound)
+static inline uint64_t testrand_u64(uint64_t bound)
 {
     uint64_t x;
     testrand_bytes(&x, sizeof x);

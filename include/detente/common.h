@@ -11,7 +11,13 @@
 
 #if defined(__GNUC__)
 #define DT_WARN_UNUSED_RESULT __attribute__((warn_unused_result))
+/* Callers get the nonnull warnings; the library itself is built without the
+ * attribute so that its own NULL checks (dt_misuse) are not optimized away. */
+#if defined(DT_BUILDING_LIBRARY)
+#define DT_NONNULL(...)
+#else
 #define DT_NONNULL(...) __attribute__((nonnull(__VA_ARGS__)))
+#endif
 #else
 #define DT_WARN_UNUSED_RESULT
 #define DT_NONNULL(...)

@@ -12,6 +12,17 @@ typedef struct dt_record dt_record;
  * file and what is wrong (caller frees). */
 DT_WARN_UNUSED_RESULT dt_err dt_record_load(dt_record **out, char **msg, const char *dir);
 
+/* Parts of a record, for the steps that produce one. */
+typedef enum dt_record_part {
+    DT_RECORD_CONFIG = 1,   /* constants.json, manifest.json, election_config.json */
+    DT_RECORD_ELECTION = 2, /* and election_initialized.json (what a voting device needs) */
+    DT_RECORD_ALL = 3,      /* and the ballots, tallies and decryptions */
+} dt_record_part;
+
+/* Reads the first part(s) of a record only; as dt_record_load otherwise. */
+DT_WARN_UNUSED_RESULT dt_err dt_record_load_part(dt_record **out, char **msg, const char *dir,
+                                                 dt_record_part part);
+
 /* Frees a record; NULL does nothing. */
 void dt_record_destroy(dt_record *rec);
 

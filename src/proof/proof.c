@@ -75,47 +75,65 @@ static void range_hash_start(const dt_group *g, dt_hash_ctx *ctx, const unsigned
     dt_hash_elem(ctx, g, beta);
 }
 
+/* 1 if a == b, else 0, without a branch on either. */
+static unsigned ct_eq_u32(uint32_t a, uint32_t b)
+{
+    uint32_t x = a ^ b;
+    return (unsigned)(((uint64_t)x - 1) >> 63);
+}
+
+/* dst = src if flag, else dst unchanged; flag is 0 or 1; no branch. */
+static void ct_cmov_scalar(dt_scalar *dst, const dt_scalar *src, unsigned flag)
+{
+    unsigned char mask = (unsigned char)(0u - flag);
+    for (size_t i = 0; i < sizeof dst->be; i++)
+        dst->be[i] ^= mask & (dst->be[i] ^ src->be[i]);
+}
+
+/* The prover treats every branch alike, so that neither its branches nor
+ * its memory accesses depend on the vote ell: every branch draws u_j and a
+ * challenge c_j, and b_j = K^(u_j + (ell - j) c_j), which is K^u_j for the
+ * real branch j = ell. Afterwards c_ell is replaced, by a constant-time
+ * move, with c - sum_{j != ell} c_j. */
 dt_err dt_range_prove(const dt_group *g, dt_scalar *c, dt_scalar *v,
                       const unsigned char he[DT_HASH_BYTES], const dt_elem *K, const dt_elem *alpha,
                       const dt_elem *beta, const dt_scalar *xi, uint32_t ell, uint32_t R)
 {
     dt_hash_ctx ctx;
     unsigned char out[DT_HASH_BYTES];
-    dt_scalar sum, t, d, total;
+    dt_scalar sum, t, d, total, ls, js, cl;
     dt_elem a, b;
     dt_err err = DT_OK;
 
     if (ell > R)
         return DT_ERR_RANGE;
     dt_scalar_from_u64(g, &sum, 0);
+    dt_scalar_from_u64(g, &ls, ell);
     range_hash_start(g, &ctx, he, K, alpha, beta);
     for (uint32_t j = 0; j <= R; j++) {
         /* v[j] holds u_j until the challenge is known. */
-        if ((err = dt_scalar_random(g, &v[j])) != DT_OK)
+        if ((err = dt_scalar_random(g, &v[j])) != DT_OK || (err = dt_scalar_random(g, &c[j])) != DT_OK)
             goto out;
         dt_elem_pow_g(g, &a, &v[j]);
-        if (j == ell) {
-            dt_elem_pow(g, &b, K, &v[j]);
-            dt_scalar_from_u64(g, &c[j], 0);
-        } else {
-            if ((err = dt_scalar_random(g, &c[j])) != DT_OK)
-                goto out;
-            /* t_j = u_j + (ell - j) c_j */
-            dt_scalar ls, js;
-            dt_scalar_from_u64(g, &ls, ell);
-            dt_scalar_from_u64(g, &js, j);
-            dt_scalar_sub(g, &d, &ls, &js);
-            dt_scalar_mul(g, &t, &d, &c[j]);
-            dt_scalar_add(g, &t, &t, &v[j]);
-            dt_elem_pow(g, &b, K, &t);
-            dt_scalar_add(g, &sum, &sum, &c[j]);
-        }
+        dt_scalar_from_u64(g, &js, j);
+        dt_scalar_sub(g, &d, &ls, &js);
+        dt_scalar_mul(g, &t, &d, &c[j]);
+        dt_scalar_add(g, &t, &t, &v[j]);
+        dt_elem_pow(g, &b, K, &t);
+        dt_scalar_add(g, &sum, &sum, &c[j]);
         dt_hash_elem(&ctx, g, &a);
         dt_hash_elem(&ctx, g, &b);
     }
     dt_hash_final(&ctx, out);
     dt_scalar_reduce(g, &total, out, sizeof out);
-    dt_scalar_sub(g, &c[ell], &total, &sum);
+    /* the real branch's random c_ell, then sum = sum_{j != ell} c_j */
+    dt_scalar_from_u64(g, &cl, 0);
+    for (uint32_t j = 0; j <= R; j++)
+        ct_cmov_scalar(&cl, &c[j], ct_eq_u32(j, ell));
+    dt_scalar_sub(g, &sum, &sum, &cl);
+    dt_scalar_sub(g, &cl, &total, &sum);
+    for (uint32_t j = 0; j <= R; j++)
+        ct_cmov_scalar(&c[j], &cl, ct_eq_u32(j, ell));
     for (uint32_t j = 0; j <= R; j++) {
         dt_scalar_mul(g, &t, &c[j], xi);
         dt_scalar_sub(g, &v[j], &v[j], &t);
@@ -124,6 +142,8 @@ out:
     dt_memzero(&t, sizeof t);
     dt_memzero(&d, sizeof d);
     dt_memzero(&sum, sizeof sum);
+    dt_memzero(&ls, sizeof ls);
+    dt_memzero(&cl, sizeof cl);
     if (err != DT_OK) {
         dt_memzero(c, sizeof *c * (R + 1));
         dt_memzero(v, sizeof *v * (R + 1));

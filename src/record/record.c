@@ -891,6 +891,11 @@ static int file_exists(const char *dir, const char *rel)
 
 dt_err dt_record_load(dt_record **out, char **msg, const char *dir)
 {
+    return dt_record_load_part(out, msg, dir, DT_RECORD_ALL);
+}
+
+dt_err dt_record_load_part(dt_record **out, char **msg, const char *dir, dt_record_part part)
+{
     dt_record *rec = calloc(1, sizeof *rec);
     rd r = {.file = "", .msg = msg, .elem_bytes = 0};
     char **files = NULL;
@@ -904,8 +909,13 @@ dt_err dt_record_load(dt_record **out, char **msg, const char *dir)
         free(rec);
         return DT_ERR_NOMEM;
     }
-    if ((err = read_constants(rec, &r)) || (err = read_manifest(rec, &r)) || (err = read_config(rec, &r)) ||
-        (err = read_initialized(rec, &r)))
+    if ((err = read_constants(rec, &r)) || (err = read_manifest(rec, &r)) || (err = read_config(rec, &r)))
+        goto out;
+    if (part == DT_RECORD_CONFIG)
+        goto out;
+    if ((err = read_initialized(rec, &r)))
+        goto out;
+    if (part == DT_RECORD_ELECTION)
         goto out;
 
     if ((err = list_json(&r, &files, &nfiles, dir, "encrypted_ballots", true)))

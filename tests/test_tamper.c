@@ -1,0 +1,305 @@
+/* The tamper tests of the sample record (test_verify.c), run against
+ * detente's own records in both groups: `detente demo` makes a record, and
+ * each test changes one piece of evidence in a copy and expects exactly the
+ * steps that depend on it to fail. */
+#include <dirent.h>
+
+#include "tamper.h"
+
+static char records[2][256]; /* ristretto255, integer4096 */
+static const char *current;
+
+static char *find_file(const char *sub, const char *state_or_null)
+{
+    /* the first file of the sub-folder (sorted) whose "state" matches */
+    char dir[512];
+    struct dirent **names;
+    char *found = NULL;
+    snprintf(dir, sizeof dir, "%s/%s", workdir, sub);
+    int n = scandir(dir, &names, NULL, alphasort);
+    assert_true(n > 0);
+    for (int i = 0; i < n; i++) {
+        if (!found && names[i]->d_name[0] != '.') {
+            char rel[600];
+            snprintf(rel, sizeof rel, "%s/%s", sub, names[i]->d_name);
+            json_t *j = jload(rel);
+            const char *st = json_string_value(json_object_get(j, "state"));
+            if (!state_or_null || (st && strcmp(st, state_or_null) == 0))
+                found = strdup(rel);
+            json_decref(j);
+        }
+        free(names[i]);
+    }
+    free(names);
+    assert_non_null(found);
+    return found;
+}
+
+#define CAST_BALLOT() find_file("encrypted_ballots/demo-device", "CAST")
+
+static int setup_r255(void **state)
+{
+    (void)state;
+    current = records[0];
+    return tamper_setup(current);
+}
+
+static int setup_int(void **state)
+{
+    (void)state;
+    current = records[1];
+    return tamper_setup(current);
+}
+
+static void test_valid(void **state)
+{
+    (void)state;
+    expect(NULL, 0);
+}
+
+static void test_generator(void **state)
+{
+    (void)state;
+    json_t *j = jload("constants.json");
+    json_t *c = json_object_get(j, "constants");
+    char *s = strdup(json_string_value(json_object_get(c, "generator")));
+    s[strlen(s) - 1] = s[strlen(s) - 1] == '0' ? '1' : '0';
+    json_object_set_new(c, "generator", json_string(s));
+    free(s);
+    jsave("constants.json", j);
+    EXPECT(1);
+}
+
+static void test_manifest_hash(void **state)
+{
+    (void)state;
+    json_t *j = jload("election_config.json");
+    flip_b64(j, "manifest_hash");
+    jsave("election_config.json", j);
+    EXPECT(1);
+}
+
+static void test_guardian_proof(void **state)
+{
+    (void)state;
+    json_t *j = jload("election_initialized.json");
+    flip_b64(path(j, "guardians/1/coefficient_proofs/1"), "response");
+    jsave("election_initialized.json", j);
+    EXPECT(2);
+}
+
+static void test_joint_key(void **state)
+{
+    (void)state;
+    json_t *j = jload("election_initialized.json");
+    json_object_set(j, "joint_public_key", path(j, "guardians/0/coefficient_proofs/0/public_key"));
+    jsave("election_initialized.json", j);
+    EXPECT(3, 4, 5, 6, 7, 9, 10, 12, 13, 14);
+}
+
+static void test_extended_base_hash(void **state)
+{
+    (void)state;
+    json_t *j = jload("election_initialized.json");
+    flip_b64(j, "extended_base_hash");
+    jsave("election_initialized.json", j);
+    EXPECT(4, 5, 6, 7, 9, 12, 14);
+}
+
+static void test_selection_proof(void **state)
+{
+    (void)state;
+    char *f = CAST_BALLOT();
+    json_t *j = jload(f);
+    flip_b64(path(j, "contests/0/selections/1/proof/proofs/0"), "challenge");
+    jsave(f, j);
+    free(f);
+    EXPECT(5);
+}
+
+static void test_contest_proof(void **state)
+{
+    (void)state;
+    char *f = CAST_BALLOT();
+    json_t *j = jload(f);
+    flip_b64(path(j, "contests/1/proof/proofs/1"), "response");
+    jsave(f, j);
+    free(f);
+    EXPECT(6);
+}
+
+static void test_contest_hash(void **state)
+{
+    (void)state;
+    char *f = CAST_BALLOT();
+    json_t *j = jload(f);
+    flip_b64(path(j, "contests/0"), "contest_hash");
+    jsave(f, j);
+    free(f);
+    EXPECT(7);
+}
+
+static void test_confirmation_code(void **state)
+{
+    (void)state;
+    char *f = CAST_BALLOT();
+    json_t *j = jload(f);
+    flip_b64(j, "confirmation_code");
+    jsave(f, j);
+    free(f);
+    EXPECT(7);
+}
+
+static void test_ciphertext_swapped(void **state)
+{
+    (void)state;
+    char *f = CAST_BALLOT();
+    json_t *j = jload(f);
+    /* a valid element, but another selection's */
+    json_object_set(path(j, "contests/0/selections/0/encrypted_vote"), "pad",
+                    path(j, "contests/0/selections/1/encrypted_vote/pad"));
+    jsave(f, j);
+    free(f);
+    EXPECT(5, 6, 7, 8);
+}
+
+static void test_removed_cast_ballot(void **state)
+{
+    (void)state;
+    char *f = CAST_BALLOT();
+    run("rm '%s/%s'", workdir, f);
+    free(f);
+    EXPECT(8);
+}
+
+static void test_duplicate_ballot(void **state)
+{
+    (void)state;
+    char *f = CAST_BALLOT();
+    run("cp '%s/%s' '%s/%s.copy.json'", workdir, f, workdir, f);
+    free(f);
+    EXPECT(7, 8);
+}
+
+static void test_tally_count(void **state)
+{
+    (void)state;
+    json_t *j = jload("tally.json");
+    json_t *s = path(j, "contests/0/selections/0");
+    json_object_set_new(s, "tally", json_integer(json_integer_value(json_object_get(s, "tally")) + 1));
+    jsave("tally.json", j);
+    EXPECT(10);
+}
+
+static void test_tally_proof(void **state)
+{
+    (void)state;
+    json_t *j = jload("tally.json");
+    flip_b64(path(j, "contests/1/selections/0/proof"), "response");
+    jsave("tally.json", j);
+    EXPECT(9);
+}
+
+static void test_challenged_proof(void **state)
+{
+    (void)state;
+    char *f = find_file("challenged_ballots", NULL);
+    json_t *j = jload(f);
+    flip_b64(path(j, "contests/0/selections/0/proof"), "challenge");
+    jsave(f, j);
+    free(f);
+    EXPECT(12);
+}
+
+static void test_challenged_value(void **state)
+{
+    (void)state;
+    char *f = find_file("challenged_ballots", NULL);
+    json_t *j = jload(f);
+    json_t *s = path(j, "contests/0/selections/0");
+    json_object_set_new(s, "tally", json_integer(1 - json_integer_value(json_object_get(s, "tally"))));
+    jsave(f, j);
+    free(f);
+    EXPECT(13);
+}
+
+static void test_challenged_missing(void **state)
+{
+    (void)state;
+    char *f = find_file("challenged_ballots", NULL);
+    run("rm '%s/%s'", workdir, f);
+    free(f);
+    EXPECT(12);
+}
+
+static void test_contest_data_proof(void **state)
+{
+    (void)state;
+    char *f = find_file("challenged_ballots", NULL);
+    json_t *j = jload(f);
+    flip_b64(path(j, "contests/0/decrypted_contest_data/proof"), "response");
+    jsave(f, j);
+    free(f);
+    EXPECT(14);
+}
+
+#define TESTS(setup)                                                                                     \
+    cmocka_unit_test_setup_teardown(test_valid, setup, teardown),                                        \
+        cmocka_unit_test_setup_teardown(test_generator, setup, teardown),                                \
+        cmocka_unit_test_setup_teardown(test_manifest_hash, setup, teardown),                            \
+        cmocka_unit_test_setup_teardown(test_guardian_proof, setup, teardown),                           \
+        cmocka_unit_test_setup_teardown(test_joint_key, setup, teardown),                                \
+        cmocka_unit_test_setup_teardown(test_extended_base_hash, setup, teardown),                       \
+        cmocka_unit_test_setup_teardown(test_selection_proof, setup, teardown),                          \
+        cmocka_unit_test_setup_teardown(test_contest_proof, setup, teardown),                            \
+        cmocka_unit_test_setup_teardown(test_contest_hash, setup, teardown),                             \
+        cmocka_unit_test_setup_teardown(test_confirmation_code, setup, teardown),                        \
+        cmocka_unit_test_setup_teardown(test_ciphertext_swapped, setup, teardown),                       \
+        cmocka_unit_test_setup_teardown(test_removed_cast_ballot, setup, teardown),                      \
+        cmocka_unit_test_setup_teardown(test_duplicate_ballot, setup, teardown),                         \
+        cmocka_unit_test_setup_teardown(test_tally_count, setup, teardown),                              \
+        cmocka_unit_test_setup_teardown(test_tally_proof, setup, teardown),                              \
+        cmocka_unit_test_setup_teardown(test_challenged_proof, setup, teardown),                         \
+        cmocka_unit_test_setup_teardown(test_challenged_value, setup, teardown),                         \
+        cmocka_unit_test_setup_teardown(test_challenged_missing, setup, teardown),                       \
+        cmocka_unit_test_setup_teardown(test_contest_data_proof, setup, teardown)
+
+static int make_records(void **state)
+{
+    (void)state;
+    const char *groups[2] = {"ristretto255", "integer4096"};
+    const char *sizes[2] = {"--guardians 4 --quorum 3 --absent 1 --ballots 25",
+                            "--guardians 3 --quorum 2 --absent 1 --ballots 10"};
+    for (int i = 0; i < 2; i++) {
+        char cmd[1024];
+        snprintf(records[i], sizeof records[i], "/tmp/dt-own-%s-XXXXXX", groups[i]);
+        if (!mkdtemp(records[i]))
+            return -1;
+        snprintf(cmd, sizeof cmd, "'%s' demo --quiet --group %s %s --out '%s/rec' >/dev/null", DT_CLI, groups[i],
+                 sizes[i], records[i]);
+        if (system(cmd) != 0)
+            return -1;
+        strncat(records[i], "/rec", sizeof records[i] - strlen(records[i]) - 1);
+    }
+    return 0;
+}
+
+static int remove_records(void **state)
+{
+    (void)state;
+    for (int i = 0; i < 2; i++) {
+        char *slash = strrchr(records[i], '/');
+        if (slash)
+            *slash = 0;
+        run("rm -rf '%s'", records[i]);
+    }
+    return 0;
+}
+
+int main(void)
+{
+    if (getenv("DT_TEST_FILTER"))
+        cmocka_set_test_filter(getenv("DT_TEST_FILTER"));
+    const struct CMUnitTest tests[] = {TESTS(setup_r255), TESTS(setup_int)};
+    return cmocka_run_group_tests(tests, make_records, remove_records);
+}
