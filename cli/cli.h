@@ -6,5 +6,6 @@ int verify_main(int argc, const char *argv[]);
 int version_main(int argc, const char *argv[]);
 int help_main(int argc, const char *argv[]);
 int demo_main(int argc, const char *argv[]);
+int encrypt_main(int argc, const char *argv[]);
 
 #endif

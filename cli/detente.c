@@ -19,6 +19,8 @@ static const subcommand subcommands[] = {
      "demo [--group ristretto255|integer4096] [--guardians N] [--quorum K] [--absent A] [--ballots B] [--out DIR] "
      "[--until voting]",
      "run a whole election in one command and write its record"},
+    {"encrypt", encrypt_main, "encrypt [--device ID] [--challenge] [--nonce-out FILE] ELECTION_DIR PLAINTEXT.json",
+     "encrypt a plaintext ballot, as a voting device does (JSON on standard output)"},
     {"version", version_main, "version", "print the version"},
     {"help", help_main, "help [COMMAND]", "show this help, or a command's"},
 };

@@ -1,7 +1,16 @@
 #!/bin/sh
-# make demo: for now, verify the real ElectionGuard 2.0 sample record step by step.
+# make demo: a whole election (detente demo), then anyone's check of it
+# (detente verify), then the same check on a real ElectionGuard 2.0 record
+# made by another implementation (egk-ec).
 set -eu
 dt=${1:-build/detente}
 cd "$(dirname "$0")/.."
+out=${DEMO_OUT:-demo-election}
+echo "== detente demo: 5 guardians (any 3 decrypt), 100 voters, 2 guardians absent at decryption"
+"$dt" demo --out "$out"
+echo
+echo "== detente verify $out: every verification step of ElectionGuard 2.0"
+"$dt" verify "$out"
+echo
 echo "== detente verify on a real ElectionGuard 2.0 record (egk-ec, 42 ballots, 3 guardians)"
-exec "$dt" verify tests/data/allAvailable
+"$dt" verify tests/data/allAvailable
