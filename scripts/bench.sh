@@ -7,6 +7,12 @@ cd "$(dirname "$0")/.."
 runs=${BENCH_RUNS:-5}
 
 "$build/bench_group"
+# the ceremony for 5, 10, 20 guardians; tally and decryption of 1,000 and 100,000 cast ballots
+if [ -n "${BENCH_QUICK:-}" ]; then
+    "$build/bench_election" --quick --ballots 1000
+else
+    "$build/bench_election" --ballots 1000 --ballots 100000
+fi
 
 # detente verify on the sample record: median of $runs runs, and per selection
 rec=tests/data/allAvailable
