@@ -1121,6 +1121,68 @@ static int teardown(void **state)
     return 0;
 }
 
+/* The batched decode accepts exactly what one-by-one decoding accepts: a
+ * batch of members passes; one value of order 2 (Legendre symbol -1), or a
+ * square outside the order-q subgroup (it has an order-r' part, caught by the
+ * random linear combination), anywhere in the batch, fails it. */
+static void test_decode_batch(void **state)
+{
+    (void)state;
+    dt_group_id ids[2] = {DT_GROUP_INTEGER4096, DT_GROUP_RISTRETTO255};
+    for (int k = 0; k < 2; k++) {
+        dt_group *g = dt_group_create(ids[k]);
+        size_t eb = dt_group_elem_bytes(g);
+        enum { N = 12 };
+        dt_elem e[N], out[N];
+        unsigned char *enc = calloc(N, eb);
+        const unsigned char *in[N];
+        assert_non_null(g);
+        assert_non_null(enc);
+        for (int i = 0; i < N; i++) {
+            dt_scalar x;
+            assert_int_equal(dt_scalar_random(g, &x), DT_OK);
+            dt_elem_pow_g(g, &e[i], &x);
+            dt_elem_encode(g, enc + i * eb, &e[i]);
+            in[i] = enc + i * eb;
+        }
+        assert_int_equal(dt_elem_decode_batch_var(g, out, in, eb, N), DT_OK);
+        for (int i = 0; i < N; i++)
+            assert_true(dt_elem_eq(g, &out[i], &e[i]));
+        assert_int_equal(dt_elem_decode_batch_var(g, out, in, eb - 1, N), DT_ERR_ENCODING);
+        if (ids[k] == DT_GROUP_INTEGER4096) {
+            unsigned char save[512];
+            for (int pos = 0; pos < N; pos += 5) {
+                memcpy(save, enc + pos * eb, eb);
+                /* p - 1: order 2 */
+                mpz_t z, p, h;
+                mpz_inits(z, p, h, NULL);
+                unsigned char pb[512], gb[512];
+                assert_int_equal(dt_group_integer_params(g, pb, gb, 512), 1);
+                mpz_import(p, 512, 1, 1, 1, 0, pb);
+                mpz_sub_ui(z, p, 1);
+                memset(enc + pos * eb, 0, eb);
+                mpz_export(enc + pos * eb + 512 - (mpz_sizeinbase(z, 256)), NULL, 1, 1, 1, 0, z);
+                assert_int_not_equal(dt_elem_decode_batch_var(g, out, in, eb, N), DT_OK);
+                /* 9 = 3^2: a square, Legendre symbol 1, but not of order q */
+                mpz_set_ui(h, 9);
+                memset(enc + pos * eb, 0, eb);
+                enc[pos * eb + 511] = 9;
+                assert_int_not_equal(dt_elem_decode(g, &out[0], enc + pos * eb, eb), DT_OK);
+                assert_int_not_equal(dt_elem_decode_batch_var(g, out, in, eb, N), DT_OK);
+                mpz_clears(z, p, h, NULL);
+                memcpy(enc + pos * eb, save, eb);
+            }
+            assert_int_equal(dt_elem_decode_batch_var(g, out, in, eb, N), DT_OK);
+        } else {
+            enc[3 * eb] ^= 1; /* not canonical or not on the curve */
+            if (dt_elem_decode(g, &out[0], enc + 3 * eb, eb) != DT_OK)
+                assert_int_not_equal(dt_elem_decode_batch_var(g, out, in, eb, N), DT_OK);
+        }
+        free(enc);
+        dt_group_destroy(g);
+    }
+}
+
 int main(void)
 {
     if (sodium_init() < 0)
@@ -1128,6 +1190,7 @@ int main(void)
     testrand_init();
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_params),
+        cmocka_unit_test(test_decode_batch),
         cmocka_unit_test(test_int_constants),
         cmocka_unit_test(test_int_sample_record),
         cmocka_unit_test(test_r255_vectors),

@@ -67,6 +67,16 @@ int dt_group_integer_params(const dt_group *g, unsigned char *p, unsigned char *
  * On failure *out is set to the identity. */
 DT_WARN_UNUSED_RESULT dt_err dt_elem_decode(const dt_group *g, dt_elem *out,
                                             const unsigned char *in, size_t inlen);
+/* Decodes n elements of inlen bytes each with the same validation, faster
+ * than n calls where the group allows it: in the integer group, each value's
+ * range and Legendre symbol, then one check that a product of random 128-bit
+ * powers lies in the order-q subgroup (sound except with probability
+ * 2^-128; docs/security.md). Returns DT_OK only if every element is valid;
+ * otherwise an error, and the caller decodes one by one to find which.
+ * Variable time: public data only. */
+DT_WARN_UNUSED_RESULT dt_err dt_elem_decode_batch_var(const dt_group *g, dt_elem *out,
+                                                      const unsigned char *const *in, size_t inlen,
+                                                      size_t n);
 /* Writes dt_group_elem_bytes(g) bytes. */
 void dt_elem_encode(const dt_group *g, unsigned char *out, const dt_elem *e);
 

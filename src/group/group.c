@@ -97,6 +97,22 @@ int dt_group_integer_params(const dt_group *g, unsigned char *p, unsigned char *
 
 /* ---- elements ---- */
 
+dt_err dt_elem_decode_batch_var(const dt_group *g, dt_elem *out, const unsigned char *const *in, size_t inlen,
+                                size_t n)
+{
+    dt_err err;
+    if (!g || (n && (!out || !in)))
+        dt_misuse("dt_elem_decode_batch_var: NULL argument");
+    if (inlen != g->elem_bytes)
+        return DT_ERR_ENCODING;
+    if (g->ops->elem_decode_batch_var)
+        return g->ops->elem_decode_batch_var(g, out, in, n);
+    for (size_t i = 0; i < n; i++)
+        if ((err = dt_elem_decode(g, &out[i], in[i], inlen)) != DT_OK)
+            return err;
+    return DT_OK;
+}
+
 dt_err dt_elem_decode(const dt_group *g, dt_elem *out, const unsigned char *in, size_t inlen)
 {
     DT_ARG_CHECK(g && out && (in || inlen == 0));

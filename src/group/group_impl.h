@@ -49,6 +49,9 @@ typedef struct dt_group_ops {
     void (*scalar_mul)(const dt_group *g, dt_scalar *r, const dt_scalar *a, const dt_scalar *b);
     /* a is not zero */
     void (*scalar_inv)(const dt_group *g, dt_scalar *r, const dt_scalar *a);
+    /* Optional (NULL: one by one). Decodes n elements of elem_bytes each; DT_OK
+     * only if every one is valid; on failure out is unspecified. */
+    dt_err (*elem_decode_batch_var)(const dt_group *g, dt_elem *out, const unsigned char *const *in, size_t n);
 } dt_group_ops;
 
 /* Parameters of an integer group: values are little-endian limb arrays, as
@@ -61,6 +64,7 @@ typedef struct dt_int_params {
     mp_size_t n;      /* limbs of p; p[n-1] != 0 */
     mp_size_t nq;     /* limbs of q; q[nq-1] != 0 */
     mp_bitcnt_t qbits; /* bit length of q */
+    int batch_member;  /* p - 1 = 2 q r' with r' prime: batched membership tests are sound */
 } dt_int_params;
 
 struct dt_group {
