@@ -7,5 +7,9 @@ int version_main(int argc, const char *argv[]);
 int help_main(int argc, const char *argv[]);
 int demo_main(int argc, const char *argv[]);
 int encrypt_main(int argc, const char *argv[]);
+int election_main(int argc, const char *argv[]);
+int guardian_main(int argc, const char *argv[]);
+int tally_main(int argc, const char *argv[]);
+int decrypt_main(int argc, const char *argv[]);
 
 #endif

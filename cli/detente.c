@@ -19,8 +19,21 @@ static const subcommand subcommands[] = {
      "demo [--group ristretto255|integer4096] [--guardians N] [--quorum K] [--absent A] [--ballots B] [--out DIR] "
      "[--until voting]",
      "run a whole election in one command and write its record"},
+    {"election", election_main,
+     "election create --manifest FILE --guardians N --quorum K [--group ristretto255|integer4096] [--chain] "
+     "[--device-info TEXT] DIR\n       detente election open DIR",
+     "create an election; open it after the key ceremony (judges its complaints)"},
+    {"guardian", guardian_main,
+     "guardian init DIR --index I --key KEYFILE [--passphrase-file FILE]\n"
+     "       detente guardian shares|receive|reveal DIR --key KEYFILE [--passphrase-file FILE]",
+     "a guardian's steps of the key ceremony, alone on its own machine"},
     {"encrypt", encrypt_main, "encrypt [--device ID] [--challenge] [--nonce-out FILE] ELECTION_DIR PLAINTEXT.json",
      "encrypt a plaintext ballot, as a voting device does (JSON on standard output)"},
+    {"tally", tally_main, "tally DIR", "add up the cast ballots into the encrypted tally"},
+    {"decrypt", decrypt_main,
+     "decrypt share|respond DIR --key KEYFILE [--passphrase-file FILE]\n"
+     "       detente decrypt combine DIR [--guardians I,J,...]\n       detente decrypt finish DIR",
+     "decrypt the tally and challenged ballots: any k guardians, two rounds"},
     {"version", version_main, "version", "print the version"},
     {"help", help_main, "help [COMMAND]", "show this help, or a command's"},
 };
@@ -34,6 +47,11 @@ static void usage(FILE *f)
                "commands:\n");
     for (size_t i = 0; i < NSUB; i++)
         fprintf(f, "  %-10s %s\n", subcommands[i].name, subcommands[i].help);
+    fprintf(f, "\nThe roles, each on its own machine, exchange only files in the election folder:\n"
+               "election create, guardian init/shares/receive(/reveal), election open, encrypt,\n"
+               "tally, decrypt share/combine/respond/finish, verify (docs/roles.md).\n"
+               "Passphrases (guardian, decrypt share/respond): from DETENTE_PASSPHRASE if set,\n"
+               "else from --passphrase-file FILE, else asked on the terminal; never an argument.\n");
     fprintf(f, "\n'detente help COMMAND' shows a command's usage. Docs: docs/ in the source tree.\n");
 }
 
