@@ -302,6 +302,8 @@ dt_err dt_election_tally(char **msg, const char *dir)
         if (bal->state != DT_BALLOT_CAST)
             continue;
         json_array_append_new(cast, json_string(bal->id));
+        /* the ballot's ciphertexts validated at once (batched in the integer group) */
+        size_t total = 0, k = 0;
         for (size_t c = 0; c < bal->ncontests; c++) {
             const dt_rec_bcontest *bc = &bal->contests[c];
             long mi = dt_wf_mcontest_index(m, bc->id);
@@ -310,19 +312,39 @@ dt_err dt_election_tally(char **msg, const char *dir)
                                     bc->id);
                 goto out;
             }
+            total += bc->nsel;
+        }
+        dt_elem *ab = calloc(2 * total + 1, sizeof *ab);
+        const unsigned char **in = calloc(2 * total + 1, sizeof *in);
+        if (!ab || !in) {
+            free(ab);
+            free(in);
+            err = DT_ERR_NOMEM;
+            goto out;
+        }
+        for (size_t c = 0; c < bal->ncontests; c++)
+            for (size_t s = 0; s < bal->contests[c].nsel; s++) {
+                in[k++] = bal->contests[c].sel[s].ct.pad;
+                in[k++] = bal->contests[c].sel[s].ct.data;
+            }
+        if (dt_elem_decode_batch_var(g, ab, in, rec->elem_bytes, k) != DT_OK) {
+            free(ab);
+            free(in);
+            err = dt_wf_failmsg(msg, DT_ERR_NOT_IN_GROUP, "%s: a ciphertext is not in the group", bal->file);
+            goto out;
+        }
+        k = 0;
+        for (size_t c = 0; c < bal->ncontests; c++) {
+            const dt_rec_bcontest *bc = &bal->contests[c];
+            long mi = dt_wf_mcontest_index(m, bc->id);
             count[mi]++;
-            for (size_t s = 0; s < bc->nsel; s++) {
-                dt_elem al, be;
-                if (dt_elem_decode(g, &al, bc->sel[s].ct.pad, rec->elem_bytes) != DT_OK ||
-                    dt_elem_decode(g, &be, bc->sel[s].ct.data, rec->elem_bytes) != DT_OK) {
-                    err = dt_wf_failmsg(msg, DT_ERR_NOT_IN_GROUP, "%s: contest %s, selection %s: not a group element",
-                                        bal->file, bc->id, bc->sel[s].id);
-                    goto out;
-                }
-                dt_elem_mul(g, &A[off[mi] + s], &A[off[mi] + s], &al);
-                dt_elem_mul(g, &B[off[mi] + s], &B[off[mi] + s], &be);
+            for (size_t s = 0; s < bc->nsel; s++, k += 2) {
+                dt_elem_mul(g, &A[off[mi] + s], &A[off[mi] + s], &ab[k]);
+                dt_elem_mul(g, &B[off[mi] + s], &B[off[mi] + s], &ab[k + 1]);
             }
         }
+        free(ab);
+        free(in);
     }
     for (size_t i = 0; i < m->ncontests; i++) {
         json_t *sels = json_array();
