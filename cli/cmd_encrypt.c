@@ -11,12 +11,15 @@
 #include <detente/ballot.h>
 #include <detente/record.h>
 
+#include <jansson.h>
+
 #include "cli.h"
+#include "record/record.h"
 #include "util/codec.h"
 
 static const char usage_text[] =
     "usage: detente encrypt [--device ID] [--challenge] [--nonce-out FILE]\n"
-    "                       [--previous-code CODE] ELECTION_DIR PLAINTEXT.json\n"
+    "                       [--allow-overvote] [--previous-code CODE] ELECTION_DIR PLAINTEXT.json\n"
     "\n"
     "Encrypts a plaintext ballot (the layout of private_data/input/pballot-*.json)\n"
     "under the election in ELECTION_DIR, with its range proofs, contest limit\n"
@@ -28,6 +31,10 @@ static const char usage_text[] =
     "  --challenge          mark the ballot CHALLENGED (Benaloh challenge) instead of CAST\n"
     "  --nonce-out FILE     write the ballot nonce (hex) to FILE, mode 0600: it opens the\n"
     "                       ballot; publish it only for a challenged ballot\n"
+    "  --allow-overvote     record a contest with more votes than its limit as an\n"
+    "                       overvote (all its options encrypted as 0, the marks in its\n"
+    "                       contest data, as ElectionGuard 2.0 section 3.3.8 says);\n"
+    "                       without it such a ballot is refused\n"
     "  --previous-code CODE when the election chains confirmation codes: the code\n"
     "                       (base64) of this device's previous ballot; without it the\n"
     "                       ballot starts the device's chain\n"
@@ -35,10 +42,45 @@ static const char usage_text[] =
     "exit status: 0 done, 1 the ballot is refused (the message says why), 2 usage or\n"
     "the election cannot be read\n";
 
+/* 0 if no contest of the plaintext has more votes than its limit; else
+ * prints which and returns -1. Malformed input is left to the parser. */
+static int check_overvotes(const dt_record *rec, const char *file, const unsigned char *text, size_t len)
+{
+    json_t *j = json_loadb((const char *)text, len, 0, NULL), *contests, *c;
+    size_t i;
+    int rc = 0;
+    if (!j)
+        return 0;
+    contests = json_object_get(j, "contests");
+    json_array_foreach(contests, i, c) {
+        const char *id = json_string_value(json_object_get(c, "contest_id"));
+        json_t *sels = json_object_get(c, "selections"), *sel;
+        size_t k;
+        json_int_t sum = 0;
+        if (!id)
+            continue;
+        json_array_foreach(sels, k, sel) {
+            json_t *v = json_object_get(sel, "vote");
+            if (json_is_integer(v) && json_integer_value(v) > 0)
+                sum += json_integer_value(v);
+        }
+        for (size_t m = 0; m < rec->manifest.ncontests; m++)
+            if (strcmp(rec->manifest.contests[m].id, id) == 0 && sum > rec->manifest.contests[m].votes_allowed) {
+                fprintf(stderr,
+                        "detente encrypt: %s: contest %s has %lld votes, its limit is %u (an overvote); "
+                        "--allow-overvote records it as one\n",
+                        file, id, (long long)sum, rec->manifest.contests[m].votes_allowed);
+                rc = -1;
+            }
+    }
+    json_decref(j);
+    return rc;
+}
+
 int encrypt_main(int argc, const char *argv[])
 {
     const char *dir = NULL, *file = NULL, *device = "device-1", *nonce_out = NULL, *prev = NULL;
-    int challenge = 0, rc = 1;
+    int challenge = 0, allow_overvote = 0, rc = 1;
     dt_record *rec = NULL;
     dt_ballot_ctx *ctx = NULL;
     dt_ballot_device *dev = NULL;
@@ -58,6 +100,8 @@ int encrypt_main(int argc, const char *argv[])
             return 0;
         } else if (!strcmp(a, "--challenge")) {
             challenge = 1;
+        } else if (!strcmp(a, "--allow-overvote")) {
+            allow_overvote = 1;
         } else if ((!strcmp(a, "--device") || !strcmp(a, "--nonce-out") || !strcmp(a, "--previous-code"))) {
             if (i + 1 >= argc) {
                 fprintf(stderr, "detente encrypt: %s needs a value\n", a);
@@ -123,6 +167,8 @@ int encrypt_main(int argc, const char *argv[])
         fprintf(stderr, "detente encrypt: %s: %s\n", file, msg ? msg : dt_strerror(err));
         goto out;
     }
+    if (!allow_overvote && check_overvotes(rec, file, text, len) != 0)
+        goto out;
     if ((err = dt_ballot_encrypt(dev, &b, &xi, pb, (int64_t)time(NULL)))) {
         fprintf(stderr, "detente encrypt: %s\n", dt_strerror(err));
         goto out;
