@@ -3,7 +3,7 @@
 # missing (otherwise). Usage: scripts/deps.sh [build|check|bench]
 set -eu
 what=${1:-build}
-pkgs="build-essential cmake pkg-config libgmp-dev libsodium-dev libssl-dev libjansson-dev"
+pkgs="build-essential cmake pkg-config libgmp-dev libsodium-dev libssl-dev libjansson-dev libsqlite3-dev libmicrohttpd-dev"
 case "$what" in
     check) pkgs="$pkgs libcmocka-dev" ;;
     bench) pkgs="$pkgs libcmocka-dev hyperfine belenios-tool" ;;
