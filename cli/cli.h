@@ -11,5 +11,6 @@ int election_main(int argc, const char *argv[]);
 int guardian_main(int argc, const char *argv[]);
 int tally_main(int argc, const char *argv[]);
 int decrypt_main(int argc, const char *argv[]);
+int board_main(int argc, const char *argv[]);
 
 #endif

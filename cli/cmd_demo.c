@@ -16,6 +16,8 @@
 #include <sodium.h>
 
 #include <detente/ballot.h>
+#include <detente/board.h>
+#include <detente/witness.h>
 #include <detente/ceremony.h>
 #include <detente/election.h>
 #include <detente/record.h>
@@ -30,6 +32,7 @@
 static const char usage_text[] =
     "usage: detente demo [--group ristretto255|integer4096] [--guardians N] [--quorum K]\n"
     "                    [--absent A] [--ballots B] [--out DIR] [--until voting] [--quiet]\n"
+    "                    [--witnesses W] [--witness-quorum Q]\n"
     "\n"
     "Runs a whole election in one command and writes its record to DIR\n"
     "(default ./demo-election): the key ceremony among N guardians (default 5)\n"
@@ -39,11 +42,16 @@ static const char usage_text[] =
     "key files go to DIR/private_data/trustees, encrypted under the passphrase\n"
     "'demo' (a demonstration only). --until voting stops after the ceremony with\n"
     "the plaintext ballots written, ready for 'detente encrypt'.\n"
+    "\n"
+    "Every public file goes onto the election's board (docs/board.md) as it is\n"
+    "made: W witnesses (--witnesses W, default 3; each with its own key and state\n"
+    "in DIR/private_data/witnesses/) cosign each checkpoint, and a quorum of them\n"
+    "(--witness-quorum Q, default 2) must. The board is DIR/board/.\n"
     "Check the result with: detente verify DIR\n";
 
 typedef struct opts {
     dt_group_id group;
-    uint32_t n, k, absent, ballots;
+    uint32_t n, k, absent, ballots, witnesses, wquorum;
     const char *out;
     int until_voting, quiet;
 } opts;
@@ -98,6 +106,8 @@ static int parse_opts(opts *o, int argc, const char *argv[])
     o->k = 3;
     o->absent = 2;
     o->ballots = 100;
+    o->witnesses = 3;
+    o->wquorum = 2;
     o->out = "demo-election";
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -134,6 +144,12 @@ static int parse_opts(opts *o, int argc, const char *argv[])
         } else if (!strcmp(a, "--ballots")) {
             if (parse_u32(v, &o->ballots, 1, 1000000, "--ballots"))
                 return -1;
+        } else if (!strcmp(a, "--witnesses")) {
+            if (parse_u32(v, &o->witnesses, 1, DT_BOARD_MAX_WITNESSES, "--witnesses"))
+                return -1;
+        } else if (!strcmp(a, "--witness-quorum")) {
+            if (parse_u32(v, &o->wquorum, 1, DT_BOARD_MAX_WITNESSES, "--witness-quorum"))
+                return -1;
         } else if (!strcmp(a, "--out")) {
             o->out = v;
         } else if (!strcmp(a, "--until")) {
@@ -155,7 +171,79 @@ static int parse_opts(opts *o, int argc, const char *argv[])
         fprintf(stderr, "detente demo: %u guardians cannot be absent out of %u\n", o->absent, o->n);
         return -1;
     }
+    if (o->wquorum > o->witnesses) {
+        fprintf(stderr, "detente demo: the witness quorum (%u) cannot exceed the number of witnesses (%u)\n",
+                o->wquorum, o->witnesses);
+        return -1;
+    }
     return 0;
+}
+
+/* ---- public messages and the board ---- */
+
+static dt_err make_dir(const char *dir, const char *sub, char **msg)
+{
+    char *p = dt_strdup_printf("%s/%s", dir, sub);
+    dt_err err = p ? dt_mkdirs(p) : DT_ERR_NOMEM;
+    if (err == DT_ERR_IO)
+        *msg = dt_strdup_printf("%s: cannot create the folder", p);
+    free(p);
+    return err;
+}
+
+/* Writes a public message of the record, DIR/<name formatted with a, b>. */
+static dt_err publish_text(const char *dir, char **msg, const char *text, const char *fmt, unsigned a, unsigned b)
+{
+    char name[96];
+    snprintf(name, sizeof name, fmt, a, b);
+    char *p = dt_strdup_printf("%s/%s", dir, name);
+    dt_err err = p ? dt_write_file_atomic(p, text, strlen(text), 0644) : DT_ERR_NOMEM;
+    if (err == DT_ERR_IO)
+        *msg = dt_strdup_printf("%s: cannot write the file", p);
+    free(p);
+    return err;
+}
+
+/* The board: W witnesses in DIR/private_data/witnesses/wI (each its own key
+ * and state), a log whose origin names this election. */
+static dt_err board_create(const opts *o, const char *dir, char **msg)
+{
+    char *wdirs[DT_BOARD_MAX_WITNESSES] = {0}, *rel[DT_BOARD_MAX_WITNESSES] = {0};
+    dt_err err = make_dir(dir, "private_data/witnesses", msg);
+    for (uint32_t i = 0; err == DT_OK && i < o->witnesses; i++) {
+        char name[64];
+        snprintf(name, sizeof name, "witness-%u.demo.detente.example", i + 1);
+        rel[i] = dt_strdup_printf("private_data/witnesses/w%u", i + 1);
+        wdirs[i] = rel[i] ? dt_strdup_printf("%s/%s", dir, rel[i]) : NULL;
+        if (!wdirs[i])
+            err = DT_ERR_NOMEM;
+        else if ((err = dt_witness_create(wdirs[i], name)))
+            *msg = dt_strdup_printf("%s: cannot create the witness (%s)", wdirs[i], dt_strerror(err));
+    }
+    unsigned char r[8];
+    char origin[64];
+    if (err == DT_OK && (err = dt_random_bytes(r, sizeof r)) == DT_OK) {
+        snprintf(origin, sizeof origin, "demo.detente.example/%02x%02x%02x%02x%02x%02x%02x%02x", r[0], r[1], r[2], r[3],
+                 r[4], r[5], r[6], r[7]);
+        err = dt_board_init(msg, dir, origin, (const char *const *)rel, o->witnesses, o->wquorum);
+    }
+    for (uint32_t i = 0; i < o->witnesses; i++) {
+        free(wdirs[i]);
+        free(rel[i]);
+    }
+    return err;
+}
+
+/* Puts what is new in the record on the board and has it cosigned. */
+static dt_err board_publish(const char *dir, char **msg)
+{
+    dt_board *b = NULL;
+    size_t added = 0, cosigned = 0;
+    dt_err err = dt_board_open(&b, msg, dir);
+    if (err == DT_OK)
+        err = dt_board_publish(b, msg, &added, &cosigned);
+    dt_board_close(b);
+    return err;
 }
 
 /* ---- the key ceremony, all guardians in this process ---- */
@@ -178,12 +266,16 @@ static dt_err ceremony(const opts *o, const char *dir, dt_trustee *trustees, cha
         *msg = dt_strdup_printf("%s: cannot create the folder", tdir);
         goto out;
     }
+    if ((err = make_dir(dir, "ceremony", msg)))
+        goto out;
     for (uint32_t i = 0; i < o->n; i++) {
         if ((err = dt_guardian_create(&gd[i], rec->group, i + 1, o->n, o->k)) ||
             (err = dt_guardian_commitments(gd[i], &K[(size_t)i * o->k], &c[(size_t)i * o->k], &v[(size_t)i * o->k],
                                            o->k)) ||
             (err = dt_commitments_to_json(rec->group, &json[i], NULL, i + 1, &K[(size_t)i * o->k],
                                           &c[(size_t)i * o->k], &v[(size_t)i * o->k], o->k)))
+            goto out;
+        if ((err = publish_text(dir, msg, json[i], "ceremony/commitments-%u.json", i + 1, 0)))
             goto out;
         bar("guardians' keys", i + 1, o->n);
     }
@@ -201,8 +293,14 @@ static dt_err ceremony(const opts *o, const char *dir, dt_trustee *trustees, cha
                 *msg = dt_strdup_printf("guardian %u's proof of coefficient %zu does not verify", i + 1, bad);
                 goto out;
             }
-            if ((err = dt_guardian_encrypt_share(gd[i], &ct, l + 1, &K[(size_t)l * o->k])))
+            char *sj = NULL;
+            if ((err = dt_guardian_encrypt_share(gd[i], &ct, l + 1, &K[(size_t)l * o->k])) ||
+                (err = dt_share_ct_to_json(rec->group, &sj, &ct)) ||
+                (err = publish_text(dir, msg, sj, "ceremony/share-%u-%u.json", i + 1, l + 1))) {
+                free(sj);
                 goto out;
+            }
+            free(sj);
             err = dt_guardian_receive_share(gd[l], &ct, &K[(size_t)i * o->k], o->k);
             if (err) {
                 *msg = dt_strdup_printf("guardian %u complains about the share from guardian %u: %s", l + 1, i + 1,
@@ -473,17 +571,20 @@ int demo_main(int argc, const char *argv[])
         o.group == DT_GROUP_RISTRETTO255 ? "ristretto255" : "integer4096", o.n, o.k, o.ballots, o.out);
     say("[1/5] election set-up\n");
     if ((err = dt_election_create(&msg, tmp, o.group, (const unsigned char *)demo_manifest, strlen(demo_manifest),
-                                  o.n, o.k, (const unsigned char *)"demo-device", 11, false)))
+                                  o.n, o.k, (const unsigned char *)"demo-device", 11, false)) ||
+        (err = board_create(&o, tmp, &msg)) || (err = board_publish(tmp, &msg)))
         goto out;
     say("[2/5] key ceremony\n");
-    if ((err = ceremony(&o, tmp, trustees, &msg)))
+    if ((err = ceremony(&o, tmp, trustees, &msg)) || (err = board_publish(tmp, &msg)))
         goto out;
     say("[3/5] voting\n");
     if ((err = vote(&o, tmp, expected, &msg)))
         goto out;
+    if (!o.until_voting && (err = board_publish(tmp, &msg)))
+        goto out;
     if (!o.until_voting) {
         say("[4/5] tally\n");
-        if ((err = dt_election_tally(&msg, tmp)))
+        if ((err = dt_election_tally(&msg, tmp)) || (err = board_publish(tmp, &msg)))
             goto out;
         say("[5/5] decryption with %u of %u guardians\n", o.n - o.absent, o.n);
         /* the absent guardians: a random choice */
@@ -500,7 +601,8 @@ int demo_main(int argc, const char *argv[])
             if (!gone[i])
                 present[np++] = trustees[i];
         free(gone);
-        if ((err = dt_election_decrypt(&msg, tmp, present, np, decrypt_progress, NULL)))
+        if ((err = dt_election_decrypt(&msg, tmp, present, np, decrypt_progress, NULL)) ||
+            (err = board_publish(tmp, &msg)))
             goto out;
     }
     if (lstat(o.out, &sb) == 0 && remove_tree(o.out) != 0) {

@@ -8,19 +8,32 @@
 
 #include <jansson.h>
 
+#include <detente/board.h>
 #include <detente/record.h>
 #include <detente/verify.h>
 
 #include "cli.h"
 
 static const char usage_text[] =
-    "usage: detente verify [--json] [--threads N] [--quiet] RECORD_DIR\n"
+    "usage: detente verify [--json] [--threads N] [--quiet] [--require-board]\n"
+    "                      [--log-key VKEY_OR_FILE] [--witnesses FILE] [--witness-quorum K] RECORD_DIR\n"
     "\n"
     "Checks an ElectionGuard 2.0 election record (egk-ec's JSON layout, or a\n"
     "detente election): every verification step of the specification, 1 to 18,\n"
     "in order. Prints one line per step (pass, FAIL with where, or not\n"
     "applicable) and the verdict. private_data/ is never read.\n"
     "\n"
+    "If the record has a board (RECORD_DIR/board/checkpoint, docs/board.md), it\n"
+    "is checked too (B.1-B.5): the log's signature on the checkpoint, a quorum of\n"
+    "witness cosignatures, the tiles against the checkpoint's root, and that the\n"
+    "board and the record hold exactly the same files. The keys come from\n"
+    "RECORD_DIR/board/log.vkey and witnesses.vkey unless given: an auditor should\n"
+    "give the keys it trusts, obtained apart from the record.\n"
+    "\n"
+    "  --require-board        fail if the record has no board\n"
+    "  --log-key K            the log's verifier key (a vkey, or a file holding one)\n"
+    "  --witnesses FILE       the witnesses' verifier keys, one a line\n"
+    "  --witness-quorum K     cosignatures required (default: a majority of them)\n"
     "  --json       print the report as JSON on standard output\n"
     "  --threads N  worker threads (default: one per CPU)\n"
     "  --quiet      no progress display\n"
@@ -51,7 +64,9 @@ static const char *status_word(dt_step_status s)
     return s == DT_STEP_PASS ? "pass" : s == DT_STEP_FAIL ? "FAIL" : "not applicable";
 }
 
-static void print_text(const dt_verify_report *rep, const char *dir)
+static void print_board_text(const dt_board_report *b, int require);
+
+static void print_text(const dt_verify_report *rep, const char *dir, const dt_board_report *b, int require, int ok)
 {
     printf("detente verify %s\n", dir);
     for (int s = 1; s <= DT_VERIFY_STEPS; s++) {
@@ -69,18 +84,65 @@ static void print_text(const dt_verify_report *rep, const char *dir)
         if (st == DT_STEP_FAIL && dt_verify_step_failures(rep, s) > dt_verify_step_messages(rep, s))
             printf("       ... and %zu more\n", dt_verify_step_failures(rep, s) - dt_verify_step_messages(rep, s));
     }
-    printf("verdict: %s\n", dt_verify_report_ok(rep) ? "VALID (every applicable step passes)"
-                                                     : "INVALID (at least one step fails)");
+    print_board_text(b, require);
+    printf("verdict: %s\n", ok ? "VALID (every applicable step passes)" : "INVALID (at least one step fails)");
 }
 
-static int print_json(const dt_verify_report *rep, const char *dir)
+static void print_board_text(const dt_board_report *b, int require)
+{
+    if (b == NULL) {
+        printf("  B  %-66s %s\n", "the board", require ? "FAIL (the record has no board/checkpoint)"
+                                                         : "not applicable (the record has no board/checkpoint)");
+        return;
+    }
+    for (int c = 0; c < DT_BOARD_CHECKS; c++) {
+        int st = dt_board_check_status(b, (dt_board_check)c);
+        printf("%-4s %-66s %s", "", dt_board_check_name((dt_board_check)c),
+               st == 0 ? "pass" : st == 1 ? "FAIL" : "not checked (an earlier check failed)");
+        if (st == 0 && c == DT_BOARD_CHECK_QUORUM)
+            printf(" (%zu witnesses)", dt_board_report_cosigned(b));
+        else if (st == 0 && dt_board_check_count(b, (dt_board_check)c))
+            printf(" (%zu checked)", dt_board_check_count(b, (dt_board_check)c));
+        printf("\n");
+        for (size_t i = 0; i < dt_board_check_messages(b, (dt_board_check)c); i++)
+            printf("       %s\n", dt_board_check_message(b, (dt_board_check)c, i));
+    }
+}
+
+static json_t *board_json(const dt_board_report *b, int require)
+{
+    json_t *o = json_object();
+    if (b == NULL) {
+        json_object_set_new(o, "status", json_string(require ? "fail" : "not_applicable"));
+        json_object_set_new(o, "note", json_string("the record has no board/checkpoint"));
+        return o;
+    }
+    json_object_set_new(o, "status", json_string(dt_board_report_ok(b) ? "pass" : "fail"));
+    json_object_set_new(o, "size", json_integer((json_int_t)dt_board_report_size(b)));
+    json_object_set_new(o, "cosigned", json_integer((json_int_t)dt_board_report_cosigned(b)));
+    json_t *checks = json_array();
+    for (int c = 0; c < DT_BOARD_CHECKS; c++) {
+        int st = dt_board_check_status(b, (dt_board_check)c);
+        json_t *m = json_array();
+        for (size_t i = 0; i < dt_board_check_messages(b, (dt_board_check)c); i++)
+            json_array_append_new(m, json_string(dt_board_check_message(b, (dt_board_check)c, i)));
+        json_array_append_new(checks, json_pack("{s:s, s:s, s:I, s:o}", "name", dt_board_check_name((dt_board_check)c),
+                                                "status", st == 0 ? "pass" : st == 1 ? "fail" : "not_checked",
+                                                "checked", (json_int_t)dt_board_check_count(b, (dt_board_check)c),
+                                                "messages", m));
+    }
+    json_object_set_new(o, "checks", checks);
+    return o;
+}
+
+static int print_json(const dt_verify_report *rep, const char *dir, const dt_board_report *b, int require, int ok)
 {
     json_t *root = json_object(), *steps = json_array();
     char *s;
     if (!root || !steps)
         return -1;
     json_object_set_new(root, "record", json_string(dir));
-    json_object_set_new(root, "valid", json_boolean(dt_verify_report_ok(rep)));
+    json_object_set_new(root, "valid", json_boolean(ok));
     for (int i = 1; i <= DT_VERIFY_STEPS; i++) {
         json_t *st = json_object(), *msgs = json_array();
         dt_step_status status = dt_verify_step_status(rep, i);
@@ -99,6 +161,7 @@ static int print_json(const dt_verify_report *rep, const char *dir)
         json_array_append_new(steps, st);
     }
     json_object_set_new(root, "steps", steps);
+    json_object_set_new(root, "board", board_json(b, require));
     s = json_dumps(root, JSON_INDENT(2));
     json_decref(root);
     if (!s)
@@ -110,8 +173,11 @@ static int print_json(const dt_verify_report *rep, const char *dir)
 
 int verify_main(int argc, const char *argv[])
 {
-    int json = 0, quiet = 0;
+    int json = 0, quiet = 0, require_board = 0;
     unsigned threads = 0;
+    dt_board_verify_opts bopts = {0};
+    dt_board_report *brep = NULL;
+    char *log_key = NULL;
     const char *dir = NULL;
     dt_record *rec = NULL;
     dt_verify_report *rep = NULL;
@@ -129,6 +195,40 @@ int verify_main(int argc, const char *argv[])
             json = 1;
         } else if (strcmp(argv[i], "--quiet") == 0 || strcmp(argv[i], "-q") == 0) {
             quiet = 1;
+        } else if (strcmp(argv[i], "--require-board") == 0) {
+            require_board = 1;
+        } else if (strcmp(argv[i], "--log-key") == 0 && i + 1 < argc) {
+            const char *k = argv[++i];
+            free(log_key);
+            if (strchr(k, '+') != NULL && access(k, F_OK) != 0) {
+                log_key = strdup(k);
+            } else {
+                FILE *f = fopen(k, "r");
+                char buf[512];
+                size_t n = f ? fread(buf, 1, sizeof buf - 1, f) : 0;
+                if (f)
+                    fclose(f);
+                if (!f || n == 0) {
+                    fprintf(stderr, "detente verify: --log-key: '%s' is neither a verifier key nor a readable file\n", k);
+                    return 2;
+                }
+                while (n && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
+                    n--;
+                buf[n] = '\0';
+                log_key = strdup(buf);
+            }
+            bopts.log_vkey = log_key;
+        } else if (strcmp(argv[i], "--witnesses") == 0 && i + 1 < argc) {
+            bopts.witnesses_file = argv[++i];
+        } else if (strcmp(argv[i], "--witness-quorum") == 0 && i + 1 < argc) {
+            char *end;
+            long q = strtol(argv[++i], &end, 10);
+            if (*end || q < 1 || q > DT_BOARD_MAX_WITNESSES) {
+                fprintf(stderr, "detente verify: --witness-quorum wants a number from 1 to %d, not '%s'\n",
+                        DT_BOARD_MAX_WITNESSES, argv[i]);
+                return 2;
+            }
+            bopts.quorum = (size_t)q;
         } else if (strcmp(argv[i], "--threads") == 0 && i + 1 < argc) {
             char *end;
             long t = strtol(argv[++i], &end, 10);
@@ -167,17 +267,26 @@ int verify_main(int argc, const char *argv[])
         dt_record_destroy(rec);
         return 2;
     }
+    err = dt_board_verify(&brep, dir, &bopts);
+    if (err != DT_OK && err != DT_ERR_NOT_FOUND) {
+        fprintf(stderr, "detente verify: the board: %s\n", dt_strerror(err));
+        rc = 2;
+        goto out;
+    }
+    int ok = dt_verify_report_ok(rep) && (brep ? dt_board_report_ok(brep) : !require_board);
     if (json) {
-        if (print_json(rep, dir) != 0) {
+        if (print_json(rep, dir, brep, require_board, ok) != 0) {
             fprintf(stderr, "detente verify: out of memory\n");
             rc = 2;
             goto out;
         }
     } else {
-        print_text(rep, dir);
+        print_text(rep, dir, brep, require_board, ok);
     }
-    rc = dt_verify_report_ok(rep) ? 0 : 1;
+    rc = ok ? 0 : 1;
 out:
+    dt_board_report_destroy(brep);
+    free(log_key);
     dt_verify_report_destroy(rep);
     dt_record_destroy(rec);
     return rc;

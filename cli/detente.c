@@ -34,6 +34,10 @@ static const subcommand subcommands[] = {
      "decrypt share|respond DIR --key KEYFILE [--passphrase-file FILE]\n"
      "       detente decrypt combine DIR [--guardians I,J,...]\n       detente decrypt finish DIR",
      "decrypt the tally and challenged ballots: any k guardians, two rounds"},
+    {"board", board_main,
+     "board init DIR --origin ORIGIN --witness W... [--quorum K]\n"
+     "       detente board publish DIR\n       detente board receipt DIR CONFIRMATION_CODE [--out FILE]",
+     "the election's bulletin board: publish the record, get a voter's receipt"},
     {"version", version_main, "version", "print the version"},
     {"help", help_main, "help [COMMAND]", "show this help, or a command's"},
 };

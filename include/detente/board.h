@@ -54,4 +54,91 @@ DT_WARN_UNUSED_RESULT DT_NONNULL(1, 2, 3, 7, 8) dt_err dt_board_entry_format(uns
 /* 1 if path (len bytes) is a valid board path, else 0. */
 int dt_board_path_valid(const char *path, size_t len);
 
+/* ---- The operator's side ------------------------------------------------
+ *
+ * A record folder DIR with a board has:
+ *   DIR/board/checkpoint       the latest cosigned checkpoint (public)
+ *   DIR/board/log.vkey         the log's verifier key, one line
+ *   DIR/board/witnesses.vkey   one witness verifier key a line
+ *   DIR/board/tile/...         the log as C2SP tlog-tiles
+ *   DIR/board/blob/<hex>       artifacts too big for an entry
+ *   DIR/private_data/board/    the operator's state: log.db (the log
+ *                              store), log.key (the log's signer, 0600)
+ * The witnesses to ask and the quorum are kept in the log store. A witness
+ * is either a local witness folder (dt_witness_open) or an http:// URL with
+ * its verifier key ("URL VKEY"). */
+typedef struct dt_board dt_board;
+
+/* The largest number of witnesses of one board. */
+#define DT_BOARD_MAX_WITNESSES 32
+
+/* Creates the board of DIR: a new log with a new key and the given origin
+ * (the checkpoint's first line; it names the election), and the witnesses
+ * to ask, of which quorum must cosign every checkpoint (1 <= quorum <=
+ * nwitnesses). Refuses if DIR already has a board. Registers the log's key
+ * with every local witness. *msg (malloc'ed) explains a failure. */
+DT_WARN_UNUSED_RESULT DT_NONNULL(1, 2, 3) dt_err dt_board_init(char **msg, const char *dir, const char *origin,
+                                                               const char *const *witnesses, size_t nwitnesses,
+                                                               size_t quorum);
+/* 1 if DIR has a board (its operator's state), else 0. */
+int dt_board_exists(const char *dir);
+DT_WARN_UNUSED_RESULT DT_NONNULL(1, 2, 3) dt_err dt_board_open(dt_board **out, char **msg, const char *dir);
+void dt_board_close(dt_board *b);
+
+/* Puts every public file of DIR not yet on the board onto it (in path
+ * order, in one durable batch), refusing, with nothing appended, if a file
+ * already on the board has changed or two ballots share a confirmation code;
+ * exports the tiles and blobs; signs a checkpoint; asks every witness to
+ * cosign it; and, if at least the quorum did, writes DIR/board/checkpoint.
+ * With too few cosignatures the entries stay in the log (it is append-only)
+ * and the next publish asks again. *added (if not NULL) gets the number of
+ * entries appended, *cosigned the number of witnesses that cosigned. */
+DT_WARN_UNUSED_RESULT DT_NONNULL(1, 2) dt_err dt_board_publish(dt_board *b, char **msg, size_t *added,
+                                                               size_t *cosigned);
+
+/* The voter's receipt (a tlog-proof, see receipt.h) for the ballot with
+ * confirmation code code, against the latest cosigned checkpoint.
+ * DT_ERR_NOT_FOUND if no ballot has that code or it is not yet covered by a
+ * cosigned checkpoint (*msg says which). *receipt malloc'ed. */
+DT_WARN_UNUSED_RESULT DT_NONNULL(1, 2, 3, 4, 5) dt_err dt_board_receipt(dt_board *b, char **msg,
+                                                                        const unsigned char code[DT_BOARD_CODE_BYTES],
+                                                                        char **receipt, size_t *len);
+
+/* ---- The auditor's side -------------------------------------------------- */
+
+/* The board's checks, in the order they run. */
+typedef enum dt_board_check {
+    DT_BOARD_CHECK_SIGNATURE = 0, /* the checkpoint is signed by the log key and names its origin */
+    DT_BOARD_CHECK_QUORUM,        /* at least the quorum of witnesses cosigned it */
+    DT_BOARD_CHECK_TREE,          /* tiles and entries hash to the checkpoint's root */
+    DT_BOARD_CHECK_ENTRIES,       /* every entry is well formed, its file is in the record, byte for byte */
+    DT_BOARD_CHECK_COMPLETE,      /* every public file of the record is on the board */
+    DT_BOARD_CHECKS
+} dt_board_check;
+
+typedef struct dt_board_verify_opts {
+    const char *log_vkey;       /* the log's key (a vkey string); NULL: DIR/board/log.vkey */
+    const char *witnesses_file; /* witness keys, one a line; NULL: DIR/board/witnesses.vkey */
+    size_t quorum;              /* 0: a majority of the witnesses listed */
+} dt_board_verify_opts;
+
+typedef struct dt_board_report dt_board_report;
+
+/* Checks DIR's board. DT_ERR_NOT_FOUND if DIR has no DIR/board/checkpoint
+ * (the caller decides whether that is acceptable); otherwise DT_OK with a
+ * report (whatever the checks found) or DT_ERR_NOMEM. */
+DT_WARN_UNUSED_RESULT DT_NONNULL(1, 2) dt_err dt_board_verify(dt_board_report **out, const char *dir,
+                                                              const dt_board_verify_opts *opts);
+void dt_board_report_destroy(dt_board_report *r);
+int dt_board_report_ok(const dt_board_report *r);
+const char *dt_board_check_name(dt_board_check c);
+/* 0 pass, 1 fail, 2 not run (an earlier check failed and this one depends on it) */
+int dt_board_check_status(const dt_board_report *r, dt_board_check c);
+size_t dt_board_check_count(const dt_board_report *r, dt_board_check c); /* items checked */
+size_t dt_board_check_messages(const dt_board_report *r, dt_board_check c);
+const char *dt_board_check_message(const dt_board_report *r, dt_board_check c, size_t i);
+/* The checkpoint's size and the number of witnesses that cosigned it. */
+uint64_t dt_board_report_size(const dt_board_report *r);
+size_t dt_board_report_cosigned(const dt_board_report *r);
+
 #endif

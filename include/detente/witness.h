@@ -84,7 +84,7 @@ DT_WARN_UNUSED_RESULT DT_NONNULL(1, 2, 4, 5) dt_err dt_witness_state(dt_witness 
 
 /* Builds an add-checkpoint request body: "old <old_size>\n", one base64 hash
  * a line, "\n", then the checkpoint note. *out malloc'ed. */
-DT_WARN_UNUSED_RESULT DT_NONNULL(1, 2, 5) dt_err dt_witness_request_format(char **out, size_t *outlen, uint64_t old_size,
+DT_WARN_UNUSED_RESULT DT_NONNULL(1, 2, 6) dt_err dt_witness_request_format(char **out, size_t *outlen, uint64_t old_size,
                                                                           const unsigned char (*proof)[DT_MERKLE_HASH_BYTES],
                                                                           size_t prooflen, const char *note,
                                                                           size_t notelen);

@@ -388,6 +388,24 @@ static void wprog_tick(void *arg, size_t done, size_t total)
     p->fn(p->arg, p->base * total + done, p->steps * total);
 }
 
+/* Writes text to dir/rel (its folder created), atomically. */
+static dt_err save_text(char **msg, const char *dir, const char *rel, const char *text)
+{
+    char *p = path2(dir, rel), *slash = p ? strrchr(p, '/') : NULL;
+    dt_err err = DT_ERR_NOMEM;
+    if (slash) {
+        *slash = '\0';
+        err = dt_mkdirs(p);
+        *slash = '/';
+        if (err == DT_OK)
+            err = dt_write_file_atomic(p, text, strlen(text), 0644);
+    }
+    free(p);
+    if (err)
+        return dt_wf_failmsg(msg, err, "%s/%s: cannot write (%s)", dir, rel, dt_strerror(err));
+    return DT_OK;
+}
+
 dt_err dt_election_decrypt(char **msg, const char *dir, const dt_trustee *U, size_t nU,
                            void (*progress)(void *arg, size_t done, size_t total), void *progress_arg)
 {
@@ -433,6 +451,17 @@ dt_err dt_election_decrypt(char **msg, const char *dir, const dt_trustee *U, siz
         if ((err = dt_decrypt_round2(msg, &resp[t], rec, &ct, st, nU, U[t].x, &U[t].P, nonces[t], pf, &wp)))
             goto out;
         rt[t] = (dt_text){resp[t], strlen(resp[t])};
+    }
+    /* The rounds' public messages, as the guardians working apart publish
+     * them (docs/roles.md), so that they go on the board too. */
+    if ((err = save_text(msg, dir, "decryption/challenge.json", chal)))
+        goto out;
+    for (size_t t = 0; t < nU; t++) {
+        char share_rel[64], resp_rel[64];
+        snprintf(share_rel, sizeof share_rel, "decryption/share-%u.json", U[t].x);
+        snprintf(resp_rel, sizeof resp_rel, "decryption/response-%u.json", U[t].x);
+        if ((err = save_text(msg, dir, share_rel, share[t])) || (err = save_text(msg, dir, resp_rel, resp[t])))
+            goto out;
     }
     /* anyone */
     err = dt_decrypt_finish(msg, rec, dir, &ct, st, nU, rt, nU, pf, &wp);

@@ -1,0 +1,159 @@
+#!/bin/sh
+# The board of an election, end to end: detente demo puts every public file
+# on the board with 3 witnesses (quorum 2); detente verify checks it (B.1-B.5)
+# and each check fails, by name, on a record tampered for it; a published
+# file cannot be changed; receipts verify offline and fail when tampered;
+# an auditor reading only the tiles finds every ballot's confirmation code.
+# usage: board.sh DETENTE DATA_DIR WORK_DIR
+set -u
+dt=$1
+work=$3
+fails=0
+rm -rf "$work"
+mkdir -p "$work"
+
+ok() { echo "ok: $1"; }
+bad() { echo "FAIL: $1"; fails=$((fails + 1)); }
+
+# verify_expect NAME DIR STATUS [CHECK_PREFIX...]: exit status STATUS, and each
+# named board check (e.g. "B.3") reported FAIL and every other one pass.
+verify_expect() {
+    name=$1 dir=$2 want=$3
+    shift 3
+    "$dt" verify --quiet --threads 2 "$dir" >"$work/vout" 2>&1
+    got=$?
+    [ "$got" = "$want" ] || { bad "$name: exit status $got, expected $want"; cat "$work/vout"; return; }
+    for c in B.1 B.2 B.3 B.4 B.5; do
+        line=$(grep "^     $c " "$work/vout")
+        expect=pass
+        for f in "$@"; do [ "$f" = "$c" ] && expect=FAIL; done
+        case "$line" in
+        *" $expect"*) ;;
+        *" not checked"*) [ "$expect" = FAIL ] || [ -n "$(grep -E 'FAIL$|FAIL ' "$work/vout" | head -1)" ] ||
+            { bad "$name: $c not checked"; cat "$work/vout"; return; } ;;
+        *) bad "$name: $c should be $expect: $line"; cat "$work/vout"; return ;;
+        esac
+    done
+    # the ElectionGuard steps are untouched by a board-only tamper
+    if grep -E '^ *[0-9]+  .*FAIL' "$work/vout" >/dev/null; then bad "$name: an ElectionGuard step failed"; cat "$work/vout"; return; fi
+    ok "$name"
+}
+
+fresh() { # NAME: a copy of the clean record
+    rm -rf "$work/$1"
+    cp -a "$work/clean" "$work/$1"
+}
+
+"$dt" demo --quiet --ballots 12 --guardians 3 --quorum 2 --absent 1 --out "$work/clean" >"$work/out" 2>&1 ||
+    { bad "demo"; cat "$work/out"; exit 1; }
+for f in checkpoint log.vkey witnesses.vkey; do
+    [ -s "$work/clean/board/$f" ] || bad "demo wrote no board/$f"
+done
+[ "$(wc -l <"$work/clean/board/witnesses.vkey")" = 3 ] || bad "witnesses.vkey has not 3 keys"
+[ "$(grep -c '^— witness-' "$work/clean/board/checkpoint")" -ge 2 ] || bad "checkpoint has fewer than 2 cosignatures"
+ls "$work/clean/ceremony/commitments-1.json" "$work/clean/ceremony/share-1-2.json" \
+    "$work/clean/decryption/challenge.json" >/dev/null 2>&1 || bad "ceremony and decryption messages missing"
+verify_expect "clean record: every board check passes" "$work/clean" 0
+grep -q "B.5 every public file of the record is on the board *pass" "$work/vout" || bad "B.5 not reported"
+
+# B.1: the log's signature
+fresh b1
+sed -i '0,/^— demo/s/^\(— demo[^ ]* \)A/\1B/; 0,/^— demo/s/^\(— demo[^ ]* \)\([^B]\)/\1A/' "$work/b1/board/checkpoint"
+verify_expect "B.1 fails: the log's signature altered" "$work/b1" 1 B.1
+fresh b1k
+# another Ed25519 key of the same name as the log: a key that did not sign
+printf '%s\n' "$(sed 's/+[0-9a-f]*+.*$//' "$work/b1k/board/log.vkey")+00000000+AUhqjnNdHnHyfHlVSjC5TdZYrt6wPzNzlZv+T9OGRUCd" \
+    >"$work/b1k/board/log.vkey"
+verify_expect "B.1 fails: another log key" "$work/b1k" 1 B.1
+
+# B.2: the witness quorum
+fresh b2
+sed -i '/^— witness-1\./d; /^— witness-2\./d' "$work/b2/board/checkpoint"
+verify_expect "B.2 fails: two of three cosignatures removed" "$work/b2" 1 B.2
+fresh b2b
+sed -i '/^— witness-3\./d' "$work/b2b/board/checkpoint"
+verify_expect "B.2 passes with one of three cosignatures removed (quorum 2)" "$work/b2b" 0
+"$dt" verify --quiet --witness-quorum 3 "$work/b2b" >"$work/vout" 2>&1 && bad "B.2: --witness-quorum 3 accepted 2 cosignatures"
+grep -q "B.2 .*FAIL" "$work/vout" && ok "B.2 fails with --witness-quorum 3 and 2 cosignatures" || bad "B.2 not named"
+fresh b2c
+awk '/^— witness-2\./ { n = split($0, a, " "); s = a[3]; c = substr(s, 20, 1); r = (c == "A") ? "B" : "A";
+     $0 = a[1] " " a[2] " " substr(s, 1, 19) r substr(s, 21) } { print }' "$work/b2c/board/checkpoint" >"$work/cp" &&
+    cp "$work/cp" "$work/b2c/board/checkpoint"
+verify_expect "B.2 fails: a witness cosignature altered" "$work/b2c" 1 B.2
+grep -q "cosignature of witness witness-2" "$work/vout" || bad "B.2 does not name the bad witness"
+
+# B.3: the tiles against the checkpoint's root
+fresh b3
+size=$(sed -n 2p "$work/b3/board/checkpoint")
+[ "$size" -lt 256 ] || bad "the test expects fewer than 256 entries"
+bundle="$work/b3/board/tile/entries/000.p/$size"
+printf 'X' | dd of="$bundle" bs=1 seek=40 conv=notrunc 2>/dev/null
+verify_expect "B.3 fails: a byte of an entry bundle changed" "$work/b3" 1 B.3
+fresh b3t
+tile="$work/b3t/board/tile/0/000.p/$size"
+printf 'X' | dd of="$tile" bs=1 seek=5 conv=notrunc 2>/dev/null
+verify_expect "B.3 fails: a byte of a hash tile changed" "$work/b3t" 1 B.3
+
+# B.4: entries against the record (files verify never reads otherwise)
+fresh b4
+sed -i 's/"c0"/"c0" /' "$work/b4/ceremony/share-1-2.json"
+verify_expect "B.4 fails: a published ceremony message changed" "$work/b4" 1 B.4
+grep -q "ceremony/share-1-2.json differs" "$work/vout" || bad "B.4 does not name the file"
+fresh b4d
+rm "$work/b4d/decryption/response-1.json" 2>/dev/null || rm "$(ls "$work"/b4d/decryption/response-*.json | head -1)"
+verify_expect "B.4 fails: a published file removed from the record" "$work/b4d" 1 B.4
+
+# B.5: every public file on the board
+fresh b5
+echo '{}' >"$work/b5/ceremony/extra.json"
+verify_expect "B.5 fails: a file added to the record after publication" "$work/b5" 1 B.5
+grep -q "ceremony/extra.json is in the record but not on the board" "$work/vout" || bad "B.5 does not name the file"
+
+# No board: not applicable, unless required
+fresh nb
+rm -rf "$work/nb/board"
+"$dt" verify --quiet "$work/nb" >"$work/vout" 2>&1 && grep -q "the board .*not applicable" "$work/vout" &&
+    ok "a record without a board verifies (board not applicable)" || { bad "record without a board"; cat "$work/vout"; }
+"$dt" verify --quiet --require-board "$work/nb" >/dev/null 2>&1 && bad "--require-board accepted a record without a board" ||
+    ok "--require-board refuses a record without a board"
+
+# The board is append-only: a published file that changed is refused
+fresh ap
+sed -i 's/"c0"/"c0" /' "$work/ap/ceremony/share-1-2.json"
+"$dt" board publish "$work/ap" >"$work/pout" 2>&1 && bad "publish accepted a changed file"
+grep -q "changed after it was published" "$work/pout" && ok "publish refuses a changed file" || { bad "publish message"; cat "$work/pout"; }
+# and a new file goes on with a new cosigned checkpoint, consistent with the last
+fresh ap2
+old_size=$(sed -n 2p "$work/ap2/board/checkpoint")
+echo '{"note": "late"}' >"$work/ap2/ceremony/late.json"
+"$dt" board publish "$work/ap2" >"$work/pout" 2>&1 || { bad "publish of a new file"; cat "$work/pout"; }
+new_size=$(sed -n 2p "$work/ap2/board/checkpoint")
+[ "$new_size" = $((old_size + 1)) ] && ok "publish appends one entry ($old_size -> $new_size)" || bad "size $old_size -> $new_size"
+verify_expect "the grown board verifies" "$work/ap2" 0
+
+# Receipts: for every cast ballot, from its confirmation code alone
+n=0
+for f in "$work"/clean/encrypted_ballots/*/*.json; do
+    code=$(sed -n 's/.*"confirmation_code": *"\([^"]*\)".*/\1/p' "$f")
+    "$dt" board receipt "$work/clean" "$code" --out "$work/receipt" >"$work/rout" 2>&1 || { bad "receipt for $f"; cat "$work/rout"; continue; }
+    "$dt" receipt verify "$work/receipt" --log-key "$work/clean/board/log.vkey" \
+        --witnesses "$work/clean/board/witnesses.vkey" --code "$code" >"$work/rout" 2>&1 ||
+        { bad "receipt of $f does not verify"; cat "$work/rout"; continue; }
+    n=$((n + 1))
+    # an auditor reading only the tiles finds the code in the entries
+    found=0
+    for b in $(find "$work/clean/board/tile/entries" -type f); do
+        grep -a -q "^code $code\$" "$b" && found=1
+    done
+    [ $found = 1 ] || bad "the code of $f is not in the entry bundles"
+done
+[ $n = 12 ] && ok "12 receipts verify offline, and every code is in the tiles" || bad "only $n receipts verified"
+sed -i 's/^index \([0-9]*\)$/index 1\1/' "$work/receipt"
+"$dt" receipt verify "$work/receipt" --log-key "$work/clean/board/log.vkey" \
+    --witnesses "$work/clean/board/witnesses.vkey" >/dev/null 2>&1 && bad "a receipt with another index verifies" ||
+    ok "a receipt with another index fails"
+"$dt" board receipt "$work/clean" "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=" >"$work/rout" 2>&1 && bad "receipt for an unknown code"
+grep -q "no ballot with this confirmation code" "$work/rout" && ok "an unknown code gets no receipt" || bad "unknown code message"
+
+[ $fails = 0 ] || { echo "$fails failures"; exit 1; }
+echo "all board checks behave"
