@@ -120,6 +120,9 @@ static int publish_cmd(const char *prog, const char *dir)
         free(msg);
         return 1;
     }
+    if (msg)
+        fprintf(stderr, "detente board publish: warning: %s\n", msg);
+    free(msg);
     printf("%s/board: %zu new entries; checkpoint cosigned by %zu witnesses.\n", dir, added, cosigned);
     return 0;
 }

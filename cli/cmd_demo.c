@@ -219,6 +219,10 @@ static dt_err board_create(const opts *o, const char *dir, char **msg)
             err = DT_ERR_NOMEM;
         else if ((err = dt_witness_create(wdirs[i], name)))
             *msg = dt_strdup_printf("%s: cannot create the witness (%s)", wdirs[i], dt_strerror(err));
+        else if (i == 0)
+            /* The first witness verifies the record before it cosigns. */
+            err = publish_text(wdirs[i], msg, "the record on the board is verified before each cosignature\n",
+                               "verify", 0, 0);
     }
     unsigned char r[8];
     char origin[64];
@@ -243,6 +247,11 @@ static dt_err board_publish(const char *dir, char **msg)
     if (err == DT_OK)
         err = dt_board_publish(b, msg, &added, &cosigned);
     dt_board_close(b);
+    if (err == DT_OK && *msg) {
+        fprintf(stderr, "detente demo: warning: %s\n", *msg);
+        free(*msg);
+        *msg = NULL;
+    }
     return err;
 }
 

@@ -92,7 +92,9 @@ void dt_board_close(dt_board *b);
  * cosign it; and, if at least the quorum did, writes DIR/board/checkpoint.
  * With too few cosignatures the entries stay in the log (it is append-only)
  * and the next publish asks again. *added (if not NULL) gets the number of
- * entries appended, *cosigned the number of witnesses that cosigned. */
+ * entries appended, *cosigned the number of witnesses that cosigned. On
+ * success *msg is NULL, or says which witnesses refused and why (a warning:
+ * the quorum cosigned); free it. */
 DT_WARN_UNUSED_RESULT DT_NONNULL(1, 2) dt_err dt_board_publish(dt_board *b, char **msg, size_t *added,
                                                                size_t *cosigned);
 
@@ -140,5 +142,24 @@ const char *dt_board_check_message(const dt_board_report *r, dt_board_check c, s
 /* The checkpoint's size and the number of witnesses that cosigned it. */
 uint64_t dt_board_report_size(const dt_board_report *r);
 size_t dt_board_report_cosigned(const dt_board_report *r);
+
+/* ---- The verifying witness ---------------------------------------------- */
+
+/* The argument of dt_board_witness_check. */
+typedef struct dt_board_witness_check_arg {
+    const char *board_dir;  /* the board's tiles (DIR/board, as served) */
+    const char *mirror_dir; /* the witness's own copy of the record, kept between checkpoints */
+} dt_board_witness_check_arg;
+
+/* A dt_witness_check_fn (witness.h): reads the entries of the checkpoint
+ * being cosigned from board_dir's tiles (they must hash to new_root), adds
+ * the new ones (old_size .. new_size - 1) to the mirror (each file at most
+ * once; a ballot's code must match its entry), and verifies the record the
+ * mirror holds (every ElectionGuard step that applies must pass). Refuses
+ * otherwise, with why. The cost is one verification of the record so far
+ * per checkpoint. */
+dt_err dt_board_witness_check(void *arg, const char *origin, size_t originlen, uint64_t old_size,
+                              const unsigned char old_root[32], uint64_t new_size, const unsigned char new_root[32],
+                              char *why, size_t whycap);
 
 #endif

@@ -531,8 +531,17 @@ static dt_err ask_witness(dt_board *b, size_t i, const char *note, size_t notele
             dt_witness_response r;
             memset(&r, 0, sizeof r);
             char *wd = witness_dir(b->dir, b->w[i].where);
-            err = wd ? dt_witness_open(&w, wd) : DT_ERR_NOMEM;
+            char *vflag = wd ? dt_strdup_printf("%s/verify", wd) : NULL;
+            char *mirror = wd ? dt_strdup_printf("%s/mirror", wd) : NULL;
+            char *tiles = dt_strdup_printf("%s/board", b->dir);
+            dt_board_witness_check_arg ca = {tiles, mirror};
+            err = wd && vflag && mirror && tiles ? dt_witness_open(&w, wd) : DT_ERR_NOMEM;
+            /* A witness folder holding a file named "verify" is a verifying
+             * witness: it checks the record on the board before it cosigns. */
+            if (err == DT_OK && access(vflag, F_OK) == 0)
+                dt_witness_set_check(w, dt_board_witness_check, &ca);
             free(wd);
+            free(vflag);
             if (err != DT_OK) {
                 snprintf(why, whycap, "cannot open its folder (%s)", dt_strerror(err));
             } else if ((err = dt_witness_add_checkpoint(w, req, reqlen, (uint64_t)time(NULL), &r)) == DT_OK) {
@@ -545,6 +554,8 @@ static dt_err ask_witness(dt_board *b, size_t i, const char *note, size_t notele
             }
             dt_witness_response_free(&r);
             dt_witness_close(w);
+            free(mirror);
+            free(tiles);
         }
         free(req);
         if (err != DT_OK) {
@@ -674,6 +685,9 @@ dt_err dt_board_publish(dt_board *b, char **msg, size_t *added, size_t *cosigned
         err = DT_ERR_LIMIT;
         goto out;
     }
+    if (ok < b->nw)
+        *msg = dt_strdup_printf("%zu of %zu witnesses did not cosign the checkpoint of %llu entries%s", b->nw - ok, b->nw,
+                                (unsigned long long)size, whys);
     memcpy(note + notelen, sigs, siglen);
     notelen += siglen;
     char v[32];

@@ -131,6 +131,20 @@ new_size=$(sed -n 2p "$work/ap2/board/checkpoint")
 [ "$new_size" = $((old_size + 1)) ] && ok "publish appends one entry ($old_size -> $new_size)" || bad "size $old_size -> $new_size"
 verify_expect "the grown board verifies" "$work/ap2" 0
 
+# The verifying witness (witness 1 of the demo) refuses a record that fails
+# verification; the two others cosign, the quorum holds, and it says so.
+fresh vw
+f=$(ls "$work"/vw/encrypted_ballots/*/*.json | head -1)
+sed 's/"confirmation_code": *"[A-Za-z0-9+\/]\{4\}/"confirmation_code": "ABCD/' "$f" >"$(dirname "$f")/eballot-forged.json"
+"$dt" board publish "$work/vw" >"$work/pout" 2>&1 || { bad "publish with a forged ballot"; cat "$work/pout"; }
+if grep -q "1 of 3 witnesses did not cosign" "$work/pout" && grep -q "w1: 422: .*fails step" "$work/pout"; then
+    ok "the verifying witness refuses a forged ballot, naming the failing step"
+else
+    bad "the verifying witness did not refuse"; cat "$work/pout"
+fi
+[ "$(grep -c '^— witness-' "$work/vw/board/checkpoint")" = 2 ] && ok "2 cosignatures on that checkpoint" ||
+    bad "cosignatures on the forged checkpoint"
+
 # Receipts: for every cast ballot, from its confirmation code alone
 n=0
 for f in "$work"/clean/encrypted_ballots/*/*.json; do
