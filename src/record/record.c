@@ -15,6 +15,8 @@ typedef struct rd {
     const char *file; /* relative to the record */
     char **msg;
     size_t elem_bytes;
+    const unsigned char *mem; /* if not NULL: the file's bytes (dt_record_parse_file), not read from disk */
+    size_t memlen;
 } rd;
 
 static dt_err failv(rd *r, dt_err err, const char *where, const char *fmt, va_list ap)
@@ -261,20 +263,24 @@ static dt_err get_contest_data(rd *r, dt_rec_data *d, json_t *obj, const char *w
 static dt_err load_json(rd *r, json_t **out, const char *dir, const char *rel)
 {
     unsigned char *buf = NULL;
-    size_t len = 0;
+    const unsigned char *text = r->mem;
+    size_t len = r->memlen;
     json_error_t jerr;
-    char *path = dt_strdup_printf("%s/%s", dir, rel);
-    dt_err err;
     *out = NULL;
-    if (!path)
-        return DT_ERR_NOMEM;
-    err = dt_read_file(&buf, &len, path, DT_LIMIT_FILE_BYTES);
-    free(path);
-    if (err == DT_ERR_LIMIT)
-        return fail(r, err, NULL, "file larger than %u bytes", DT_LIMIT_FILE_BYTES);
-    if (err)
-        return fail(r, err, NULL, "cannot read the file");
-    *out = json_loadb((const char *)buf, len, JSON_REJECT_DUPLICATES, &jerr);
+    if (!text) {
+        char *path = dt_strdup_printf("%s/%s", dir, rel);
+        dt_err err;
+        if (!path)
+            return DT_ERR_NOMEM;
+        err = dt_read_file(&buf, &len, path, DT_LIMIT_FILE_BYTES);
+        free(path);
+        if (err == DT_ERR_LIMIT)
+            return fail(r, err, NULL, "file larger than %u bytes", DT_LIMIT_FILE_BYTES);
+        if (err)
+            return fail(r, err, NULL, "cannot read the file");
+        text = buf;
+    }
+    *out = json_loadb((const char *)text, len, JSON_REJECT_DUPLICATES, &jerr);
     free(buf);
     if (!*out)
         return fail(r, DT_ERR_PARSE, NULL, "invalid JSON at line %d, column %d: %s", jerr.line, jerr.column,
@@ -958,6 +964,65 @@ dt_err dt_record_load_part(dt_record **out, char **msg, const char *dir, dt_reco
     }
 out:
     free_list(files, nfiles);
+    if (err) {
+        if (msg && !*msg)
+            *msg = dt_strdup_printf("%s: %s", r.file, dt_strerror(err));
+        dt_record_destroy(rec);
+        return err;
+    }
+    *out = rec;
+    return DT_OK;
+}
+
+dt_err dt_record_parse_file(dt_record **out, char **msg, dt_record_file kind, size_t elem_bytes,
+                            const unsigned char *bytes, size_t len)
+{
+    dt_record *rec = calloc(1, sizeof *rec);
+    rd r = {.file = "", .msg = msg, .elem_bytes = elem_bytes, .mem = bytes, .memlen = len};
+    dt_err err;
+
+    *out = NULL;
+    if (msg)
+        *msg = NULL;
+    if (!rec || !(rec->dir = strdup(""))) {
+        free(rec);
+        return DT_ERR_NOMEM;
+    }
+    rec->elem_bytes = elem_bytes;
+    if (len > DT_LIMIT_FILE_BYTES) {
+        err = fail(&r, DT_ERR_LIMIT, NULL, "file larger than %u bytes", DT_LIMIT_FILE_BYTES);
+        goto out;
+    }
+    switch (kind) {
+    case DT_RECORD_FILE_CONSTANTS:
+        err = read_constants(rec, &r);
+        break;
+    case DT_RECORD_FILE_CONFIG:
+        err = read_config(rec, &r);
+        break;
+    case DT_RECORD_FILE_INITIALIZED:
+        err = read_initialized(rec, &r);
+        break;
+    case DT_RECORD_FILE_BALLOT:
+        if (!(rec->ballots = calloc(1, sizeof *rec->ballots))) {
+            err = DT_ERR_NOMEM;
+            break;
+        }
+        rec->nballots = 1;
+        err = read_ballot(rec, &r, &rec->ballots[0], "encrypted_ballots/ballot.json");
+        break;
+    case DT_RECORD_FILE_ETALLY:
+        rec->has_etally = true;
+        err = read_etally(rec, &r);
+        break;
+    case DT_RECORD_FILE_DECRYPTED:
+        rec->has_tally = true;
+        err = read_decrypted(rec, &r, &rec->tally, "tally.json", "id");
+        break;
+    default:
+        dt_misuse("dt_record_parse_file: unknown kind of file");
+    }
+out:
     if (err) {
         if (msg && !*msg)
             *msg = dt_strdup_printf("%s: %s", r.file, dt_strerror(err));

@@ -198,6 +198,24 @@ typedef struct dt_rec_etally {
     char **cast_ids;
 } dt_rec_etally;
 
+/* One file of a record, for dt_record_parse_file. */
+typedef enum dt_record_file {
+    DT_RECORD_FILE_CONSTANTS = 1, /* constants.json (sets the record's group) */
+    DT_RECORD_FILE_CONFIG,        /* election_config.json */
+    DT_RECORD_FILE_INITIALIZED,   /* election_initialized.json */
+    DT_RECORD_FILE_BALLOT,        /* an encrypted ballot: ballots[0] */
+    DT_RECORD_FILE_ETALLY,        /* encrypted_tally.json: etally */
+    DT_RECORD_FILE_DECRYPTED,     /* tally.json or a challenged ballot: tally */
+} dt_record_file;
+
+/* Parses one file of a record from its len bytes, with the checks and
+ * messages of dt_record_load, into a record that holds only that file's
+ * values (group, dir and the other files' values stay empty). elem_bytes is
+ * the length of an element (dt_group_elem_bytes; unused for constants).
+ * For the fuzzing harnesses (fuzz/); the manifest has dt_manifest_parse. */
+DT_WARN_UNUSED_RESULT dt_err dt_record_parse_file(dt_record **out, char **msg, dt_record_file kind,
+                                                  size_t elem_bytes, const unsigned char *bytes, size_t len);
+
 struct dt_record {
     char *dir;
     dt_group *group;
