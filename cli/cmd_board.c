@@ -5,6 +5,8 @@
 #include <string.h>
 
 #include <detente/board.h>
+#include <detente/note.h>
+#include <detente/tiles.h>
 
 #include "cli.h"
 #include "role_util.h"
@@ -14,6 +16,7 @@ static const char usage_text[] =
     "usage: detente board init DIR --origin ORIGIN --witness W [--witness W ...] [--quorum K]\n"
     "       detente board publish DIR\n"
     "       detente board receipt DIR CONFIRMATION_CODE [--out FILE]\n"
+    "       detente board entries BOARD_DIR [--log-key VKEY]\n"
     "\n"
     "The board is an append-only Merkle log of every public file of the election\n"
     "record DIR (docs/board.md). Its checkpoints are signed by the log's key and\n"
@@ -31,6 +34,10 @@ static const char usage_text[] =
     "receipt  prints the voter's receipt (a C2SP tlog-proof) for the ballot with\n"
     "         that confirmation code (base64, as printed by 'detente encrypt'); check\n"
     "         it with 'detente receipt verify'.\n"
+    "entries  what an auditor sees: checks BOARD_DIR/checkpoint's log signature\n"
+    "         (key: BOARD_DIR/log.vkey unless given) and the tiles against its root,\n"
+    "         then lists every entry: index, path, and a ballot's confirmation code.\n"
+    "         Reads nothing but the tiles (BOARD_DIR may be a copy of DIR/board).\n"
     "\n"
     "Exit status: 0 done, 1 refused or failed, 2 usage.\n";
 
@@ -175,6 +182,94 @@ static int receipt_cmd(const char *prog, int argc, const char *argv[])
     return 0;
 }
 
+static dt_err print_entry(void *arg, uint64_t index, const unsigned char *data, size_t len)
+{
+    size_t *count = arg;
+    dt_board_entry e;
+    (*count)++;
+    if (dt_board_entry_parse(&e, data, len) != DT_OK) {
+        printf("%llu\t(not a detente entry)\n", (unsigned long long)index);
+        return DT_OK;
+    }
+    printf("%llu\t%.*s", (unsigned long long)index, (int)e.pathlen, e.path);
+    if (e.has_code) {
+        char *c = dt_b64_encode(e.code, sizeof e.code);
+        printf("\tcode %s", c ? c : "?");
+        free(c);
+    }
+    if (e.is_blob)
+        printf("\tblob %llu bytes", (unsigned long long)e.blob_size);
+    printf("\n");
+    return DT_OK;
+}
+
+static int entries_cmd(const char *prog, int argc, const char *argv[])
+{
+    const char *bdir = NULL, *key = NULL;
+    for (int i = 0; i < argc; i++) {
+        if (!strcmp(argv[i], "--log-key") && i + 1 < argc)
+            key = argv[++i];
+        else if (argv[i][0] == '-' || bdir) {
+            dt_cli_err(prog, "unexpected argument '%s'\n%s", argv[i], usage_text);
+            return 2;
+        } else
+            bdir = argv[i];
+    }
+    if (!bdir) {
+        dt_cli_err(prog, "entries needs BOARD_DIR\n%s", usage_text);
+        return 2;
+    }
+    char *cpp = dt_strdup_printf("%s/checkpoint", bdir), *kp = dt_strdup_printf("%s/log.vkey", bdir);
+    char *note = NULL, *kt = NULL;
+    size_t notelen = 0, ktlen = 0, textlen = 0, olen, elen, count = 0;
+    dt_note_verifier v;
+    unsigned char signed_ok = 0, root[32];
+    const char *origin, *ext;
+    uint64_t size = 0, bad = UINT64_MAX;
+    dt_tiles *t = NULL;
+    int rc = 1;
+    dt_err err;
+    if (!cpp || !kp)
+        goto out;
+    if (dt_cli_read(prog, cpp, DT_NOTE_MAX_BYTES, &note, &notelen) != 0)
+        goto out;
+    if (key == NULL) {
+        if (dt_cli_read(prog, kp, DT_NOTE_VKEY_MAX + 1, &kt, &ktlen) != 0)
+            goto out;
+        while (ktlen && kt[ktlen - 1] == '\n')
+            ktlen--;
+        key = kt;
+    } else {
+        ktlen = strlen(key);
+    }
+    if (dt_note_verifier_parse(&v, key, ktlen) != DT_OK) {
+        dt_cli_err(prog, "the log key is not a verifier key");
+        goto out;
+    }
+    if ((err = dt_note_open(&textlen, &signed_ok, NULL, note, notelen, &v, 1)) != DT_OK ||
+        dt_checkpoint_parse(&origin, &olen, &size, root, &ext, &elen, note, textlen) != DT_OK) {
+        dt_cli_err(prog, "%s: not a checkpoint signed by the log key (%s)", cpp, dt_strerror(err));
+        goto out;
+    }
+    printf("# %.*s: %llu entries (the checkpoint's log signature verifies)\n", (int)olen, origin,
+           (unsigned long long)size);
+    if ((err = dt_tiles_open(&t, bdir, size)) == DT_OK)
+        err = dt_tiles_verify(t, root, print_entry, &count, &bad);
+    if (err != DT_OK) {
+        dt_cli_err(prog, "%s: the tiles do not match the checkpoint (%s)", bdir, dt_strerror(err));
+        goto out;
+    }
+    printf("# all %zu entries hash to the checkpoint's root\n", count);
+    rc = 0;
+out:
+    dt_tiles_close(t);
+    free(cpp);
+    free(kp);
+    free(note);
+    free(kt);
+    return rc;
+}
+
 int board_main(int argc, const char *argv[])
 {
     const char *prog = "detente board";
@@ -198,6 +293,8 @@ int board_main(int argc, const char *argv[])
     }
     if (!strcmp(argv[1], "receipt"))
         return receipt_cmd("detente board receipt", argc - 2, argv + 2);
+    if (!strcmp(argv[1], "entries"))
+        return entries_cmd("detente board entries", argc - 2, argv + 2);
     dt_cli_err(prog, "unknown action '%s'\n%s", argv[1], usage_text);
     return 2;
 }
