@@ -131,6 +131,28 @@ new_size=$(sed -n 2p "$work/ap2/board/checkpoint")
 [ "$new_size" = $((old_size + 1)) ] && ok "publish appends one entry ($old_size -> $new_size)" || bad "size $old_size -> $new_size"
 verify_expect "the grown board verifies" "$work/ap2" 0
 
+# A split view: the operator rewinds its log and publishes another history
+# of the same size. Every witness has cosigned the first one and refuses.
+fresh fk
+mkdir "$work/fk-saved"
+cp -a "$work"/fk/private_data/board/log.db* "$work/fk-saved/"
+echo '{"a": 1}' >"$work/fk/ceremony/a.json"
+"$dt" board publish "$work/fk" >"$work/pout" 2>&1 || { bad "publish before the fork"; cat "$work/pout"; }
+cp "$work/fk/board/checkpoint" "$work/fk-first-checkpoint"
+rm -f "$work"/fk/private_data/board/log.db*
+cp -a "$work"/fk-saved/log.db* "$work/fk/private_data/board/"
+rm "$work/fk/ceremony/a.json"
+echo '{"b": 2}' >"$work/fk/ceremony/b.json"
+if "$dt" board publish "$work/fk" >"$work/pout" 2>&1; then
+    bad "the witnesses cosigned a second history of the same size"; cat "$work/pout"
+elif grep -q "only 0 of 3 witnesses cosigned" "$work/pout"; then
+    ok "a fork (same size, another root) is refused by every witness"
+else
+    bad "fork refusal message"; cat "$work/pout"
+fi
+cmp -s "$work/fk/board/checkpoint" "$work/fk-first-checkpoint" && ok "the published checkpoint stays the first history's" ||
+    bad "the checkpoint changed after a refused fork"
+
 # The verifying witness (witness 1 of the demo) refuses a record that fails
 # verification; the two others cosign, the quorum holds, and it says so.
 fresh vw
