@@ -3,11 +3,13 @@
 #   make check    install missing packages, build, run the whole suite, then again under ASan+UBSan
 #   make demo     build and run a demonstration
 #   make bench    benchmarks, as JSON lines
+#   make fuzz     libFuzzer harnesses (clang, ASan+UBSan), FUZZ_SECONDS each (default 60)
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 BUILD ?= build
 ASAN_BUILD ?= build-asan
+FUZZ_SECONDS ?= 60
 
-.PHONY: all deps check check-normal check-asan demo bench clean
+.PHONY: all deps check check-normal check-asan demo bench fuzz clean
 
 all: deps
 	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
@@ -39,6 +41,9 @@ bench:
 	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 	cmake --build $(BUILD) -j$(JOBS)
 	scripts/bench.sh $(BUILD)
+
+fuzz:
+	FUZZ_SECONDS=$(FUZZ_SECONDS) scripts/fuzz.sh
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD)

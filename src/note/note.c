@@ -138,8 +138,16 @@ static dt_err dt_name_check(const char *name, size_t n)
 static dt_err dt_b64_dec(unsigned char *out, size_t cap, size_t *got, const char *in, size_t n)
 {
     const char *end = NULL;
+    unsigned high = 0;
+    size_t i;
     *got = 0;
-    if (n == 0 || n % 4 != 0)
+    /* sodium_base642bin (libsodium 1.0.18) reads every byte from 0x80 up as
+     * '/' (a signed char): refuse them first, in constant time (seeds of
+     * signer keys are decoded here). Found by fuzz/fuzz_codec.c in
+     * src/util/codec.c; fuzz/regressions/checkpoint holds a case here. */
+    for (i = 0; i < n; i++)
+        high |= (unsigned char)in[i];
+    if (n == 0 || n % 4 != 0 || (high & 0x80))
         return DT_ERR_ENCODING;
     if (n / 4 * 3 > cap + 2)
         return DT_ERR_LIMIT;

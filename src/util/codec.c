@@ -11,6 +11,18 @@
 
 #include "util/codec.h"
 
+/* 1 if no byte of in[0..n) has its top bit set. sodium_base642bin (libsodium
+ * 1.0.18) reads each such byte as a signed char that compares equal to '/',
+ * so "\xff" or any UTF-8 letter decodes as "/" (found by fuzz/fuzz_codec.c):
+ * the decoders refuse them first. Constant time (keys are decoded here). */
+static int b64_ascii(const char *in, size_t n)
+{
+    unsigned high = 0;
+    for (size_t i = 0; i < n; i++)
+        high |= (unsigned char)in[i];
+    return (high & 0x80) == 0;
+}
+
 dt_err dt_b64_decode_exact(unsigned char *out, size_t outlen, const char *in)
 {
     size_t inlen = strlen(in), got = 0;
@@ -18,7 +30,8 @@ dt_err dt_b64_decode_exact(unsigned char *out, size_t outlen, const char *in)
     /* Canonical length for outlen bytes with padding. */
     if (inlen != 4 * ((outlen + 2) / 3))
         return DT_ERR_ENCODING;
-    if (sodium_base642bin(out, outlen, in, inlen, NULL, &got, &end,
+    if (!b64_ascii(in, inlen) ||
+        sodium_base642bin(out, outlen, in, inlen, NULL, &got, &end,
                           sodium_base64_VARIANT_ORIGINAL) != 0 ||
         got != outlen || end != in + inlen) {
         memset(out, 0, outlen);
@@ -34,7 +47,7 @@ dt_err dt_b64_decode_alloc(unsigned char **out, size_t *outlen, const char *in, 
     unsigned char *buf;
     *out = NULL;
     *outlen = 0;
-    if (inlen % 4 != 0)
+    if (inlen % 4 != 0 || !b64_ascii(in, inlen))
         return DT_ERR_ENCODING;
     if (cap > maxlen + 3)
         return DT_ERR_LIMIT;
