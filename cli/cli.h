@@ -12,5 +12,6 @@ int guardian_main(int argc, const char *argv[]);
 int tally_main(int argc, const char *argv[]);
 int decrypt_main(int argc, const char *argv[]);
 int board_main(int argc, const char *argv[]);
+int witness_main(int argc, const char *argv[]);
 
 #endif

@@ -38,6 +38,9 @@ static const subcommand subcommands[] = {
      "board init DIR --origin ORIGIN --witness W... [--quorum K]\n"
      "       detente board publish DIR\n       detente board receipt DIR CONFIRMATION_CODE [--out FILE]",
      "the election's bulletin board: publish the record, get a voter's receipt"},
+    {"witness", witness_main,
+     "witness init|add-log|show|cosign|serve DIR ...\n       detente witness push URL FILE",
+     "a witness that cosigns a log's consistent checkpoints (C2SP tlog-witness)"},
     {"version", version_main, "version", "print the version"},
     {"help", help_main, "help [COMMAND]", "show this help, or a command's"},
 };

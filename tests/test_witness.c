@@ -274,8 +274,9 @@ static void test_first_and_growth(void **state)
     assert_int_equal(ok[0], 1);
     assert_int_equal(ok[1], 1);
     assert_int_equal(ts[1], NOW);
-    /* and only the witness's (a tampered line fails) */
-    all[strlen(all) - 5] ^= 1;
+    /* and only the witness's: a tampered signature byte fails (the first
+     * character of the last base64 quantum "c===": 6 free bits) */
+    all[strlen(all) - 5] = all[strlen(all) - 5] == 'A' ? 'B' : 'A';
     assert_int_equal(dt_note_open(&textlen, ok, ts, all, strlen(all), known, 2), DT_ERR_PROOF);
     free(all);
     free(note);
@@ -1073,6 +1074,110 @@ static void test_http_client(void **state)
             fail_msg("URL %s accepted", bad_urls[i]);
 }
 
+/* ---- The fixtures of tests/cli/witness.sh ----
+ * The CLI test cannot sign checkpoints, so it carries its requests as
+ * here-documents. They are deterministic (fixed keys and leaves, Ed25519)
+ * and built here: this test checks that the script holds exactly these
+ * (DT_WITNESS_FIXTURES=1 prints them, to paste into the script). */
+
+#define CLI_ORIGIN "example.org/cli-log"
+
+static char *fixture_request(const char *origin, unsigned char seedbyte, const char *word, uint64_t old,
+                             uint64_t size, int flip)
+{
+    dt_note_signer key;
+    unsigned char seed[32], leaves[16][32], root[32], proof[DT_MERKLE_MAX_PROOF][32];
+    size_t plen = 0, len;
+    char *note, *req;
+    memset(seed, seedbyte, sizeof seed);
+    assert_int_equal(dt_note_signer_from_seed(&key, origin, strlen(origin), DT_NOTE_ED25519, seed), DT_OK);
+    for (size_t i = 0; i < 16; i++) {
+        char entry[32];
+        int n = snprintf(entry, sizeof entry, "%s %zu", word, i);
+        dt_merkle_leaf_hash(leaves[i], entry, (size_t)n);
+    }
+    dt_merkle_root(root, leaves, size);
+    note = signed_checkpoint(&key, origin, size, root);
+    if (old != 0 && old < size) {
+        plen = DT_MERKLE_MAX_PROOF;
+        assert_int_equal(dt_merkle_consistency_proof(proof, &plen, old, leaves, size), DT_OK);
+        proof[0][0] ^= (unsigned char)flip;
+    }
+    assert_int_equal(dt_witness_request_format(&req, &len, old, proof, plen, note, strlen(note)), DT_OK);
+    free(note);
+    dt_note_signer_clear(&key);
+    return req;
+}
+
+static char *fixture_vkey(const char *origin, unsigned char seedbyte)
+{
+    dt_note_signer key;
+    dt_note_verifier v;
+    unsigned char seed[32];
+    char *s;
+    memset(seed, seedbyte, sizeof seed);
+    assert_int_equal(dt_note_signer_from_seed(&key, origin, strlen(origin), DT_NOTE_ED25519, seed), DT_OK);
+    dt_note_signer_verifier(&v, &key);
+    s = vkey_string(&v);
+    dt_note_signer_clear(&key);
+    return s;
+}
+
+static void test_cli_fixtures(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *name, *origin;
+        unsigned char seed;
+        const char *word;
+        uint64_t old, size;
+        int flip;
+    } fx[] = {
+        {"first", CLI_ORIGIN, 0x42, "entry", 0, 3, 0},         /* the first checkpoint */
+        {"grow", CLI_ORIGIN, 0x42, "entry", 3, 7, 0},          /* 3 -> 7 */
+        {"again", CLI_ORIGIN, 0x42, "entry", 7, 7, 0},         /* 7 -> 7, the same root */
+        {"grow2", CLI_ORIGIN, 0x42, "entry", 7, 9, 0},         /* 7 -> 9 */
+        {"badproof", CLI_ORIGIN, 0x42, "entry", 7, 9, 1},      /* 7 -> 9, a bit flipped */
+        {"split", CLI_ORIGIN, 0x42, "other", 7, 7, 0},         /* size 7, another tree */
+        {"unknown", "example.org/unknown", 0x43, "entry", 0, 2, 0},
+    };
+    unsigned char *script = NULL;
+    size_t slen = 0;
+    int print = getenv("DT_WITNESS_FIXTURES") != NULL;
+    char *vk[2] = {fixture_vkey(CLI_ORIGIN, 0x42), fixture_vkey(CLI_ORIGIN, 0x44)}, line[DT_NOTE_VKEY_MAX + 32];
+    if (!print) {
+        FILE *f = fopen(DT_TEST_DATA "/../cli/witness.sh", "rb");
+        assert_non_null(f);
+        script = malloc(1 << 20);
+        assert_non_null(script);
+        slen = fread(script, 1, (1 << 20) - 1, f);
+        fclose(f);
+        script[slen] = '\0';
+    }
+    for (int i = 0; i < 2; i++) {
+        snprintf(line, sizeof line, "%s='%s'\n", i ? "otherkey" : "logkey", vk[i]);
+        if (print)
+            fputs(line, stdout);
+        else if (!strstr((char *)script, line))
+            fail_msg("tests/cli/witness.sh lacks: %s", line);
+        free(vk[i]);
+    }
+    for (size_t i = 0; i < sizeof fx / sizeof *fx; i++) {
+        char *req = fixture_request(fx[i].origin, fx[i].seed, fx[i].word, fx[i].old, fx[i].size, fx[i].flip);
+        size_t cap = strlen(req) + 64;
+        char *block = malloc(cap);
+        assert_non_null(block);
+        snprintf(block, cap, "cat >\"$work/%s\" <<'EOF'\n%sEOF\n", fx[i].name, req);
+        if (print)
+            fputs(block, stdout);
+        else if (!strstr((char *)script, block))
+            fail_msg("tests/cli/witness.sh: the request '%s' is not the one built here", fx[i].name);
+        free(block);
+        free(req);
+    }
+    free(script);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1092,6 +1197,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_race_processes, fx_setup, fx_teardown),
         cmocka_unit_test(test_request_format),
         cmocka_unit_test(test_http_client),
+        cmocka_unit_test(test_cli_fixtures),
     };
     testrand_init();
     return cmocka_run_group_tests(tests, NULL, NULL);
