@@ -350,16 +350,27 @@ static void client_name(struct MHD_Connection *c, char *out, size_t cap)
                     out, (socklen_t)cap, NULL, 0, NI_NUMERICHOST);
 }
 
+/* The client's text, cut to cap - 1 bytes, control characters as '?': a
+ * log line stays one line. */
+static void printable(char *out, size_t cap, const char *s)
+{
+    size_t i = 0;
+    for (; s[i] && i + 1 < cap; i++)
+        out[i] = (unsigned char)s[i] < 0x20 || s[i] == 0x7f ? '?' : s[i];
+    out[i] = '\0';
+}
+
 static enum MHD_Result reply(struct MHD_Connection *c, const char *method, const char *url, int status,
                              const char *type, const char *body, size_t len, const char *why)
 {
     struct MHD_Response *resp = MHD_create_response_from_buffer(len, (void *)body, MHD_RESPMEM_MUST_COPY);
-    char who[64];
+    char who[64], m[17], u[101];
     enum MHD_Result ok;
     client_name(c, who, sizeof who);
-    /* method and url are the client's: shown only up to a bound; why is
-     * always one printable line */
-    fprintf(stderr, "detente witness: %s %.16s %.100s %d %s\n", who, method, url, status, why[0] ? why : "cosigned");
+    printable(m, sizeof m, method);
+    printable(u, sizeof u, url);
+    /* why is always one printable line (dt_witness_add_checkpoint) */
+    fprintf(stderr, "detente witness: %s %s %s %d %s\n", who, m, u, status, why[0] ? why : "cosigned");
     if (!resp)
         return MHD_NO;
     MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, type);

@@ -191,6 +191,7 @@ expect "push a stale request: 409" 1 ": 409" push "$url/" "$work/grow"
 out_is "the 409 body is the witness's size" 9
 expect "push to a wrong path: 404" 1 "/nope/add-checkpoint: 404" push "$url/nope" "$work/grow2"
 expect "push a request too large: 413" 1 ": 413" push "$url" "$work/big"
+expect "push to a path with a newline: 404" 1 ": 404" push "$url/a%0Ab" "$work/grow2"
 if command -v curl >/dev/null 2>&1; then
     [ "$(curl -s -o /dev/null -w '%{http_code}' "$url/add-checkpoint")" = 405 ] && ok "GET: 405" || bad "GET is not 405"
 fi
@@ -204,7 +205,7 @@ pid=
 [ "$st" = 0 ] && ok "SIGTERM: serve exits 0" || bad "serve exited $st after SIGTERM"
 grep -q "stopped" "$work/serve.log" && ok "serve says it stopped" || bad "no 'stopped' line"
 for pat in "POST /add-checkpoint 200 cosigned" "POST /add-checkpoint 409 old size 3 is not the witness's size 9" \
-    "POST /nope/add-checkpoint 404" "POST /add-checkpoint 413"; do
+    "POST /nope/add-checkpoint 404" "POST /add-checkpoint 413" "POST /a?b/add-checkpoint 404"; do
     grep -q "127.0.0.1 $pat" "$work/serve.log" && ok "serve logged '$pat'" || { bad "serve did not log '$pat'"; cat "$work/serve.log"; }
 done
 expect "show after serve" 0 "" show "$w"
