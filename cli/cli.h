@@ -7,6 +7,7 @@ int version_main(int argc, const char *argv[]);
 int help_main(int argc, const char *argv[]);
 int demo_main(int argc, const char *argv[]);
 int encrypt_main(int argc, const char *argv[]);
+int receipt_main(int argc, const char *argv[]);
 int election_main(int argc, const char *argv[]);
 int guardian_main(int argc, const char *argv[]);
 int tally_main(int argc, const char *argv[]);

@@ -29,6 +29,10 @@ static const subcommand subcommands[] = {
      "a guardian's steps of the key ceremony, alone on its own machine"},
     {"encrypt", encrypt_main, "encrypt [--device ID] [--challenge] [--nonce-out FILE] ELECTION_DIR PLAINTEXT.json",
      "encrypt a plaintext ballot, as a voting device does (JSON on standard output)"},
+    {"receipt", receipt_main,
+     "receipt verify RECEIPT --log-key FILE_OR_VKEY --witnesses FILE [--quorum K] [--code CODE]\n"
+     "       detente receipt show RECEIPT",
+     "check a voter's receipt offline: the ballot is on the board the witnesses saw"},
     {"tally", tally_main, "tally DIR", "add up the cast ballots into the encrypted tally"},
     {"decrypt", decrypt_main,
      "decrypt share|respond DIR --key KEYFILE [--passphrase-file FILE]\n"
