@@ -14,17 +14,19 @@
 #include <microhttpd.h>
 
 #include <detente/note.h>
+#include <detente/board.h>
 #include <detente/witness.h>
 
 #include "cli.h"
 #include "role_util.h"
+#include "util/codec.h"
 
 static const char usage_text[] =
     "usage: detente witness init DIR --name NAME\n"
     "       detente witness add-log DIR VKEY_OR_FILE\n"
     "       detente witness show DIR\n"
-    "       detente witness cosign DIR [FILE]\n"
-    "       detente witness serve DIR --listen ADDR:PORT\n"
+    "       detente witness cosign DIR [--verify BOARD_DIR] [FILE]\n"
+    "       detente witness serve DIR --listen ADDR:PORT [--verify BOARD_DIR]\n"
     "       detente witness push URL FILE\n"
     "\n"
     "A witness cosigns a log's checkpoints (C2SP tlog-witness v1.0.0, Ed25519\n"
@@ -42,6 +44,10 @@ static const char usage_text[] =
     "  serve    answer POST /add-checkpoint over HTTP at ADDR:PORT (e.g.\n"
     "           127.0.0.1:7380, [::1]:7380, 0.0.0.0:7380; port 0 picks one) until\n"
     "           SIGINT or SIGTERM; one line per request on standard error\n"
+    "  --verify a verifying witness: before it cosigns, it reads the new entries\n"
+    "           from BOARD_DIR (the board's tiles, e.g. ELECTION/board), keeps its\n"
+    "           copy of the record in DIR/mirror, and verifies it (detente verify's\n"
+    "           steps); it refuses (422) a checkpoint whose record fails a step\n"
     "  push     POST the request in FILE to URL/add-checkpoint (http:// only):\n"
     "           the answer's body on standard output, its status on standard error\n"
     "\n"
@@ -62,6 +68,9 @@ static const char usage_text[] =
  * and installed in open_for_requests. */
 typedef struct request_opts {
     const char *listen;
+    const char *verify; /* --verify BOARD_DIR */
+    char *mirror;
+    dt_board_witness_check_arg check;
 } request_opts;
 
 static int usage_error(const char *prog, const char *fmt, const char *arg)
@@ -89,10 +98,23 @@ static dt_witness *open_witness(const char *prog, const char *dir)
     return NULL;
 }
 
-static dt_witness *open_for_requests(const char *prog, const char *dir, const request_opts *o)
+/* A verifying witness (--verify BOARD_DIR) checks the record on the board
+ * before it cosigns (dt_board_witness_check), keeping its copy of the record
+ * in DIR/mirror. It then serves that one board. */
+static dt_witness *open_for_requests(const char *prog, const char *dir, request_opts *o)
 {
-    (void)o; /* the place to install a check: dt_witness_set_check(w, fn, arg) */
-    return open_witness(prog, dir);
+    dt_witness *w = open_witness(prog, dir);
+    if (w == NULL || o->verify == NULL)
+        return w;
+    if ((o->mirror = dt_strdup_printf("%s/mirror", dir)) == NULL) {
+        dt_cli_err(prog, "out of memory");
+        dt_witness_close(w);
+        return NULL;
+    }
+    o->check.board_dir = o->verify;
+    o->check.mirror_dir = o->mirror;
+    dt_witness_set_check(w, dt_board_witness_check, &o->check);
+    return w;
 }
 
 /* Reads at most max bytes of f (one more byte tells that there are more). */
@@ -306,6 +328,11 @@ static int cmd_cosign(int argc, const char *argv[])
     int ret = 2;
 
     for (int i = 1; i < argc; i++) {
+        int got = dt_cli_opt(prog, argc, argv, &i, "--verify", &o.verify);
+        if (got < 0)
+            return 2;
+        if (got > 0)
+            continue;
         if (argv[i][0] == '-' || (dir && file))
             return usage_error(prog, "unexpected argument '%s'", argv[i]);
         *(dir ? &file : &dir) = argv[i];
@@ -330,6 +357,7 @@ static int cmd_cosign(int argc, const char *argv[])
     dt_witness_response_free(&r);
 out:
     free(req);
+    free(o.mirror);
     return ret;
 }
 
@@ -489,6 +517,8 @@ static int cmd_serve(int argc, const char *argv[])
 
     for (int i = 1; i < argc; i++) {
         int r = dt_cli_opt(prog, argc, argv, &i, "--listen", &o.listen);
+        if (r == 0)
+            r = dt_cli_opt(prog, argc, argv, &i, "--verify", &o.verify);
         if (r < 0)
             return 2;
         if (r > 0)
@@ -521,6 +551,7 @@ static int cmd_serve(int argc, const char *argv[])
     if (!d) {
         dt_cli_err(prog, "cannot listen on %s (in use, or not an address of this machine?)", o.listen);
         dt_witness_close(w);
+        free(o.mirror);
         return 2;
     }
     info = MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT);
@@ -531,6 +562,7 @@ static int cmd_serve(int argc, const char *argv[])
             break;
     MHD_stop_daemon(d);
     dt_witness_close(w);
+    free(o.mirror);
     fprintf(stderr, "detente witness: stopped (signal %d)\n", sig);
     return 0;
 }

@@ -167,6 +167,70 @@ fi
 [ "$(grep -c '^— witness-' "$work/vw/board/checkpoint")" = 2 ] && ok "2 cosignatures on that checkpoint" ||
     bad "cosignatures on the forged checkpoint"
 
+# Witnesses over HTTP (tlog-witness), one of them verifying: a record
+# published by the roles' commands onto a board with two served witnesses
+# and one local witness folder.
+mkdir -p "$work/h"
+mkdir -p "$work/h/rec"
+tar -C "$work/clean" --exclude=./private_data --exclude=./board -cf - . | tar -C "$work/h/rec" -xf - ||
+    bad "copy of the public record"
+for i in 1 2 3; do
+    "$dt" witness init "$work/h/w$i" --name "w$i.test.example" >"$work/h/w$i.vkey.out" 2>&1 || { bad "witness init $i"; cat "$work/h/w$i.vkey.out"; }
+done
+vk1=$(cat "$work/h/w1/witness.vkey")
+vk2=$(cat "$work/h/w2/witness.vkey")
+"$dt" witness serve "$work/h/w1" --listen 127.0.0.1:0 --verify "$work/h/rec/board" 2>"$work/h/s1.log" &
+s1=$!
+"$dt" witness serve "$work/h/w2" --listen 127.0.0.1:0 2>"$work/h/s2.log" &
+s2=$!
+port() { # LOG: the port a server reports
+    for _ in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20; do
+        p=$(sed -n 's/.* on port \([0-9]*\):.*/\1/p' "$1")
+        [ -n "$p" ] && { echo "$p"; return; }
+        sleep 0.2
+    done
+}
+p1=$(port "$work/h/s1.log")
+p2=$(port "$work/h/s2.log")
+if [ -z "$p1" ] || [ -z "$p2" ]; then
+    bad "witness servers did not start"; cat "$work/h/s1.log" "$work/h/s2.log"
+else
+    "$dt" board init "$work/h/rec" --origin board-test.example/h --quorum 3 \
+        --witness "http://127.0.0.1:$p1 $vk1" --witness "http://127.0.0.1:$p2 $vk2" --witness "$work/h/w3" \
+        >"$work/h/out" 2>&1 || { bad "board init with http witnesses"; cat "$work/h/out"; }
+    # the served witnesses learn the log's key (they read it when they start)
+    kill $s1 $s2; wait $s1 $s2 2>/dev/null
+    "$dt" witness add-log "$work/h/w1" "$work/h/rec/board/log.vkey" >/dev/null 2>&1 || bad "add-log w1"
+    "$dt" witness add-log "$work/h/w2" "$work/h/rec/board/log.vkey" >/dev/null 2>&1 || bad "add-log w2"
+    "$dt" witness serve "$work/h/w1" --listen "127.0.0.1:$p1" --verify "$work/h/rec/board" 2>"$work/h/s1.log" &
+    s1=$!
+    "$dt" witness serve "$work/h/w2" --listen "127.0.0.1:$p2" 2>"$work/h/s2.log" &
+    s2=$!
+    port "$work/h/s1.log" >/dev/null
+    port "$work/h/s2.log" >/dev/null
+    if "$dt" board publish "$work/h/rec" >"$work/h/out" 2>&1 && grep -q "cosigned by 3 witnesses" "$work/h/out"; then
+        ok "published with 3 witnesses, two over HTTP (one verifying)"
+    else
+        bad "publish with http witnesses"; cat "$work/h/out" "$work/h/s1.log" "$work/h/s2.log"
+    fi
+    verify_expect "the record published over HTTP verifies" "$work/h/rec" 0
+    [ -f "$work/h/w1/mirror/election_initialized.json" ] && ok "the verifying witness mirrored the record" ||
+        bad "no mirror at the verifying witness"
+    # a served witness that is down: the quorum of 3 fails, nothing is replaced
+    kill $s2; wait $s2 2>/dev/null
+    echo '{"late": 1}' >"$work/h/rec/ceremony/late.json"
+    cp "$work/h/rec/board/checkpoint" "$work/h/cp-before"
+    if "$dt" board publish "$work/h/rec" >"$work/h/out" 2>&1; then
+        bad "published without the quorum"
+    else
+        grep -q "only 2 of 3 witnesses cosigned" "$work/h/out" && grep -q "unreachable" "$work/h/out" &&
+            ok "a witness down: the quorum fails and says which is unreachable" || { bad "quorum message"; cat "$work/h/out"; }
+    fi
+    cmp -s "$work/h/rec/board/checkpoint" "$work/h/cp-before" && ok "the checkpoint is not replaced without the quorum" ||
+        bad "checkpoint replaced without the quorum"
+    kill $s1; wait $s1 2>/dev/null
+fi
+
 # Receipts: for every cast ballot, from its confirmation code alone
 cp -a "$work/clean/board" "$work/tiles-only"
 "$dt" board entries "$work/tiles-only" >"$work/entries" 2>&1 || { bad "board entries"; cat "$work/entries"; }
