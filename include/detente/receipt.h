@@ -45,7 +45,8 @@ void dt_receipt_free(dt_receipt *r);
  * entry (extra; required) is included at index in the checkpoint's tree.
  * On success *size gets the checkpoint's size (if not NULL). On failure
  * why (NUL-terminated, whycap bytes) says which check failed:
- * DT_ERR_PROOF (signature, quorum or inclusion), DT_ERR_ENCODING. */
+ * DT_ERR_PROOF (signature, quorum or inclusion), DT_ERR_ENCODING;
+ * DT_ERR_INVALID if log is not a type 0x01 key or a witness not type 0x04. */
 DT_WARN_UNUSED_RESULT DT_NONNULL(1, 2, 3) dt_err dt_receipt_verify(const dt_receipt *r, const dt_note_verifier *log,
                                                                   const dt_note_verifier *witnesses, size_t nwitnesses,
                                                                   size_t quorum, uint64_t *size, char *why,

@@ -53,7 +53,9 @@ typedef dt_err (*dt_tiles_entry_fn)(void *arg, uint64_t index, const unsigned ch
  * each bundle parses exactly (no trailing bytes, the right count), each
  * entry's leaf hash equals the level-0 tile's, every tile at every level
  * equals the hashes of the tiles below it, and the root of all the entries
- * equals root. Calls fn (may be NULL) on each entry. Errors: DT_ERR_IO
+ * equals root. Calls fn (may be NULL) on each entry once its leaf hash is
+ * checked, before the checks above it: trust what fn saw only when the call
+ * returns DT_OK. Errors: DT_ERR_IO
  * (missing file), DT_ERR_ENCODING (malformed bundle or tile), DT_ERR_PROOF
  * (a hash or the root differs). *bad_index, if not NULL, gets the index of
  * the first entry concerned (or UINT64_MAX when none applies). */
