@@ -449,38 +449,73 @@ static void test_not_a_log(void **state)
     assert_int_equal(dt_log_open(&log, workdir, 0), DT_ERR_IO);
 }
 
-/* A tree that does not end where the entries end is refused at open, and an
- * append that finds it so mid-transaction stores nothing. */
+/* hashes.key of node (level, index), as src/board/log.c stores it */
+static long long node_key(unsigned level, uint64_t index)
+{
+    return (long long)(((((index + 1) << level) - 1) << 6) | level);
+}
+
+static void raw_sqlf(const char *name, const char *fmt, long long key)
+{
+    char sql[256];
+    snprintf(sql, sizeof sql, fmt, key);
+    raw_sql(wpath(name), sql);
+}
+
+/* A tree that does not end where the entries end is refused at open, an
+ * append that finds it so mid-transaction stores nothing, and a damaged
+ * hash is an error, never a wrong answer. */
 static void test_damaged(void **state)
 {
     (void)state;
     dt_log *log = open_new("d.db"), *other = NULL;
+    hash_t h, proof[DT_MERKLE_MAX_PROOF];
+    size_t plen = DT_MERKLE_MAX_PROOF, len;
+    unsigned char *data;
+
     assert_int_equal(append_range(log, 0, 300, NULL), DT_OK);
     assert_int_equal(dt_log_open(&other, wpath("d.db"), 0), DT_OK);
-    /* level 0's last strip (entries 256..299) loses its last hash */
-    raw_sql(wpath("d.db"), "UPDATE hashes SET data = substr(data, 1, 43 * 32) WHERE key = 1");
+    /* 300 = 256 + 32 + 8 + 4: appending needs node (2, 74) as a sibling */
+    raw_sqlf("d.db", "DELETE FROM hashes WHERE key = %lld", node_key(2, 74));
     assert_int_equal(append_range(log, 300, 10, NULL), DT_ERR_INVALID);
     assert_int_equal(size_of(log), 300);
-    unsigned char *data;
-    size_t len;
     assert_int_equal(dt_log_entry(other, 300, &data, &len), DT_ERR_RANGE);
+    assert_int_equal(dt_log_node(other, h, 0, 300), DT_ERR_RANGE);
+    assert_int_equal(dt_log_root(other, 300, h), DT_ERR_INVALID);
+    assert_int_equal(dt_log_root(other, 299, h), DT_OK);
     dt_log_close(other);
     dt_log_close(log);
     assert_int_equal(dt_log_open(&log, wpath("d.db"), 0), DT_ERR_INVALID);
-    /* the same strip one hash too long */
+
+    /* a hash of the wrong length */
     log = open_new("d1.db");
     assert_int_equal(append_range(log, 0, 300, NULL), DT_OK);
-    raw_sql(wpath("d1.db"), "UPDATE hashes SET data = data || zeroblob(32) WHERE key = 1");
-    assert_int_equal(append_range(log, 300, 10, NULL), DT_ERR_INVALID);
-    assert_int_equal(size_of(log), 300);
+    raw_sqlf("d1.db", "UPDATE hashes SET hash = substr(hash, 1, 31) WHERE key = %lld", node_key(0, 5));
+    assert_int_equal(dt_log_node(log, h, 0, 5), DT_ERR_INVALID);
+    assert_int_equal(dt_log_inclusion_proof(log, proof, &plen, 4, 300), DT_ERR_INVALID);
+    assert_int_equal(plen, 0);
+    assert_int_equal(dt_log_node(log, h, 0, 4), DT_OK);
+    assert_int_equal(dt_log_export_tiles(log, wpath("d1-tiles"), 300), DT_ERR_INVALID);
     dt_log_close(log);
-    assert_int_equal(dt_log_open(&log, wpath("d1.db"), 0), DT_ERR_INVALID);
-    /* a missing entry */
+
+    /* the last node lost, or one node too many */
     log = open_new("d2.db");
+    assert_int_equal(append_range(log, 0, 300, NULL), DT_OK);
+    dt_log_close(log);
+    raw_sql(wpath("d2.db"), "DELETE FROM hashes WHERE key = (SELECT max(key) FROM hashes)");
+    assert_int_equal(dt_log_open(&log, wpath("d2.db"), 0), DT_ERR_INVALID);
+    log = open_new("d3.db");
+    assert_int_equal(append_range(log, 0, 300, NULL), DT_OK);
+    dt_log_close(log);
+    raw_sqlf("d3.db", "INSERT INTO hashes VALUES(%lld, zeroblob(32))", node_key(0, 300));
+    assert_int_equal(dt_log_open(&log, wpath("d3.db"), 0), DT_ERR_INVALID);
+
+    /* a missing entry */
+    log = open_new("d4.db");
     assert_int_equal(append_range(log, 0, 3, NULL), DT_OK);
     dt_log_close(log);
-    raw_sql(wpath("d2.db"), "DELETE FROM entries WHERE idx = 2");
-    assert_int_equal(dt_log_open(&log, wpath("d2.db"), 0), DT_ERR_INVALID);
+    raw_sql(wpath("d4.db"), "DELETE FROM entries WHERE idx = 2");
+    assert_int_equal(dt_log_open(&log, wpath("d4.db"), 0), DT_ERR_INVALID);
 }
 
 static void test_blobs_meta(void **state)

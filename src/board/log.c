@@ -3,15 +3,17 @@
  *
  * Schema version 1 (PRAGMA application_id 'dtlg', PRAGMA user_version 1):
  *   entries(idx INTEGER PRIMARY KEY, data BLOB)  the entries 0 .. size-1
- *   hashes(key INTEGER PRIMARY KEY, data BLOB)   one "strip" a row: key =
- *       level << 56 | s holds the hashes of the nodes (level, 256 s + i) that
- *       lie wholly inside the tree, i = 0 .. w-1 (w 1..256), 32 bytes each
+ *   hashes(key INTEGER PRIMARY KEY, hash BLOB)   the hash of every node
+ *       (level, index) wholly inside the tree, under key = 64 * (index of
+ *       its last leaf) + level: ((index + 1) << level) - 1) << 6 | level
  *   keys(key BLOB PRIMARY KEY, idx INTEGER)      unique lookup keys
  *   blobs(hash BLOB PRIMARY KEY, data BLOB)      content-addressed blobs
  *   meta(key TEXT PRIMARY KEY, value BLOB)       the board layer's settings
  *
- * Every level 0..63 has strips, so any node is one row read and a hash tile
- * (level 8L) is a strip copied out. The size is max(idx) + 1, read from the
+ * Any node is one row read, and the nodes are keyed in the order they
+ * complete, so an append only adds rows at the end of each table (a B-tree
+ * page written is a page filled, never a page rewritten: docs/board.md has
+ * the figures of the alternative). The size is max(idx) + 1, read from the
  * database whenever it is needed: a handle caches nothing that another
  * handle's append could make stale, and a failed append leaves nothing
  * behind but a rolled-back transaction. docs/board.md, "The log store",
@@ -32,15 +34,14 @@
 #include "util/codec.h"
 
 #define HB DT_MERKLE_HASH_BYTES
-#define STRIP 256u                   /* hashes in a full strip (= a tile's width) */
-#define STRIP_BYTES (STRIP * HB)
-#define LEVEL_SHIFT 56               /* hashes.key = level << 56 | strip */
+#define TILE DT_TILE_WIDTH
+#define LOG_MAX ((uint64_t)1 << 56) /* entries at most: node keys stay below 2^62 */
 #define APP_ID 0x64746c67            /* "dtlg" */
 #define SCHEMA_VERSION 1
 #define KEY_MAX 256u                 /* dt_log_append_keyed: longest key */
 #define META_KEY_MAX 64u
 #define META_VALUE_MAX 65536u
-#define PAGE_SIZE 16384              /* docs/board.md: a strip fits in a page */
+#define PAGE_SIZE 16384             /* docs/board.md: fewer bytes a 2 KB entry */
 #define BUSY_TIMEOUT_MS 10000
 
 #define DT_STR2(x) #x
@@ -53,15 +54,16 @@
 
 enum {
     S_BEGIN,
+    S_BEGIN_READ,
     S_COMMIT,
     S_ROLLBACK,
     S_SIZE,
     S_ENTRY_PUT,
     S_ENTRY_GET,
     S_ENTRY_RANGE,
-    S_STRIP_GET,
-    S_STRIP_PUT,
-    S_STRIP_LAST,
+    S_NODE_GET,
+    S_NODE_PUT,
+    S_NODE_LAST,
     S_KEY_PUT,
     S_KEY_GET,
     S_BLOB_PUT,
@@ -73,15 +75,16 @@ enum {
 
 static const char *const stmt_sql[S_COUNT] = {
     [S_BEGIN] = "BEGIN IMMEDIATE",
+    [S_BEGIN_READ] = "BEGIN",
     [S_COMMIT] = "COMMIT",
     [S_ROLLBACK] = "ROLLBACK",
     [S_SIZE] = "SELECT max(idx) FROM entries",
     [S_ENTRY_PUT] = "INSERT INTO entries(idx, data) VALUES(?1, ?2)",
     [S_ENTRY_GET] = "SELECT data FROM entries WHERE idx = ?1",
     [S_ENTRY_RANGE] = "SELECT idx, data FROM entries WHERE idx >= ?1 AND idx < ?2 ORDER BY idx",
-    [S_STRIP_GET] = "SELECT data FROM hashes WHERE key = ?1",
-    [S_STRIP_PUT] = "INSERT OR REPLACE INTO hashes(key, data) VALUES(?1, ?2)",
-    [S_STRIP_LAST] = "SELECT key, length(data) FROM hashes WHERE key >= ?1 AND key < ?2 ORDER BY key DESC LIMIT 1",
+    [S_NODE_GET] = "SELECT hash FROM hashes WHERE key = ?1",
+    [S_NODE_PUT] = "INSERT INTO hashes(key, hash) VALUES(?1, ?2)",
+    [S_NODE_LAST] = "SELECT max(key) FROM hashes",
     [S_KEY_PUT] = "INSERT INTO keys(key, idx) VALUES(?1, ?2)",
     [S_KEY_GET] = "SELECT idx FROM keys WHERE key = ?1",
     [S_BLOB_PUT] = "INSERT OR IGNORE INTO blobs(hash, data) VALUES(?1, ?2)",
@@ -92,7 +95,7 @@ static const char *const stmt_sql[S_COUNT] = {
 
 static const char schema_sql[] =
     "CREATE TABLE entries(idx INTEGER PRIMARY KEY, data BLOB NOT NULL);"
-    "CREATE TABLE hashes(key INTEGER PRIMARY KEY, data BLOB NOT NULL);"
+    "CREATE TABLE hashes(key INTEGER PRIMARY KEY, hash BLOB NOT NULL);"
     "CREATE TABLE keys(key BLOB PRIMARY KEY, idx INTEGER NOT NULL) WITHOUT ROWID;"
     "CREATE TABLE blobs(hash BLOB PRIMARY KEY, data BLOB NOT NULL);"
     "CREATE TABLE meta(key TEXT PRIMARY KEY, value BLOB NOT NULL) WITHOUT ROWID;"
@@ -189,29 +192,26 @@ static dt_err read_size(dt_log *log, uint64_t *size)
     return err;
 }
 
-static int64_t strip_key(unsigned level, uint64_t strip)
+static int64_t node_key(unsigned level, uint64_t index)
 {
-    return (int64_t)((uint64_t)level << LEVEL_SHIFT | strip);
+    return (int64_t)(((((index + 1) << level) - 1) << 6) | level);
 }
 
-/* Reads strip (level, s) into out; *len is its length in bytes, 0 if the
- * strip is absent. */
-static dt_err strip_get(dt_log *log, unsigned char out[STRIP_BYTES], size_t *len, unsigned level, uint64_t s)
+/* The hash of node (level, index): DT_ERR_RANGE if it is not in the store
+ * (present means wholly inside the tree: only complete nodes are stored). */
+static dt_err node_get(dt_log *log, unsigned char out[HB], unsigned level, uint64_t index)
 {
-    sqlite3_stmt *st = log->st[S_STRIP_GET];
-    dt_err err = DT_OK;
+    sqlite3_stmt *st = log->st[S_NODE_GET];
+    dt_err err = DT_ERR_RANGE;
     int rc;
-    *len = 0;
-    sqlite3_bind_int64(st, 1, strip_key(level, s));
+    if (level > 63 || index >= (LOG_MAX >> level))
+        return DT_ERR_RANGE;
+    sqlite3_bind_int64(st, 1, node_key(level, index));
     rc = sqlite3_step(st);
     if (rc == SQLITE_ROW) {
-        size_t n = (size_t)sqlite3_column_bytes(st, 0);
-        if (n > STRIP_BYTES || n % HB)
-            err = DT_ERR_INVALID;
-        else if (n) {
-            memcpy(out, sqlite3_column_blob(st, 0), n);
-            *len = n;
-        }
+        err = sqlite3_column_bytes(st, 0) == HB ? DT_OK : DT_ERR_INVALID;
+        if (err == DT_OK)
+            memcpy(out, sqlite3_column_blob(st, 0), HB);
     } else if (rc != SQLITE_DONE) {
         err = sql_err(rc);
     }
@@ -219,32 +219,35 @@ static dt_err strip_get(dt_log *log, unsigned char out[STRIP_BYTES], size_t *len
     return err;
 }
 
+/* node_get for a node that must be there, because it lies inside a size
+ * already checked against the store: absent is damage, not DT_ERR_RANGE.
+ * A dt_merkle_node_fn. */
+static dt_err stored_node(void *log, unsigned char out[HB], unsigned level, uint64_t index)
+{
+    dt_err err = node_get(log, out, level, index);
+    return err == DT_ERR_RANGE ? DT_ERR_INVALID : err;
+}
+
 /* ---- open and close ---- */
 
-/* Checks that the last strip of every level ends exactly where a tree of
- * size leaves ends (and that a level with no node has no strip). */
+/* Checks that the tree ends where the entries end: its last node is the
+ * one that entry size - 1 completes at the highest level, and the nodes of
+ * the frontier (the root's inputs) are there. */
 static dt_err check_tree(dt_log *log, uint64_t size)
 {
-    sqlite3_stmt *st = log->st[S_STRIP_LAST];
+    sqlite3_stmt *st = log->st[S_NODE_LAST];
+    unsigned char root[HB];
     dt_err err = DT_OK;
-    for (unsigned l = 0; l < 64 && err == DT_OK; l++) {
-        uint64_t c = size >> l;
-        int rc;
-        sqlite3_bind_int64(st, 1, strip_key(l, 0));
-        sqlite3_bind_int64(st, 2, l == 63 ? INT64_MAX : strip_key(l + 1, 0));
-        rc = sqlite3_step(st);
-        if (rc == SQLITE_ROW)
-            err = c > 0 && sqlite3_column_int64(st, 0) == strip_key(l, (c - 1) / STRIP) &&
-                          (uint64_t)sqlite3_column_int64(st, 1) == ((c - 1) % STRIP + 1) * HB
-                      ? DT_OK
-                      : DT_ERR_INVALID;
-        else if (rc == SQLITE_DONE)
-            err = c == 0 ? DT_OK : DT_ERR_INVALID;
-        else
-            err = sql_err(rc);
-        sqlite3_reset(st);
-    }
-    return err;
+    int rc = sqlite3_step(st);
+    if (rc != SQLITE_ROW)
+        err = sql_err(rc);
+    else if (size == 0)
+        err = sqlite3_column_type(st, 0) == SQLITE_NULL ? DT_OK : DT_ERR_INVALID;
+    else if (size > LOG_MAX ||
+             sqlite3_column_int64(st, 0) != (int64_t)((size - 1) << 6 | (uint64_t)__builtin_ctzll(size)))
+        err = DT_ERR_INVALID;
+    sqlite3_reset(st);
+    return err != DT_OK ? err : dt_merkle_root_from_nodes(root, size, stored_node, log);
 }
 
 /* Creates the schema in an empty database, or accepts one that another
@@ -343,34 +346,19 @@ void dt_log_close(dt_log *log)
 
 /* ---- appending ---- */
 
-/* Stores the new nodes [lo, hi) of one level (nodes[0] is node lo) in their
- * strips, completing a partial first strip. If lo is odd, *sibling gets node
- * lo - 1, read from that strip: the next level up needs it. */
+/* Stores the new nodes [lo, hi) of one level (nodes[0] is node lo). If lo
+ * is odd, *sibling gets node lo - 1: the next level up needs it. */
 static dt_err put_level(dt_log *log, unsigned level, uint64_t lo, uint64_t hi, const unsigned char (*nodes)[HB],
                         unsigned char sibling[HB])
 {
-    unsigned char strip[STRIP_BYTES];
-    sqlite3_stmt *put = log->st[S_STRIP_PUT];
+    sqlite3_stmt *put = log->st[S_NODE_PUT];
     dt_err err = DT_OK;
-    for (uint64_t i = lo; i < hi && err == DT_OK;) {
-        uint64_t s = i / STRIP;
-        size_t from = (size_t)(i % STRIP), to = hi - s * STRIP < STRIP ? (size_t)(hi - s * STRIP) : STRIP;
-        if (from > 0) {
-            size_t have;
-            if ((err = strip_get(log, strip, &have, level, s)) != DT_OK)
-                break;
-            if (have != from * HB) {
-                err = DT_ERR_INVALID; /* the stored tree does not end where the entries do */
-                break;
-            }
-            if (i & 1)
-                memcpy(sibling, strip + (from - 1) * HB, HB);
-        }
-        memcpy(strip + from * HB, nodes[i - lo], (to - from) * HB);
-        sqlite3_bind_int64(put, 1, strip_key(level, s));
-        if ((err = bind_blob(put, 2, strip, to * HB)) == DT_OK)
+    if ((lo & 1) && (err = stored_node(log, sibling, level, lo - 1)) != DT_OK)
+        return err;
+    for (uint64_t i = lo; i < hi && err == DT_OK; i++) {
+        sqlite3_bind_int64(put, 1, node_key(level, i));
+        if ((err = bind_blob(put, 2, nodes[i - lo], HB)) == DT_OK)
             err = run(put);
-        i = s * STRIP + to;
     }
     return err;
 }
@@ -432,7 +420,7 @@ static dt_err append(dt_log *log, const unsigned char *const *entries, const siz
     in_txn = 1;
     if ((err = read_size(log, &size)) != DT_OK)
         goto out;
-    if (size > (uint64_t)INT64_MAX - n) {
+    if (size > LOG_MAX - n) {
         err = DT_ERR_LIMIT;
         goto out;
     }
@@ -515,20 +503,32 @@ dt_err dt_log_size(dt_log *log, uint64_t *size)
     return read_size(log, size);
 }
 
-/* DT_ERR_RANGE unless size <= the current size. */
-static dt_err check_size(dt_log *log, uint64_t size)
+/* Roots and proofs read in one read transaction: one snapshot (a size
+ * checked stays the size read) for the price of one lock, which halves the
+ * time of a proof. A read transaction ends without failing; if COMMIT
+ * somehow does, ROLLBACK ends it. */
+static dt_err read_begin(dt_log *log, uint64_t size)
 {
     uint64_t cur;
-    dt_err err = read_size(log, &cur);
-    return err != DT_OK ? err : size > cur ? DT_ERR_RANGE : DT_OK;
+    dt_err err = run(log->st[S_BEGIN_READ]);
+    if (err == DT_OK && (err = read_size(log, &cur)) == DT_OK && size > cur)
+        err = DT_ERR_RANGE;
+    return err;
+}
+
+static void read_end(dt_log *log)
+{
+    if (!sqlite3_get_autocommit(log->db) && run(log->st[S_COMMIT]) != DT_OK)
+        (void)run(log->st[S_ROLLBACK]);
 }
 
 dt_err dt_log_root(dt_log *log, uint64_t size, unsigned char root[HB])
 {
     dt_err err;
     DT_ARG_CHECK(log && root);
-    if ((err = check_size(log, size)) == DT_OK)
-        err = dt_merkle_root_from_nodes(root, size, dt_log_node_fn, log);
+    if ((err = read_begin(log, size)) == DT_OK)
+        err = dt_merkle_root_from_nodes(root, size, stored_node, log);
+    read_end(log);
     if (err != DT_OK)
         memset(root, 0, HB);
     return err;
@@ -564,28 +564,12 @@ dt_err dt_log_entry(dt_log *log, uint64_t index, unsigned char **data, size_t *l
     return err;
 }
 
-/* Present in the store means wholly inside the tree: a strip holds exactly
- * the nodes that are complete. */
 dt_err dt_log_node(dt_log *log, unsigned char out[HB], unsigned level, uint64_t index)
 {
-    sqlite3_stmt *st;
-    size_t off = (size_t)(index % STRIP) * HB;
-    dt_err err = DT_ERR_RANGE;
-    int rc;
+    dt_err err;
     DT_ARG_CHECK(log && out);
-    memset(out, 0, HB);
-    if (level > 63)
-        return DT_ERR_RANGE;
-    st = log->st[S_STRIP_GET];
-    sqlite3_bind_int64(st, 1, strip_key(level, index / STRIP));
-    rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW && (size_t)sqlite3_column_bytes(st, 0) >= off + HB) {
-        memcpy(out, (const unsigned char *)sqlite3_column_blob(st, 0) + off, HB);
-        err = DT_OK;
-    } else if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
-        err = sql_err(rc);
-    }
-    sqlite3_reset(st);
+    if ((err = node_get(log, out, level, index)) != DT_OK)
+        memset(out, 0, HB);
     return err;
 }
 
@@ -597,24 +581,34 @@ dt_err dt_log_node_fn(void *log, unsigned char out[HB], unsigned level, uint64_t
 dt_err dt_log_inclusion_proof(dt_log *log, unsigned char (*proof)[HB], size_t *proof_len, uint64_t index,
                               uint64_t size)
 {
+    size_t cap;
     dt_err err;
     DT_ARG_CHECK(log && proof && proof_len);
-    if ((err = check_size(log, size)) == DT_OK)
-        return dt_merkle_inclusion_proof_from_nodes(proof, proof_len, index, size, dt_log_node_fn, log);
-    memset(proof, 0, *proof_len * HB);
-    *proof_len = 0;
+    cap = *proof_len;
+    if ((err = read_begin(log, size)) == DT_OK)
+        err = dt_merkle_inclusion_proof_from_nodes(proof, proof_len, index, size, stored_node, log);
+    read_end(log);
+    if (err != DT_OK) {
+        memset(proof, 0, cap * HB);
+        *proof_len = 0;
+    }
     return err;
 }
 
 dt_err dt_log_consistency_proof(dt_log *log, unsigned char (*proof)[HB], size_t *proof_len, uint64_t size1,
                                 uint64_t size2)
 {
+    size_t cap;
     dt_err err;
     DT_ARG_CHECK(log && proof && proof_len);
-    if ((err = check_size(log, size2)) == DT_OK)
-        return dt_merkle_consistency_proof_from_nodes(proof, proof_len, size1, size2, dt_log_node_fn, log);
-    memset(proof, 0, *proof_len * HB);
-    *proof_len = 0;
+    cap = *proof_len;
+    if ((err = read_begin(log, size2)) == DT_OK)
+        err = dt_merkle_consistency_proof_from_nodes(proof, proof_len, size1, size2, stored_node, log);
+    read_end(log);
+    if (err != DT_OK) {
+        memset(proof, 0, cap * HB);
+        *proof_len = 0;
+    }
     return err;
 }
 
@@ -725,7 +719,7 @@ static int tile_kept(char *path, size_t dirlen, const char *rel, unsigned width)
 {
     struct stat sb;
     strcpy(path + dirlen + 1, rel);
-    return width == STRIP && stat(path, &sb) == 0;
+    return width == TILE && stat(path, &sb) == 0;
 }
 
 /* Writes path atomically, creating its folder. */
@@ -744,9 +738,9 @@ static dt_err put_file(char *path, const void *data, size_t len)
 static dt_err bundle(dt_log *log, unsigned char **buf, size_t *cap, size_t *len, uint64_t t, unsigned w)
 {
     sqlite3_stmt *st = log->st[S_ENTRY_RANGE];
-    uint64_t next = t * STRIP;
+    uint64_t next = t * TILE;
     dt_err err = DT_OK;
-    int rc;
+    int rc = SQLITE_DONE;
     *len = 0;
     sqlite3_bind_int64(st, 1, (int64_t)next);
     sqlite3_bind_int64(st, 2, (int64_t)(next + w));
@@ -771,40 +765,45 @@ static dt_err bundle(dt_log *log, unsigned char **buf, size_t *cap, size_t *len,
         }
     }
     if (err == DT_OK)
-        err = rc != SQLITE_DONE ? sql_err(rc) : next != t * STRIP + w ? DT_ERR_INVALID : DT_OK;
+        err = rc != SQLITE_DONE ? sql_err(rc) : next != t * TILE + w ? DT_ERR_INVALID : DT_OK;
     sqlite3_reset(st);
     return err;
 }
 
 dt_err dt_log_export_tiles(dt_log *log, const char *dir, uint64_t size)
 {
-    unsigned char strip[STRIP_BYTES], *buf = NULL;
+    unsigned char tile[TILE][HB], *buf = NULL;
     size_t dirlen, cap = 0, len;
+    uint64_t cur;
     char rel[DT_TILE_PATH_MAX], *path;
     dt_err err;
 
     DT_ARG_CHECK(log && dir);
-    if ((err = check_size(log, size)) != DT_OK)
-        return err;
+    /* not one read transaction: it would hold back WAL checkpoints for as
+     * long as the files take to write */
+    if ((err = read_size(log, &cur)) != DT_OK || size > cur)
+        return err != DT_OK ? err : DT_ERR_RANGE;
     dirlen = strlen(dir);
     if (!(path = malloc(dirlen + 1 + DT_TILE_PATH_MAX)))
         return DT_ERR_NOMEM;
     memcpy(path, dir, dirlen);
     path[dirlen] = '/';
-    /* hash tiles: tile level L is tree level 8L, the first w hashes of its strip */
+    /* hash tiles: tile level L holds nodes of tree level 8L */
     for (unsigned L = 0; L < 8 && (size >> (8 * L)) > 0 && err == DT_OK; L++) {
         uint64_t c = size >> (8 * L);
-        for (uint64_t t = 0; t <= (c - 1) / STRIP && err == DT_OK; t++) {
-            unsigned w = t < c / STRIP ? STRIP : (unsigned)(c % STRIP);
-            if ((err = dt_tile_path(rel, L, t, w)) != DT_OK || tile_kept(path, dirlen, rel, w) ||
-                (err = strip_get(log, strip, &len, 8 * L, t)) != DT_OK)
+        for (uint64_t t = 0; t <= (c - 1) / TILE && err == DT_OK; t++) {
+            unsigned w = t < c / TILE ? TILE : (unsigned)(c % TILE);
+            if ((err = dt_tile_path(rel, L, t, w)) != DT_OK || tile_kept(path, dirlen, rel, w))
                 continue;
-            err = len < (size_t)w * HB ? DT_ERR_INVALID : put_file(path, strip, (size_t)w * HB);
+            for (unsigned i = 0; i < w && err == DT_OK; i++)
+                err = stored_node(log, tile[i], 8 * L, t * TILE + i);
+            if (err == DT_OK)
+                err = put_file(path, tile, (size_t)w * HB);
         }
     }
     /* entry bundles */
-    for (uint64_t t = 0; size > 0 && t <= (size - 1) / STRIP && err == DT_OK; t++) {
-        unsigned w = t < size / STRIP ? STRIP : (unsigned)(size % STRIP);
+    for (uint64_t t = 0; size > 0 && t <= (size - 1) / TILE && err == DT_OK; t++) {
+        unsigned w = t < size / TILE ? TILE : (unsigned)(size % TILE);
         if ((err = dt_tile_entries_path(rel, t, w)) != DT_OK || tile_kept(path, dirlen, rel, w) ||
             (err = bundle(log, &buf, &cap, &len, t, w)) != DT_OK)
             continue;
