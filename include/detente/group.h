@@ -4,7 +4,8 @@
  * multiplicatively as in the ElectionGuard 2.0 specification. Two backends:
  *   DT_GROUP_INTEGER4096: the order-q subgroup of Z_p^* of ElectionGuard 2.0
  *                         (p 4096 bits, q = 2^256 - 189), GMP;
- *   DT_GROUP_RISTRETTO255: ristretto255 (libsodium), order
+ *   DT_GROUP_RISTRETTO255: ristretto255 (own field and point arithmetic,
+ *                         checked against libsodium), order
  *                         l = 2^252 + 27742317777372353535851937790883648493.
  *
  * Elements and scalars are fixed-size values; the group object is immutable
@@ -98,6 +99,32 @@ void dt_elem_pow_g(const dt_group *g, dt_elem *r, const dt_scalar *e);
 /* r = prod base[i]^e[i]; variable time (verification only) */
 void dt_elem_multi_pow_var(const dt_group *g, dt_elem *r, const dt_elem *base,
                            const dt_scalar *e, size_t n);
+/* r = prod base[i]^e[i] for any n (the identity for n = 0); variable time
+ * (verification only). The cost grows with the longest exponent: in
+ * ristretto255, exponents below 2^128 (random batching weights) cost about
+ * half of full-size ones. ristretto255: Straus's method for a few terms,
+ * Pippenger's above; r may alias an input. DT_ERR_NOMEM if scratch space
+ * cannot be allocated (then r is the identity). */
+DT_WARN_UNUSED_RESULT dt_err dt_msm_var(const dt_group *g, dt_elem *r, const dt_elem *base,
+                                        const dt_scalar *e, size_t n);
+
+/* ---- fixed-base tables ----
+ *
+ * A table of precomputed multiples of one base (the generator, a joint key
+ * K) makes base^e several times faster than dt_elem_pow, in constant time
+ * in e. ristretto255: 30 KiB; the integer group keeps only the base and
+ * calls dt_elem_pow. The table refers to g, which must outlive it; it is
+ * immutable once created and may be shared by any number of threads.
+ * dt_elem_pow_g already uses the group's own table for g. */
+typedef struct dt_fixed_base dt_fixed_base;
+
+/* Returns a table for base, or NULL on allocation failure. */
+dt_fixed_base *dt_fixed_base_create(const dt_group *g, const dt_elem *base);
+/* Frees a table; NULL does nothing. */
+void dt_fixed_base_destroy(dt_fixed_base *fb);
+/* r = base^e; constant time in e */
+void dt_fixed_base_pow(const dt_fixed_base *fb, dt_elem *r, const dt_scalar *e);
+
 /* Finds t in [0, max] with base^t = target; DT_ERR_NOT_FOUND if there is none. Variable time. */
 DT_WARN_UNUSED_RESULT dt_err dt_elem_dlog_var(const dt_group *g, uint64_t *t, const dt_elem *base,
                                               const dt_elem *target, uint64_t max);

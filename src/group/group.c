@@ -197,6 +197,53 @@ void dt_elem_multi_pow_var(const dt_group *g, dt_elem *r, const dt_elem *base, c
         g->ops->elem_multi_pow_var(g, r, base, e, n);
 }
 
+dt_err dt_msm_var(const dt_group *g, dt_elem *r, const dt_elem *base, const dt_scalar *e, size_t n)
+{
+    DT_ARG_CHECK(g && r && ((base && e) || n == 0));
+    dt_err err = DT_OK;
+    if (n == 0)
+        g->ops->elem_identity(g, r);
+    else if (g->ops->msm_var)
+        err = g->ops->msm_var(g, r, base, e, n);
+    else
+        g->ops->elem_multi_pow_var(g, r, base, e, n);
+    if (err != DT_OK)
+        g->ops->elem_identity(g, r);
+    return err;
+}
+
+/* ---- fixed-base tables ---- */
+
+dt_fixed_base *dt_fixed_base_create(const dt_group *g, const dt_elem *base)
+{
+    DT_ARG_CHECK(g && base);
+    size_t bytes = g->ops->fixed_base_init ? g->ops->fixed_base_bytes : 0;
+    dt_fixed_base *fb = malloc(sizeof *fb + bytes);
+    if (!fb)
+        return NULL;
+    fb->g = g;
+    fb->base = *base;
+    if (bytes)
+        g->ops->fixed_base_init(g, fb->table, base);
+    return fb;
+}
+
+void dt_fixed_base_destroy(dt_fixed_base *fb)
+{
+    if (!fb)
+        return;
+    free(fb);
+}
+
+void dt_fixed_base_pow(const dt_fixed_base *fb, dt_elem *r, const dt_scalar *e)
+{
+    DT_ARG_CHECK(fb && r && e);
+    if (fb->g->ops->fixed_base_init)
+        fb->g->ops->fixed_base_pow(fb->g, fb->table, r, e);
+    else
+        fb->g->ops->elem_pow(fb->g, r, &fb->base, e);
+}
+
 /* ---- bounded discrete logarithm ----
  *
  * Baby-step giant-step: the table holds base^j for j < m, keyed by the first

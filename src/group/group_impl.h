@@ -13,6 +13,8 @@
 
 #include <detente/group.h>
 
+#include "group/r255_point.h"
+
 #if GMP_NAIL_BITS != 0
 #error "detente needs a GMP built without nail bits"
 #endif
@@ -52,6 +54,15 @@ typedef struct dt_group_ops {
     /* Optional (NULL: one by one). Decodes n elements of elem_bytes each; DT_OK
      * only if every one is valid; on failure out is unspecified. */
     dt_err (*elem_decode_batch_var)(const dt_group *g, dt_elem *out, const unsigned char *const *in, size_t n);
+    /* Optional (0 and NULL: a dt_fixed_base keeps its base and calls
+     * elem_pow). fixed_base_init fills fixed_base_bytes of table for base;
+     * fixed_base_pow is constant time in e. */
+    size_t fixed_base_bytes;
+    void (*fixed_base_init)(const dt_group *g, void *table, const dt_elem *base);
+    void (*fixed_base_pow)(const dt_group *g, const void *table, dt_elem *r, const dt_scalar *e);
+    /* Optional (NULL: elem_multi_pow_var). n >= 1; DT_ERR_NOMEM if scratch
+     * space cannot be allocated (r need not be set). */
+    dt_err (*msm_var)(const dt_group *g, dt_elem *r, const dt_elem *base, const dt_scalar *e, size_t n);
 } dt_group_ops;
 
 /* Parameters of an integer group: values are little-endian limb arrays, as
@@ -75,7 +86,20 @@ struct dt_group {
     size_t scalar_bytes; /* encoding length of a scalar */
     size_t store_bytes;  /* bytes of dt_elem.opaque that hold the value */
     unsigned char q_be[DT_SCALAR_BYTES];
-    dt_int_params ip; /* integer group only */
+    union {
+        dt_int_params ip; /* integer group */
+        struct {
+            dt_ge_affine gen;   /* the generator */
+            dt_r255_table gtab; /* its fixed-base table, for elem_pow_g */
+        } r255;               /* ristretto255 */
+    };
+};
+
+/* A fixed-base table (dt_fixed_base_create): the group's table bytes follow. */
+struct dt_fixed_base {
+    const dt_group *g;
+    dt_elem base;
+    uint64_t table[];
 };
 
 /* Backends: allocate and fill in a group; NULL on failure. The integer group

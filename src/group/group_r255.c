@@ -1,24 +1,25 @@
-/* ristretto255 (RFC 9496) on libsodium.
+/* ristretto255 (RFC 9496): elements on detente's own field and point
+ * arithmetic (r255_field.h, r255_point.h), scalars on libsodium.
  *
- * Elements live in dt_elem.opaque as their 32-byte canonical encoding (the
- * rest of the buffer is zero); the identity is 32 zero bytes, as in RFC 9496.
- * Scalars are big-endian in dt_scalar and little-endian for libsodium: every
- * call reverses them into wiped temporaries.
+ * An element lives in dt_elem.opaque as a dt_r255_elem: its 32-byte
+ * canonical encoding first (what dt_elem_eq, dt_elem_is_identity and the
+ * discrete-log table compare: store_bytes = 32), then a representative point
+ * with Z = 1, so that no operation decodes its operands again. Every result
+ * is encoded when it is stored (one inverse square root, which also gives
+ * 1/Z for the stored point). A dt_elem whose tag is not set (one zeroed by
+ * its owner: the encoding of the identity) is decoded from its encoding.
+ * The identity is the all-zero encoding, as in RFC 9496.
  *
- * libsodium edge cases handled here:
- *   - crypto_scalarmult_ristretto255[_base] return -1 when the result is the
- *     identity (a zero scalar), after writing 32 zero bytes; here x^0 = 1
- *     and 1^x = 1 are ordinary results.
- *   - libsodium 1.0.18 (Debian bookworm) does not check bit 255 of an
- *     encoding: decode refuses it here (see dt_r255_decode).
- *   - decoding accepts the all-zero identity encoding (libsodium 1.0.18's
- *     crypto_core_ristretto255_is_valid_point accepts it too, but it is tested
- *     explicitly so that no version difference can make a zero tally unreadable)
- *     and refuses every non-canonical or invalid encoding, with DT_ERR_ENCODING:
- *     in ristretto255 a 32-byte string that is not a canonical encoding is
- *     malformed, there is no "well-formed non-member".
- *   - libsodium has no variable-time scalar multiplication: the _var
- *     functions are the constant-time ones. */
+ * Decoding refuses, with DT_ERR_ENCODING, exactly what libsodium's
+ * crypto_core_ristretto255_is_valid_point refuses plus bit 255 (which
+ * libsodium 1.0.18 does not check: x and x | 2^255 would be two encodings
+ * of one element), and accepts the identity; tests/test_r255.c checks this
+ * against libsodium. In ristretto255 a 32-byte string that is not a
+ * canonical encoding is malformed: there is no "well-formed non-member".
+ *
+ * Scalars are big-endian in dt_scalar and little-endian for the arithmetic
+ * and for libsodium: every call reverses them into wiped temporaries. */
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -27,6 +28,7 @@
 #include "group/group_impl.h"
 
 #define DT_R255_BYTES 32
+#define DT_R255_HAS_POINT UINT64_C(0x7235353570743031) /* the tag of a stored point */
 
 /* l = 2^252 + 27742317777372353535851937790883648493, big-endian */
 static const unsigned char dt_r255_order_be[DT_SCALAR_BYTES] = {
@@ -42,40 +44,70 @@ static const unsigned char dt_r255_base[DT_R255_BYTES] = {
     0xdd, 0x8d, 0xb6, 0xa6, 0x59, 0x45, 0xe0, 0x8d, 0x2d, 0x76,
 };
 
+typedef struct dt_r255_elem {
+    unsigned char enc[DT_R255_BYTES];
+    uint64_t tag; /* DT_R255_HAS_POINT when a is set */
+    dt_ge_affine a;
+} dt_r255_elem;
+
+_Static_assert(sizeof(dt_r255_elem) <= DT_ELEM_MAX_BYTES, "a dt_elem holds a dt_r255_elem");
+_Static_assert(offsetof(dt_r255_elem, enc) == 0, "the encoding comes first");
+
 static void dt_reverse(unsigned char *out, const unsigned char *in, size_t n)
 {
     for (size_t i = 0; i < n; i++)
         out[i] = in[n - 1 - i];
 }
 
-static void dt_r255_store(dt_elem *e, const unsigned char p[DT_R255_BYTES])
+static void dt_r255_put(dt_elem *e, const dt_r255_elem *s)
 {
-    memmove(e->opaque, p, DT_R255_BYTES);
-    memset(e->opaque + DT_R255_BYTES, 0, sizeof e->opaque - DT_R255_BYTES);
+    memcpy(e->opaque, s, sizeof *s);
+    memset(e->opaque + sizeof *s, 0, sizeof e->opaque - sizeof *s);
 }
 
-static int dt_r255_is_id(const dt_elem *e)
+/* Stores p, encoded. */
+static void dt_r255_store(dt_elem *e, const dt_ge_p3 *p)
 {
-    return sodium_is_zero(e->opaque, DT_R255_BYTES);
+    dt_r255_elem s;
+    dt_r255_encode(s.enc, &s.a, p);
+    s.tag = DT_R255_HAS_POINT;
+    dt_r255_put(e, &s);
+}
+
+/* The point of a stored element. */
+static void dt_r255_load(dt_ge_affine *a, const dt_elem *e)
+{
+    uint64_t tag;
+    memcpy(&tag, e->opaque + offsetof(dt_r255_elem, tag), sizeof tag);
+    if (tag == DT_R255_HAS_POINT)
+        memcpy(a, e->opaque + offsetof(dt_r255_elem, a), sizeof *a);
+    else if (dt_r255_decode(a, e->opaque) != 0)
+        dt_misuse("ristretto255: operand is not a decoded element");
+}
+
+static void dt_r255_load_p3(dt_ge_p3 *p, const dt_elem *e)
+{
+    dt_ge_affine a;
+    dt_r255_load(&a, e);
+    dt_ge_from_affine(p, &a);
 }
 
 /* ---- elements ---- */
 
-static dt_err dt_r255_decode(const dt_group *g, dt_elem *out, const unsigned char *in)
+static dt_err dt_r255_decode_elem(const dt_group *g, dt_elem *out, const unsigned char *in)
 {
+    dt_r255_elem s;
     (void)g;
-    /* RFC 9496 4.3.1: s >= p fails, bit 255 included. libsodium 1.0.18's
-     * canonicity check masks bit 255 (later versions test it), so that x and
-     * x | 2^255 would both decode to one element: a second, malleable encoding. */
-    if (in[DT_R255_BYTES - 1] & 0x80)
+    /* in may lie inside *out: read it all before writing */
+    if (dt_r255_decode(&s.a, in) != 0)
         return DT_ERR_ENCODING;
-    if (!sodium_is_zero(in, DT_R255_BYTES) && !crypto_core_ristretto255_is_valid_point(in))
-        return DT_ERR_ENCODING;
-    dt_r255_store(out, in);
+    memcpy(s.enc, in, DT_R255_BYTES);
+    s.tag = DT_R255_HAS_POINT;
+    dt_r255_put(out, &s);
     return DT_OK;
 }
 
-static void dt_r255_encode(const dt_group *g, unsigned char *out, const dt_elem *e)
+static void dt_r255_encode_elem(const dt_group *g, unsigned char *out, const dt_elem *e)
 {
     (void)g;
     memmove(out, e->opaque, DT_R255_BYTES);
@@ -83,100 +115,170 @@ static void dt_r255_encode(const dt_group *g, unsigned char *out, const dt_elem 
 
 static void dt_r255_identity(const dt_group *g, dt_elem *r)
 {
+    dt_r255_elem s;
     (void)g;
-    memset(r->opaque, 0, sizeof r->opaque);
+    memset(&s, 0, sizeof s);
+    dt_fe_1(&s.a.y);
+    s.tag = DT_R255_HAS_POINT;
+    dt_r255_put(r, &s);
 }
 
 static void dt_r255_generator(const dt_group *g, dt_elem *r)
 {
-    (void)g;
-    dt_r255_store(r, dt_r255_base);
+    dt_r255_elem s;
+    memcpy(s.enc, dt_r255_base, DT_R255_BYTES);
+    s.tag = DT_R255_HAS_POINT;
+    s.a = g->r255.gen;
+    dt_r255_put(r, &s);
+}
+
+static void dt_r255_mul_sign(dt_elem *r, const dt_elem *a, const dt_elem *b, int neg)
+{
+    dt_ge_p3 p;
+    dt_ge_affine q;
+    dt_ge_niels n;
+    dt_ge_p1p1 t;
+    dt_r255_load_p3(&p, a);
+    dt_r255_load(&q, b);
+    dt_ge_affine_to_niels(&n, &q);
+    if (neg)
+        dt_ge_add_niels(&t, &p, &n, 1);
+    else
+        dt_ge_add_niels(&t, &p, &n, 0);
+    dt_ge_p1p1_to_p3(&p, &t);
+    dt_r255_store(r, &p);
 }
 
 static void dt_r255_mul(const dt_group *g, dt_elem *r, const dt_elem *a, const dt_elem *b)
 {
-    unsigned char t[DT_R255_BYTES];
     (void)g;
-    if (dt_r255_is_id(b)) {
-        dt_r255_store(r, a->opaque);
-        return;
-    }
-    if (dt_r255_is_id(a)) {
-        dt_r255_store(r, b->opaque);
-        return;
-    }
-    if (crypto_core_ristretto255_add(t, a->opaque, b->opaque) != 0)
-        dt_misuse("dt_elem_mul: operand is not a decoded element");
-    dt_r255_store(r, t);
+    dt_r255_mul_sign(r, a, b, 0);
 }
 
 static void dt_r255_div(const dt_group *g, dt_elem *r, const dt_elem *a, const dt_elem *b)
 {
-    unsigned char t[DT_R255_BYTES];
     (void)g;
-    if (dt_r255_is_id(b)) {
-        dt_r255_store(r, a->opaque);
-        return;
-    }
-    /* a may be the identity: libsodium decodes the zero encoding */
-    if (crypto_core_ristretto255_sub(t, a->opaque, b->opaque) != 0)
-        dt_misuse("dt_elem_div: operand is not a decoded element");
-    dt_r255_store(r, t);
-}
-
-/* libsodium refuses (returns -1 after writing zeros) exactly when the result
- * is the identity, which for a base of prime order l and e < l means e = 0.
- * A refusal with a nonzero e can only be a corrupt base. The branch on rc
- * reveals whether e = 0 and nothing else (a zero secret is refused upstream). */
-static void dt_r255_finish_mult(dt_elem *r, unsigned char t[DT_R255_BYTES], int rc,
-                                const unsigned char e_le[DT_SCALAR_BYTES])
-{
-    if (rc != 0) {
-        if (!sodium_is_zero(e_le, DT_SCALAR_BYTES))
-            dt_misuse("dt_elem_pow: base is not a decoded element");
-        memset(t, 0, DT_R255_BYTES);
-    }
-    dt_r255_store(r, t);
+    dt_r255_mul_sign(r, a, b, 1);
 }
 
 static void dt_r255_pow(const dt_group *g, dt_elem *r, const dt_elem *base, const dt_scalar *e)
 {
-    unsigned char el[DT_SCALAR_BYTES], t[DT_R255_BYTES];
-    int rc;
+    unsigned char el[DT_SCALAR_BYTES];
+    dt_ge_p3 p;
     (void)g;
-    if (dt_r255_is_id(base)) {
-        dt_r255_store(r, base->opaque);
-        return;
-    }
+    dt_r255_load_p3(&p, base);
     dt_reverse(el, e->be, DT_SCALAR_BYTES);
-    rc = crypto_scalarmult_ristretto255(t, el, base->opaque);
-    dt_r255_finish_mult(r, t, rc, el);
+    dt_r255_mult(&p, &p, el);
+    dt_r255_store(r, &p);
     dt_memzero(el, sizeof el);
-    dt_memzero(t, sizeof t);
+}
+
+static void dt_r255_pow_var(const dt_group *g, dt_elem *r, const dt_elem *base, const dt_scalar *e)
+{
+    unsigned char el[DT_SCALAR_BYTES];
+    dt_ge_affine a;
+    dt_ge_p3 p;
+    (void)g;
+    dt_r255_load(&a, base);
+    dt_reverse(el, e->be, DT_SCALAR_BYTES);
+    dt_r255_straus_var(&p, &a, el, 1);
+    dt_r255_store(r, &p);
+}
+
+static void dt_r255_table_pow(dt_elem *r, const dt_r255_table *tab, const dt_scalar *e)
+{
+    unsigned char el[DT_SCALAR_BYTES];
+    dt_ge_p3 p;
+    dt_reverse(el, e->be, DT_SCALAR_BYTES);
+    dt_r255_table_mult(&p, tab, el);
+    dt_r255_store(r, &p);
+    dt_memzero(el, sizeof el);
+    dt_memzero(&p, sizeof p);
 }
 
 static void dt_r255_pow_g(const dt_group *g, dt_elem *r, const dt_scalar *e)
 {
-    unsigned char el[DT_SCALAR_BYTES], t[DT_R255_BYTES];
-    int rc;
+    dt_r255_table_pow(r, &g->r255.gtab, e);
+}
+
+static void dt_r255_fixed_base_init(const dt_group *g, void *table, const dt_elem *base)
+{
+    dt_ge_p3 p;
     (void)g;
-    dt_reverse(el, e->be, DT_SCALAR_BYTES);
-    rc = crypto_scalarmult_ristretto255_base(t, el);
-    dt_r255_finish_mult(r, t, rc, el);
-    dt_memzero(el, sizeof el);
-    dt_memzero(t, sizeof t);
+    dt_r255_load_p3(&p, base);
+    dt_r255_table_init(table, &p);
+}
+
+static void dt_r255_fixed_base_pow(const dt_group *g, const void *table, dt_elem *r, const dt_scalar *e)
+{
+    (void)g;
+    dt_r255_table_pow(r, table, e);
+}
+
+/* Straus on at most DT_R255_STRAUS_MAX terms at a time, stack only:
+ * acc += sum base[i]^e[i]. */
+static void dt_r255_straus_chunks(dt_ge_p3 *acc, const dt_elem *base, const dt_scalar *e, size_t n)
+{
+    dt_ge_affine a[DT_R255_STRAUS_MAX];
+    unsigned char el[DT_R255_STRAUS_MAX * DT_SCALAR_BYTES];
+    for (size_t i = 0; i < n; i += DT_R255_STRAUS_MAX) {
+        size_t k = n - i < DT_R255_STRAUS_MAX ? n - i : DT_R255_STRAUS_MAX;
+        dt_ge_cached c;
+        dt_ge_p1p1 t;
+        dt_ge_p3 part;
+        for (size_t j = 0; j < k; j++) {
+            dt_r255_load(&a[j], &base[i + j]);
+            dt_reverse(el + DT_SCALAR_BYTES * j, e[i + j].be, DT_SCALAR_BYTES);
+        }
+        dt_r255_straus_var(&part, a, el, k);
+        dt_ge_p3_to_cached(&c, &part);
+        dt_ge_add_cached(&t, acc, &c, 0);
+        dt_ge_p1p1_to_p3(acc, &t);
+    }
+}
+
+static dt_err dt_r255_msm(const dt_group *g, dt_elem *r, const dt_elem *base, const dt_scalar *e, size_t n)
+{
+    dt_ge_affine *a;
+    unsigned char *el;
+    dt_ge_p3 p;
+    dt_err err;
+    (void)g;
+    dt_ge_p3_0(&p);
+    if (n <= DT_R255_STRAUS_MAX) {
+        dt_r255_straus_chunks(&p, base, e, n);
+        dt_r255_store(r, &p);
+        return DT_OK;
+    }
+    if (n > SIZE_MAX / (sizeof *a + DT_SCALAR_BYTES))
+        return DT_ERR_NOMEM;
+    a = malloc(n * sizeof *a);
+    el = malloc(n * DT_SCALAR_BYTES);
+    err = DT_ERR_NOMEM;
+    if (a && el) {
+        for (size_t i = 0; i < n; i++) {
+            dt_r255_load(&a[i], &base[i]);
+            dt_reverse(el + DT_SCALAR_BYTES * i, e[i].be, DT_SCALAR_BYTES);
+        }
+        err = dt_r255_msm_var(&p, a, el, n);
+    }
+    free(a);
+    free(el);
+    if (err == DT_OK)
+        dt_r255_store(r, &p);
+    return err;
 }
 
 static void dt_r255_multi_pow_var(const dt_group *g, dt_elem *r, const dt_elem *base,
                                   const dt_scalar *e, size_t n)
 {
-    dt_elem acc, x;
-    dt_r255_identity(g, &acc);
-    for (size_t i = 0; i < n; i++) {
-        dt_r255_pow(g, &x, &base[i], &e[i]);
-        dt_r255_mul(g, &acc, &acc, &x);
-    }
-    dt_r255_store(r, acc.opaque);
+    dt_ge_p3 p;
+    if (dt_r255_msm(g, r, base, e, n) == DT_OK)
+        return;
+    /* out of memory: the same sum in stack-sized pieces */
+    dt_ge_p3_0(&p);
+    dt_r255_straus_chunks(&p, base, e, n);
+    dt_r255_store(r, &p);
 }
 
 /* ---- scalars ---- */
@@ -241,14 +343,14 @@ static void dt_r255_scalar_inv(const dt_group *g, dt_scalar *r, const dt_scalar 
 }
 
 const dt_group_ops dt_group_r255_ops = {
-    .elem_decode = dt_r255_decode,
-    .elem_encode = dt_r255_encode,
+    .elem_decode = dt_r255_decode_elem,
+    .elem_encode = dt_r255_encode_elem,
     .elem_identity = dt_r255_identity,
     .elem_generator = dt_r255_generator,
     .elem_mul = dt_r255_mul,
     .elem_div = dt_r255_div,
     .elem_pow = dt_r255_pow,
-    .elem_pow_var = dt_r255_pow,
+    .elem_pow_var = dt_r255_pow_var,
     .elem_pow_g = dt_r255_pow_g,
     .elem_multi_pow_var = dt_r255_multi_pow_var,
     .scalar_reduce64 = dt_r255_scalar_reduce64,
@@ -256,10 +358,15 @@ const dt_group_ops dt_group_r255_ops = {
     .scalar_sub = dt_r255_scalar_sub,
     .scalar_mul = dt_r255_scalar_mul,
     .scalar_inv = dt_r255_scalar_inv,
+    .fixed_base_bytes = sizeof(dt_r255_table),
+    .fixed_base_init = dt_r255_fixed_base_init,
+    .fixed_base_pow = dt_r255_fixed_base_pow,
+    .msm_var = dt_r255_msm,
 };
 
 dt_group *dt_group_r255_create(void)
 {
+    dt_ge_p3 p;
     dt_group *g = calloc(1, sizeof *g);
     if (!g)
         return NULL;
@@ -270,5 +377,9 @@ dt_group *dt_group_r255_create(void)
     g->scalar_bytes = DT_SCALAR_BYTES;
     g->store_bytes = DT_R255_BYTES;
     memcpy(g->q_be, dt_r255_order_be, DT_SCALAR_BYTES);
+    if (dt_r255_decode(&g->r255.gen, dt_r255_base) != 0)
+        dt_misuse("dt_group_r255_create: bad base point constant");
+    dt_ge_from_affine(&p, &g->r255.gen);
+    dt_r255_table_init(&g->r255.gtab, &p);
     return g;
 }

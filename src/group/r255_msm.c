@@ -1,0 +1,275 @@
+/* Variable-time multi-scalar multiplication (r255_point.h): Straus with
+ * width-5 NAF for a few points, Pippenger's bucket method for many.
+ * Everything here is public data (verification), so it branches freely. */
+#include <stdlib.h>
+
+#include "group/r255_point.h"
+
+#define DT_NAF_W 5
+#define DT_NAF_ODD 8 /* odd multiples P, 3P, ..., 15P */
+
+/* e (below 2^253, as every reduced scalar) as a width-5 NAF: naf[i] odd in
+ * [-15, 15] or 0, nonzero digits at least 5 apart, e = sum naf[i] 2^i.
+ * Returns 1 + the index of the highest nonzero digit (0 for e = 0). The
+ * last carry lands at most at bit 254. */
+static int dt_naf5(signed char naf[256], const unsigned char e[32])
+{
+    uint64_t x[5] = {0}, carry = 0;
+    const uint64_t width = 1 << DT_NAF_W, mask = width - 1;
+    int pos = 0, top = 0;
+
+    for (int i = 0; i < 32; i++)
+        x[i / 8] |= (uint64_t)e[i] << (8 * (i % 8));
+    memset(naf, 0, 256);
+    while (pos < 256) {
+        int idx = pos / 64, bit = pos % 64;
+        uint64_t buf = x[idx] >> bit, window;
+        if (bit > 64 - DT_NAF_W)
+            buf |= x[idx + 1] << (64 - bit);
+        window = carry + (buf & mask);
+        if ((window & 1) == 0) {
+            pos++; /* an even window: the carry stays as it is */
+            continue;
+        }
+        if (window < width / 2) {
+            carry = 0;
+            naf[pos] = (signed char)window;
+        } else {
+            carry = 1;
+            naf[pos] = (signed char)((int)window - (int)width);
+        }
+        top = pos + 1;
+        pos += DT_NAF_W;
+    }
+    return top;
+}
+
+/* tab[k] = (2k + 1) P */
+static void dt_odd_multiples(dt_ge_cached tab[DT_NAF_ODD], const dt_ge_affine *a)
+{
+    dt_ge_p3 p, p2;
+    dt_ge_p1p1 t;
+    dt_ge_cached c2;
+    dt_ge_from_affine(&p, a);
+    dt_ge_p3_to_cached(&tab[0], &p);
+    dt_ge_p3_dbl(&t, &p);
+    dt_ge_p1p1_to_p3(&p2, &t);
+    dt_ge_p3_to_cached(&c2, &p2);
+    for (int k = 1; k < DT_NAF_ODD; k++) {
+        dt_ge_add_cached(&t, &p, &c2, 0);
+        dt_ge_p1p1_to_p3(&p, &t);
+        dt_ge_p3_to_cached(&tab[k], &p);
+    }
+}
+
+void dt_r255_straus_var(dt_ge_p3 *r, const dt_ge_affine *p, const unsigned char *e, size_t n)
+{
+    dt_ge_cached tab[DT_R255_STRAUS_MAX][DT_NAF_ODD];
+    signed char naf[DT_R255_STRAUS_MAX][256];
+    dt_ge_p1p1 t;
+    dt_ge_p2 h;
+    dt_ge_p3 u;
+    int top = 0;
+
+    if (n > DT_R255_STRAUS_MAX)
+        dt_misuse("dt_r255_straus_var: too many points");
+    for (size_t i = 0; i < n; i++) {
+        int len = dt_naf5(naf[i], e + 32 * i);
+        if (len > top)
+            top = len;
+        if (len > 0)
+            dt_odd_multiples(tab[i], &p[i]);
+    }
+    dt_ge_p3_0(r);
+    if (top == 0)
+        return;
+    dt_ge_p3_to_p2(&h, r);
+    for (int pos = top - 1; pos >= 0; pos--) {
+        dt_ge_p2_dbl(&t, &h);
+        for (size_t i = 0; i < n; i++) {
+            int d = naf[i][pos];
+            if (d == 0)
+                continue;
+            dt_ge_p1p1_to_p3(&u, &t);
+            if (d > 0)
+                dt_ge_add_cached(&t, &u, &tab[i][d / 2], 0);
+            else
+                dt_ge_add_cached(&t, &u, &tab[i][-d / 2], 1);
+        }
+        if (pos > 0)
+            dt_ge_p1p1_to_p2(&h, &t);
+    }
+    dt_ge_p1p1_to_p3(r, &t);
+}
+
+/* ---- Pippenger ---- */
+
+/* Bits of the longest scalar. */
+static int dt_max_bits(const unsigned char *e, size_t n)
+{
+    int best = 0;
+    for (size_t i = 0; i < n; i++)
+        for (int b = 31; b >= 0; b--)
+            if (e[32 * i + b]) {
+                int bits = 8 * b + 32 - __builtin_clz(e[32 * i + b]);
+                if (bits > best)
+                    best = bits;
+                break;
+            }
+    return best;
+}
+
+/* The window c minimizing the estimated cost in field multiplications:
+ * per window, n bucket additions (7 each) and 2^c aggregation additions
+ * (about 10 each); c doublings. */
+static int dt_pippenger_window(size_t n, int bits)
+{
+    int best = 4;
+    double best_cost = 0;
+    for (int c = 4; c <= 16; c++) {
+        double w = bits / c + 1;
+        double cost = w * (7.0 * (double)n + 10.0 * (double)(1u << c)) + 7.0 * w * c;
+        if (c == 4 || cost < best_cost) {
+            best = c;
+            best_cost = cost;
+        }
+    }
+    return best;
+}
+
+/* Signed digits of radix 2^c: e = sum dig[k] 2^(c k), dig[k] in
+ * [-2^(c-1), 2^(c-1)]; windows = bits / c + 1 so that the last carry fits. */
+static void dt_recode_signed(int16_t *dig, int windows, const unsigned char e[32], int c)
+{
+    uint64_t x[5] = {0};
+    const uint64_t mask = ((uint64_t)1 << c) - 1;
+    int carry = 0;
+    for (int i = 0; i < 32; i++)
+        x[i / 8] |= (uint64_t)e[i] << (8 * (i % 8));
+    for (int k = 0; k < windows; k++) {
+        int pos = k * c, idx = pos / 64, bit = pos % 64;
+        uint64_t buf = 0;
+        int v;
+        if (idx < 4) {
+            buf = x[idx] >> bit;
+            if (bit > 64 - c)
+                buf |= x[idx + 1] << (64 - bit);
+        }
+        v = (int)(buf & mask) + carry;
+        carry = v > (1 << (c - 1));
+        dig[k] = (int16_t)(v - (carry << c));
+    }
+}
+
+/* h = h + q (q in extended coordinates), through the cached form */
+static void dt_ge_p3_add(dt_ge_p3 *h, const dt_ge_p3 *q)
+{
+    dt_ge_cached c;
+    dt_ge_p1p1 t;
+    dt_ge_p3_to_cached(&c, q);
+    dt_ge_add_cached(&t, h, &c, 0);
+    dt_ge_p1p1_to_p3(h, &t);
+}
+
+static void dt_pippenger(dt_ge_p3 *r, const dt_ge_niels *pn, const dt_ge_affine *p, const int16_t *dig,
+                         int windows, size_t n, int c, dt_ge_p3 *bucket, unsigned char *used)
+{
+    const size_t nb = (size_t)1 << (c - 1);
+    dt_ge_p1p1 t;
+
+    dt_ge_p3_0(r);
+    for (int k = windows - 1; k >= 0; k--) {
+        dt_ge_p3 run, acc;
+        int have_run = 0, have_acc = 0;
+        if (k != windows - 1) {
+            dt_ge_p3_dbl(&t, r);
+            for (int j = 1; j < c; j++) {
+                dt_ge_p2 q;
+                dt_ge_p1p1_to_p2(&q, &t);
+                dt_ge_p2_dbl(&t, &q);
+            }
+            dt_ge_p1p1_to_p3(r, &t);
+        }
+        memset(used, 0, nb);
+        for (size_t i = 0; i < n; i++) {
+            int d = dig[i * (size_t)windows + (size_t)k];
+            size_t b;
+            if (d == 0)
+                continue;
+            b = (size_t)(d > 0 ? d : -d) - 1;
+            if (!used[b]) {
+                dt_ge_from_affine(&bucket[b], &p[i]);
+                if (d < 0) {
+                    dt_fe_neg(&bucket[b].X, &bucket[b].X);
+                    dt_fe_neg(&bucket[b].T, &bucket[b].T);
+                }
+                used[b] = 1;
+                continue;
+            }
+            dt_ge_add_niels(&t, &bucket[b], &pn[i], d < 0);
+            dt_ge_p1p1_to_p3(&bucket[b], &t);
+        }
+        /* sum (b + 1) bucket[b] as running sums from the top */
+        for (size_t b = nb; b-- > 0;) {
+            if (used[b]) {
+                if (have_run)
+                    dt_ge_p3_add(&run, &bucket[b]);
+                else
+                    run = bucket[b];
+                have_run = 1;
+            }
+            if (!have_run)
+                continue;
+            if (have_acc)
+                dt_ge_p3_add(&acc, &run);
+            else
+                acc = run;
+            have_acc = 1;
+        }
+        if (have_acc)
+            dt_ge_p3_add(r, &acc);
+    }
+}
+
+dt_err dt_r255_msm_var(dt_ge_p3 *r, const dt_ge_affine *p, const unsigned char *e, size_t n)
+{
+    int bits, c, windows;
+    size_t nb;
+    dt_ge_niels *pn = NULL;
+    int16_t *dig = NULL;
+    dt_ge_p3 *bucket = NULL;
+    unsigned char *used = NULL;
+    dt_err err = DT_ERR_NOMEM;
+
+    dt_ge_p3_0(r);
+    if (n <= DT_R255_STRAUS_MAX) {
+        dt_r255_straus_var(r, p, e, n);
+        return DT_OK;
+    }
+    bits = dt_max_bits(e, n);
+    if (bits == 0)
+        return DT_OK;
+    c = dt_pippenger_window(n, bits);
+    windows = bits / c + 1;
+    nb = (size_t)1 << (c - 1);
+    if (n > SIZE_MAX / sizeof *pn / (size_t)windows)
+        return DT_ERR_NOMEM;
+    pn = malloc(n * sizeof *pn);
+    dig = malloc(n * (size_t)windows * sizeof *dig);
+    bucket = malloc(nb * sizeof *bucket);
+    used = malloc(nb);
+    if (!pn || !dig || !bucket || !used)
+        goto out;
+    for (size_t i = 0; i < n; i++) {
+        dt_ge_affine_to_niels(&pn[i], &p[i]);
+        dt_recode_signed(dig + i * (size_t)windows, windows, e + 32 * i, c);
+    }
+    dt_pippenger(r, pn, p, dig, windows, n, c, bucket, used);
+    err = DT_OK;
+out:
+    free(pn);
+    free(dig);
+    free(bucket);
+    free(used);
+    return err;
+}
