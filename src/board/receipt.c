@@ -100,9 +100,13 @@ static int has_prefix(const char *line, size_t len, const char *prefix)
 
 /* Canonical standard base64 (padded, zero trailing bits, nothing else):
  * libsodium refuses anything else when no ignore set and no end pointer are
- * given. */
+ * given, except bytes from 0x80 up, which libsodium 1.0.18 reads as '/' (a
+ * signed char; found by fuzz/fuzz_receipt.c): those are refused first. */
 static int b64_decode(unsigned char *out, size_t cap, size_t *got, const char *in, size_t inlen)
 {
+    for (size_t i = 0; i < inlen; i++)
+        if ((unsigned char)in[i] >= 0x80)
+            return 0;
     return sodium_base642bin(out, cap, in, inlen, NULL, got, NULL, sodium_base64_VARIANT_ORIGINAL) == 0;
 }
 
