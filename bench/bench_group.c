@@ -1,11 +1,15 @@
 /* Micro-benchmarks of the group layer and the proofs, one JSON line per
  * operation: the median of repeated runs, in microseconds, with DESIGN.md's
  * cost-model figure for the same operation and the ratio to it.
+ * ristretto255 also has the stock libsodium calls for comparison (sodium_*),
+ * fixed-base tables and multi-scalar multiplication per element (msm_*).
  * usage: bench_group [--quick] */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+
+#include <sodium.h>
 
 #include <detente/proof.h>
 
@@ -26,7 +30,11 @@ typedef struct ctx {
     const dt_group *g;
     dt_elem K, a, b, alpha, beta, bases[2];
     dt_scalar s, x, e[2], c[2], v[2], xi;
-    unsigned char enc[DT_ELEM_MAX_BYTES], he[32];
+    unsigned char enc[DT_ELEM_MAX_BYTES], he[32], x_le[32], out[32];
+    dt_fixed_base *fK;
+    dt_elem *mb;    /* msm bases */
+    dt_scalar *ms;  /* msm scalars */
+    size_t mn;      /* msm terms */
 } ctx;
 
 typedef void (*op_fn)(ctx *c);
@@ -36,6 +44,34 @@ static void op_pow(ctx *c) { dt_elem_pow(c->g, &c->a, &c->K, &c->x); }
 static void op_pow_var(ctx *c) { dt_elem_pow_var(c->g, &c->a, &c->K, &c->x); }
 static void op_mul(ctx *c) { dt_elem_mul(c->g, &c->a, &c->a, &c->K); }
 static void op_multi2(ctx *c) { dt_elem_multi_pow_var(c->g, &c->a, c->bases, c->e, 2); }
+static void op_fixed_base_pow(ctx *c) { dt_fixed_base_pow(c->fK, &c->a, &c->x); }
+static void op_fixed_base_create(ctx *c)
+{
+    dt_fixed_base *t = dt_fixed_base_create(c->g, &c->K);
+    if (!t)
+        abort();
+    dt_fixed_base_destroy(t);
+}
+static void op_msm(ctx *c)
+{
+    if (dt_msm_var(c->g, &c->a, c->mb, c->ms, c->mn) != DT_OK)
+        abort();
+}
+static void op_sodium_pow_g(ctx *c)
+{
+    if (crypto_scalarmult_ristretto255_base(c->out, c->x_le) != 0)
+        abort();
+}
+static void op_sodium_pow(ctx *c)
+{
+    if (crypto_scalarmult_ristretto255(c->out, c->x_le, c->enc) != 0)
+        abort();
+}
+static void op_sodium_decode(ctx *c)
+{
+    if (!crypto_core_ristretto255_is_valid_point(c->enc))
+        abort();
+}
 static void op_decode(ctx *c)
 {
     if (dt_elem_decode(c->g, &c->b, c->enc, dt_group_elem_bytes(c->g)) != DT_OK)
@@ -60,14 +96,15 @@ static void op_verify01(ctx *c)
         abort();
 }
 
-static void bench(ctx *c, const char *op, op_fn fn, int reps, int inner, double floor_us)
+/* per: the operation's unit is one of `per` terms (msm: us per element) */
+static void bench_per(ctx *c, const char *op, op_fn fn, int reps, int inner, double floor_us, size_t per)
 {
     double *t = calloc((size_t)reps, sizeof *t);
     for (int r = 0; r < reps; r++) {
         double t0 = now_us();
         for (int i = 0; i < inner; i++)
             fn(c);
-        t[r] = (now_us() - t0) / inner;
+        t[r] = (now_us() - t0) / inner / (double)per;
     }
     qsort(t, (size_t)reps, sizeof *t, cmp_double);
     printf("{\"bench\":\"group\",\"group\":\"%s\",\"op\":\"%s\",\"us_per_op\":%.3f,\"repeats\":%d", dt_group_name(c->g),
@@ -77,6 +114,45 @@ static void bench(ctx *c, const char *op, op_fn fn, int reps, int inner, double 
     printf("}\n");
     fflush(stdout);
     free(t);
+}
+
+static void bench(ctx *c, const char *op, op_fn fn, int reps, int inner, double floor_us)
+{
+    bench_per(c, op, fn, reps, inner, floor_us, 1);
+}
+
+/* Multi-scalar multiplication per element, n terms. Batch-shaped scalars
+ * (mixed): of every 6 terms 2 full-size and 4 of 128 bits, as one 0/1
+ * selection's equations combined with 128-bit random weights. Its floor is
+ * DESIGN.md's: a batched selection costs 47 us, 6 decodes of 5.3 us of it,
+ * so 15.2 us of multi-scalar multiplication for its 6 terms: 2.53 us a term. */
+static void bench_msm(ctx *c, size_t n, int quick)
+{
+    const double floor_term = (47.0 - 6 * 5.3) / 6;
+    char name[64];
+    c->mb = malloc(n * sizeof *c->mb);
+    c->ms = malloc(n * sizeof *c->ms);
+    if (!c->mb || !c->ms)
+        abort();
+    c->mn = n;
+    for (size_t i = 0; i < n; i++) {
+        if (dt_scalar_random(c->g, &c->ms[i]) != DT_OK)
+            abort();
+        dt_elem_pow_g(c->g, &c->mb[i], &c->ms[i]);
+        if (dt_scalar_random(c->g, &c->ms[i]) != DT_OK)
+            abort();
+    }
+    int inner = n >= 16384 ? 1 : (int)(16384 / n / 4 + 1);
+    int reps = quick ? 3 : (n >= 16384 ? 5 : 11);
+    snprintf(name, sizeof name, "msm_full_%zu_per_elem", n);
+    bench_per(c, name, op_msm, reps, inner, 0, n);
+    for (size_t i = 0; i < n; i++)
+        if (i % 6 >= 2)
+            memset(c->ms[i].be, 0, 16);
+    snprintf(name, sizeof name, "msm_mixed_%zu_per_elem", n);
+    bench_per(c, name, op_msm, reps, inner, floor_term, n);
+    free(c->mb);
+    free(c->ms);
 }
 
 int main(int argc, char **argv)
@@ -102,7 +178,12 @@ int main(int argc, char **argv)
         dt_elem_generator(g, &c.bases[0]);
         c.bases[1] = c.K;
         dt_elem_encode(g, c.enc, &c.K);
+        for (int i = 0; i < 32; i++)
+            c.x_le[i] = c.x.be[31 - i];
+        if (!(c.fK = dt_fixed_base_create(g, &c.K)))
+            return 1;
         bench(&c, "pow_g", op_pow_g, reps, inner, model[k][0]);
+        bench(&c, "fixed_base_pow", op_fixed_base_pow, reps, inner, model[k][0]);
         bench(&c, "pow", op_pow, reps, inner, model[k][1]);
         bench(&c, "pow_var", op_pow_var, reps, inner, model[k][1]);
         bench(&c, "mul", op_mul, reps, inner * 20, model[k][2]);
@@ -110,6 +191,16 @@ int main(int argc, char **argv)
         bench(&c, "multi_pow_var_2", op_multi2, reps, inner, 0);
         bench(&c, "encrypt_selection_01", op_encrypt01, reps, big ? 1 : 50, model[k][4]);
         bench(&c, "verify_selection_01", op_verify01, reps, big ? 1 : 50, model[k][5]);
+        if (!big) {
+            bench(&c, "sodium_pow_g", op_sodium_pow_g, reps, inner, model[k][0]);
+            bench(&c, "sodium_pow", op_sodium_pow, reps, inner, model[k][1]);
+            bench(&c, "sodium_decode", op_sodium_decode, reps, inner, model[k][3]);
+            bench(&c, "fixed_base_create", op_fixed_base_create, reps, inner / 10, 0);
+            bench_msm(&c, 64, quick);
+            bench_msm(&c, 1024, quick);
+            bench_msm(&c, 16384, quick);
+        }
+        dt_fixed_base_destroy(c.fK);
         dt_group_destroy(g);
     }
     return 0;

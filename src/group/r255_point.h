@@ -196,12 +196,10 @@ unsigned dt_r255_eq(const dt_ge_p3 *p, const dt_ge_p3 *q);
 
 /* r = e P, constant time in e and P */
 void dt_r255_mult(dt_ge_p3 *r, const dt_ge_p3 *p, const unsigned char e[32]);
-/* r = e P, variable time (width-5 NAF) */
-void dt_r255_mult_var(dt_ge_p3 *r, const dt_ge_p3 *p, const unsigned char e[32]);
 /* Fills tab for base P: 256 points, one inversion. */
 void dt_r255_table_init(dt_r255_table *tab, const dt_ge_p3 *p);
 /* r = e P from P's table, constant time in e: every lookup reads all 8
- * entries of its row with conditional moves. */
+ * entries of its row and keeps one under a mask. */
 void dt_r255_table_mult(dt_ge_p3 *r, const dt_r255_table *tab, const unsigned char e[32]);
 
 /* ---- multi-scalar multiplication, variable time (r255_msm.c) ---- */
@@ -212,10 +210,12 @@ void dt_r255_table_mult(dt_ge_p3 *r, const dt_r255_table *tab, const unsigned ch
 /* r = sum e[i] P[i] for n <= DT_R255_STRAUS_MAX (Straus, width-5 NAF;
  * stack only). e holds n scalars of 32 bytes. */
 void dt_r255_straus_var(dt_ge_p3 *r, const dt_ge_affine *p, const unsigned char *e, size_t n);
-/* r = sum e[i] P[i] for any n: Straus up to DT_R255_STRAUS_MAX, Pippenger
- * above (signed-digit buckets, the window chosen from n and from the
- * longest scalar: scalars below 2^128 cost about half). DT_ERR_NOMEM if its
- * scratch space cannot be allocated (r is then the identity). */
+/* r = sum e[i] P[i] for any n: Straus (on the stack up to
+ * DT_R255_STRAUS_MAX) or Pippenger (signed-digit buckets), whichever
+ * estimate of field multiplications is lower for n and the longest scalar:
+ * about 130 points for scalars of 253 bits, 70 for 128 bits, which cost
+ * about half. DT_ERR_NOMEM if scratch space cannot be allocated (r is then
+ * the identity). */
 DT_WARN_UNUSED_RESULT dt_err dt_r255_msm_var(dt_ge_p3 *r, const dt_ge_affine *p, const unsigned char *e,
                                              size_t n);
 
