@@ -35,7 +35,8 @@ contains "step 5 passes" "$work/out" "  5  Well-formedness of selection encrypti
 contains "step 11 not applicable" "$work/out" " 11  Correctness of decryptions of contest data .* not applicable"
 contains "step 15 not applicable" "$work/out" " 15  .* not applicable (no pre-encrypted ballots)"
 contains "verdict" "$work/out" "verdict: VALID"
-test "$(grep -c '^ *[0-9]*  ' "$work/out")" = 18 || { echo "FAIL: not 18 step lines"; fails=$((fails + 1)); }
+test "$(grep -c '^ *[0-9][0-9]*  ' "$work/out")" = 18 || { echo "FAIL: not 18 step lines"; fails=$((fails + 1)); }
+contains "the sample has no board" "$work/out" "  B  the board .* not applicable (the record has no board/checkpoint)"
 
 # --json
 "$dt" verify --json --quiet "$data/allAvailable" >"$work/json" 2>"$work/err"
