@@ -21,8 +21,10 @@
 #include <string.h>
 
 /* The field and point formulas are inlined wherever they are used: gcc's
- * heuristics at -O2 keep dt_fe_mul out of line, which costs about a third of
- * a scalar multiplication (measured). */
+ * heuristics at -O2 keep dt_fe_mul out of line, which cost 15% of a
+ * fixed-base multiplication (measured). The five-limb loops are written out:
+ * gcc -O2 does not unroll them (20% of the instructions of a fixed-base
+ * multiplication, counted with cachegrind). */
 #if defined(__GNUC__)
 #define DT_FE_INLINE static inline __attribute__((always_inline))
 #else
@@ -56,8 +58,11 @@ DT_FE_INLINE void dt_fe_1(dt_fe *h)
 /* h = f + g, without carrying */
 DT_FE_INLINE void dt_fe_add(dt_fe *h, const dt_fe *f, const dt_fe *g)
 {
-    for (int i = 0; i < 5; i++)
-        h->v[i] = f->v[i] + g->v[i];
+    h->v[0] = f->v[0] + g->v[0];
+    h->v[1] = f->v[1] + g->v[1];
+    h->v[2] = f->v[2] + g->v[2];
+    h->v[3] = f->v[3] + g->v[3];
+    h->v[4] = f->v[4] + g->v[4];
 }
 
 /* Propagates carries: limbs below 2^51 + 2^13 * 19 afterwards. */
@@ -75,9 +80,12 @@ DT_FE_INLINE void dt_fe_carry(dt_fe *h, const uint64_t l[5])
 DT_FE_INLINE void dt_fe_sub(dt_fe *h, const dt_fe *f, const dt_fe *g)
 {
     uint64_t l[5];
-    l[0] = (f->v[0] + UINT64_C(36028797018963664)) - g->v[0]; /* 16 (2^51 - 19) */
-    for (int i = 1; i < 5; i++)
-        l[i] = (f->v[i] + UINT64_C(36028797018963952)) - g->v[i]; /* 16 (2^51 - 1) */
+    const uint64_t p0 = UINT64_C(36028797018963664), pi = UINT64_C(36028797018963952); /* 16 p's limbs */
+    l[0] = (f->v[0] + p0) - g->v[0];
+    l[1] = (f->v[1] + pi) - g->v[1];
+    l[2] = (f->v[2] + pi) - g->v[2];
+    l[3] = (f->v[3] + pi) - g->v[3];
+    l[4] = (f->v[4] + pi) - g->v[4];
     dt_fe_carry(h, l);
 }
 
@@ -157,8 +165,11 @@ DT_FE_INLINE void dt_fe_sqn(dt_fe *h, const dt_fe *f, int k)
 DT_FE_INLINE void dt_fe_cmov(dt_fe *h, const dt_fe *g, unsigned b)
 {
     uint64_t m = (uint64_t)0 - (uint64_t)b;
-    for (int i = 0; i < 5; i++)
-        h->v[i] ^= m & (h->v[i] ^ g->v[i]);
+    h->v[0] ^= m & (h->v[0] ^ g->v[0]);
+    h->v[1] ^= m & (h->v[1] ^ g->v[1]);
+    h->v[2] ^= m & (h->v[2] ^ g->v[2]);
+    h->v[3] ^= m & (h->v[3] ^ g->v[3]);
+    h->v[4] ^= m & (h->v[4] ^ g->v[4]);
 }
 
 /* h = -h if b == 1 */

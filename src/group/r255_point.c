@@ -142,29 +142,39 @@ static unsigned dt_select_masks(uint64_t m[8], uint64_t *m0, int d)
     return neg;
 }
 
+/* Two limbs at a time (GNU C vector extension: SSE2 on x86-64, plain
+ * 64-bit operations elsewhere). */
+typedef uint64_t dt_u64x2 __attribute__((vector_size(16)));
+
+/* acc[k] |= m & row[k] for the 16-byte chunks of one table entry */
+#define DT_SELECT_ACC(acc, chunks, entry, m)                                                      \
+    do {                                                                                          \
+        const dt_u64x2 mm_ = {(m), (m)};                                                          \
+        _Pragma("GCC unroll 10") for (int k_ = 0; k_ < (chunks); k_++)                            \
+        {                                                                                         \
+            dt_u64x2 v_;                                                                          \
+            memcpy(&v_, (const unsigned char *)(entry) + 16 * k_, 16);                            \
+            (acc)[k_] |= mm_ & v_;                                                                \
+        }                                                                                         \
+    } while (0)
+
 /* r = |d| tab[|d| - 1], or the identity for d = 0, reading all 8 entries:
- * each limb is the OR of the entries' limbs under their masks (kept in
- * registers, which is twice as fast as conditional moves into *r). Then
+ * r is the OR of the entries under their masks, accumulated in registers
+ * (a quarter of the instructions of conditional moves into *r). Then
  * negated when d < 0: y + x and y - x swap, and 2dT (2dxy) changes sign. */
 static void dt_ge_cached_select(dt_ge_cached *r, const dt_ge_cached tab[8], int d)
 {
     uint64_t m[8], m0;
     unsigned neg = dt_select_masks(m, &m0, d);
+    dt_u64x2 acc[10];
     dt_fe t;
-    for (int k = 0; k < 5; k++) {
-        uint64_t one = k == 0 ? m0 & 1 : 0;
-        uint64_t a = one, b = one, z = one, c = 0;
-        for (int j = 0; j < 8; j++) {
-            a |= m[j] & tab[j].ypx.v[k];
-            b |= m[j] & tab[j].ymx.v[k];
-            z |= m[j] & tab[j].Z.v[k];
-            c |= m[j] & tab[j].t2d.v[k];
-        }
-        r->ypx.v[k] = a;
-        r->ymx.v[k] = b;
-        r->Z.v[k] = z;
-        r->t2d.v[k] = c;
-    }
+    _Static_assert(sizeof(dt_ge_cached) == sizeof acc, "a cached point is 10 chunks");
+    memset(acc, 0, sizeof acc);
+    _Pragma("GCC unroll 8") for (int j = 0; j < 8; j++) DT_SELECT_ACC(acc, 10, &tab[j], m[j]);
+    memcpy(r, acc, sizeof acc);
+    r->ypx.v[0] |= m0 & 1; /* the identity: (1, 1, 1, 0) */
+    r->ymx.v[0] |= m0 & 1;
+    r->Z.v[0] |= m0 & 1;
     t = r->ypx;
     dt_fe_cmov(&r->ypx, &r->ymx, neg);
     dt_fe_cmov(&r->ymx, &t, neg);
@@ -173,21 +183,21 @@ static void dt_ge_cached_select(dt_ge_cached *r, const dt_ge_cached tab[8], int 
 
 static void dt_ge_niels_select(dt_ge_niels *r, const dt_ge_niels tab[8], int d)
 {
-    uint64_t m[8], m0;
+    uint64_t m[8], m0, last = 0;
     unsigned neg = dt_select_masks(m, &m0, d);
+    dt_u64x2 acc[7];
     dt_fe t;
-    for (int k = 0; k < 5; k++) {
-        uint64_t one = k == 0 ? m0 & 1 : 0;
-        uint64_t a = one, b = one, c = 0;
-        for (int j = 0; j < 8; j++) {
-            a |= m[j] & tab[j].ypx.v[k];
-            b |= m[j] & tab[j].ymx.v[k];
-            c |= m[j] & tab[j].xy2d.v[k];
-        }
-        r->ypx.v[k] = a;
-        r->ymx.v[k] = b;
-        r->xy2d.v[k] = c;
+    _Static_assert(sizeof(dt_ge_niels) == sizeof acc + 8, "a niels point is 7 chunks and a limb");
+    memset(acc, 0, sizeof acc);
+    _Pragma("GCC unroll 8") for (int j = 0; j < 8; j++)
+    {
+        DT_SELECT_ACC(acc, 7, &tab[j], m[j]);
+        last |= m[j] & tab[j].xy2d.v[4];
     }
+    memcpy(r, acc, sizeof acc);
+    r->xy2d.v[4] = last;
+    r->ypx.v[0] |= m0 & 1; /* the identity: (1, 1, 0) */
+    r->ymx.v[0] |= m0 & 1;
     t = r->ypx;
     dt_fe_cmov(&r->ypx, &r->ymx, neg);
     dt_fe_cmov(&r->ymx, &t, neg);
