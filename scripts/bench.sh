@@ -7,6 +7,12 @@ cd "$(dirname "$0")/.."
 runs=${BENCH_RUNS:-5}
 
 "$build/bench_group"
+# the log store: appends in batches of 1..1024 beside bare SQLite; proofs and memory at 1,000,000 entries
+if [ -n "${BENCH_QUICK:-}" ]; then
+    "$build/bench_log" --quick
+else
+    "$build/bench_log"
+fi
 # the ceremony for 5, 10, 20 guardians; tally and decryption of 1,000 and 100,000 cast ballots
 if [ -n "${BENCH_QUICK:-}" ]; then
     "$build/bench_election" --quick --ballots 1000

@@ -10,7 +10,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -728,13 +732,131 @@ static void test_big(void **state)
     free(leaves);
 }
 
+/* ---- failures of the database ---- */
+
+/* A full disk (a file size limit, in a child process): the append fails
+ * with DT_ERR_IO and stores nothing; a smaller one then goes in. */
+static void test_disk_full(void **state)
+{
+    (void)state;
+    dt_log *log = open_new("full.db");
+    hash_t root, root2;
+    struct stat sb;
+    int status;
+    assert_int_equal(append_range(log, 0, 100, NULL), DT_OK);
+    assert_int_equal(dt_log_root(log, 100, root), DT_OK);
+    dt_log_close(log); /* no handle is open across fork() */
+    assert_int_equal(stat(wpath("full.db"), &sb), 0);
+
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        /* the WAL may grow by 64 KiB: 3,000 entries of up to 300 bytes do not fit */
+        struct rlimit rl = {(rlim_t)sb.st_size + 65536, (rlim_t)sb.st_size + 65536};
+        uint64_t n = 0;
+        signal(SIGXFSZ, SIG_IGN);
+        if (setrlimit(RLIMIT_FSIZE, &rl) != 0 || dt_log_open(&log, wpath("full.db"), 0) != DT_OK)
+            _exit(10);
+        if (append_range(log, 100, 3000, NULL) != DT_ERR_IO)
+            _exit(11);
+        if (dt_log_size(log, &n) != DT_OK || n != 100 || dt_log_root(log, 100, root2) != DT_OK ||
+            memcmp(root, root2, HB) != 0)
+            _exit(12);
+        if (append_range(log, 100, 5, NULL) != DT_OK)
+            _exit(13);
+        dt_log_close(log);
+        _exit(0);
+    }
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 0);
+    assert_int_equal(dt_log_open(&log, wpath("full.db"), 0), DT_OK);
+    assert_int_equal(size_of(log), 105);
+    hash_t *leaves = malloc(200 * sizeof *leaves);
+    for (uint64_t i = 0; i < 200; i++)
+        leaf_of(leaves[i], i);
+    assert_int_equal(append_range(log, 105, 95, NULL), DT_OK);
+    check_tree(log, leaves, 200, 0);
+    check_tree(log, leaves, 100, 0);
+    free(leaves);
+    dt_log_close(log);
+}
+
+/* Another connection holds the write lock for longer than the busy
+ * timeout (10 s): the append is DT_ERR_IO and stores nothing, while reads
+ * go on (WAL readers do not wait for writers). */
+static void test_lock_timeout(void **state)
+{
+    (void)state;
+    dt_log *log = open_new("busy.db");
+    sqlite3 *db = NULL;
+    hash_t root;
+    struct timespec t0, t1;
+    assert_int_equal(append_range(log, 0, 10, NULL), DT_OK);
+    assert_int_equal(sqlite3_open(wpath("busy.db"), &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL), SQLITE_OK);
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    assert_int_equal(append_range(log, 10, 5, NULL), DT_ERR_IO);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    assert_true(t1.tv_sec - t0.tv_sec >= 9);
+    assert_int_equal(dt_log_root(log, 10, root), DT_OK);
+    assert_int_equal(sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+    assert_int_equal(size_of(log), 10);
+    assert_int_equal(append_range(log, 10, 5, NULL), DT_OK);
+    assert_int_equal(size_of(log), 15);
+    dt_log_close(log);
+}
+
+/* Programmer misuse that the nonnull attributes cannot catch aborts
+ * (dt_misuse), in a child process. (Arguments declared nonnull are the
+ * caller's compiler's and UBSan's to check: UBSan stops the caller first.)
+ * NULL goes through a volatile pointer. */
+static void *volatile null_ptr;
+
+static void expect_abort(int which)
+{
+    int status;
+    fflush(stdout);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        dt_log *log = NULL;
+        size_t len = 1;
+        const unsigned char *ents[1] = {NULL};
+        hash_t h;
+        dt_err err = DT_OK;
+        if (dt_log_open(&log, wpath("misuse.db"), 1) != DT_OK || !freopen("/dev/null", "w", stderr))
+            _exit(10);
+        switch (which) {
+        case 0: err = dt_log_append(log, null_ptr, &len, 1, NULL); break;         /* no entries */
+        case 1: err = dt_log_append(log, ents, &len, 1, NULL); break;             /* NULL entry, length 1 */
+        case 2: err = dt_log_append_keyed(log, ents, &len, ents, null_ptr, 0, NULL, NULL); break; /* no keylens */
+        case 3: err = dt_log_meta_set(log, "k", null_ptr, 1); break;          /* NULL value, length 1 */
+        default: err = dt_log_blob_put(log, h, null_ptr, 1); break;           /* NULL data, length 1 */
+        }
+        _exit(err == DT_OK ? 0 : 1); /* not reached: the call aborts */
+    }
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    if (!WIFSIGNALED(status) || WTERMSIG(status) != SIGABRT)
+        fail_msg("misuse case %d did not abort", which);
+}
+
+static void test_misuse(void **state)
+{
+    (void)state;
+    for (int i = 0; i < 5; i++)
+        expect_abort(i);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_append_read), cmocka_unit_test(test_edges),     cmocka_unit_test(test_limits),
         cmocka_unit_test(test_keys),        cmocka_unit_test(test_two_handles), cmocka_unit_test(test_reopen),
         cmocka_unit_test(test_not_a_log),   cmocka_unit_test(test_damaged),   cmocka_unit_test(test_blobs_meta),
-        cmocka_unit_test(test_tiles),       cmocka_unit_test(test_big),
+        cmocka_unit_test(test_tiles),       cmocka_unit_test(test_big),       cmocka_unit_test(test_disk_full),
+        cmocka_unit_test(test_lock_timeout), cmocka_unit_test(test_misuse),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -1,8 +1,8 @@
 /* detente: the board's log store: an append-only RFC 9162 Merkle log kept in
  * SQLite (WAL mode, synchronous=FULL).
  *
- * One database file holds the entries, the tree's hashes (as tlog-tiles
- * shaped rows, so that proofs and tiles need no recomputation from leaves),
+ * One database file holds the entries, the tree's hashes (one row a node,
+ * so that proofs and tiles need no recomputation from leaves),
  * content-addressed blobs, and a small key/value table for the board layer
  * (origin, latest signed checkpoint). Several handles, in one process or
  * several, may share one file: every append is one IMMEDIATE transaction that
