@@ -12,7 +12,8 @@
  *     with the edge scalars 0, 1, 2, q - 1, q - 2 and powers of two;
  *   - multi-scalar multiplication against a sum of libsodium
  *     multiplications for n = 0..64, 200 and 1000 (Straus and Pippenger,
- *     with full, 128-bit and zero scalars, repeated and opposite bases);
+ *     with full, 128-bit and zero scalars, repeated and opposite bases; the
+ *     stack-only way taken when memory runs out; an unallocatable n);
  *   - an element whose owner zeroed it (the identity), and the integer
  *     group's fallbacks of the same API.
  * DT_R255_ITER sets the number of random field, decoding and addition cases
@@ -35,6 +36,7 @@
 
 #include <detente/group.h>
 
+#include "group/group_impl.h"
 #include "group/r255_point.h"
 #include "testrand.h"
 
@@ -756,6 +758,10 @@ static void msm_case(size_t n, int kind)
     assert_enc(&r, want);
     dt_elem_multi_pow_var(G, &r, b, e, n);
     assert_enc(&r, want);
+    if (kind == 0) { /* the out-of-memory way: Straus in pieces on the stack */
+        dt_r255_multi_pow_stack_var(&r, b, e, n);
+        assert_enc(&r, want);
+    }
     if (n > 0) { /* r may alias a base */
         b[n] = b[0];
         assert_int_equal(dt_msm_var(G, &b[0], b, e, n), DT_OK);
@@ -791,6 +797,11 @@ static void test_msm(void **state)
     assert_int_equal(dt_msm_var(G, &r, b, e, 100), DT_OK);
     assert_true(dt_elem_is_identity(G, &r));
     assert_int_equal(dt_msm_var(G, &r, NULL, NULL, 0), DT_OK);
+    assert_true(dt_elem_is_identity(G, &r));
+    /* scratch space whose size does not fit: refused before any use of the
+     * arrays, the output the identity */
+    dt_elem_generator(G, &r);
+    assert_int_equal(dt_msm_var(G, &r, b, e, SIZE_MAX), DT_ERR_NOMEM);
     assert_true(dt_elem_is_identity(G, &r));
 }
 

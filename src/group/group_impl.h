@@ -108,6 +108,11 @@ struct dt_fixed_base {
 dt_group *dt_group_int_create(const char *p_hex, const char *q_hex, const char *g_hex,
                               int trusted);
 dt_group *dt_group_r255_create(void);
+/* ristretto255: r = prod base[i]^e[i] for any n, by Straus's method in
+ * pieces of DT_R255_STRAUS_MAX terms on the stack: dt_elem_multi_pow_var's
+ * way when dt_msm_var's scratch space cannot be allocated (and for up to
+ * DT_R255_STRAUS_MAX terms always). Variable time. Declared here for tests. */
+void dt_r255_multi_pow_stack_var(dt_elem *r, const dt_elem *base, const dt_scalar *e, size_t n);
 /* ElectionGuard 2.0 standard parameters (hex) */
 extern const char dt_group_int4096_p_hex[];
 extern const char dt_group_int4096_q_hex[];

@@ -18,7 +18,8 @@
  * canonical encoding is malformed: there is no "well-formed non-member".
  *
  * Scalars are big-endian in dt_scalar and little-endian for the arithmetic
- * and for libsodium: every call reverses them into wiped temporaries. */
+ * and for libsodium: every call reverses them into temporaries, which the
+ * constant-time (secret-scalar) calls wipe. */
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
@@ -215,12 +216,12 @@ static void dt_r255_fixed_base_pow(const dt_group *g, const void *table, dt_elem
     dt_r255_table_pow(r, table, e);
 }
 
-/* Straus on at most DT_R255_STRAUS_MAX terms at a time, stack only:
- * acc += sum base[i]^e[i]. */
-static void dt_r255_straus_chunks(dt_ge_p3 *acc, const dt_elem *base, const dt_scalar *e, size_t n)
+void dt_r255_multi_pow_stack_var(dt_elem *r, const dt_elem *base, const dt_scalar *e, size_t n)
 {
     dt_ge_affine a[DT_R255_STRAUS_MAX];
     unsigned char el[DT_R255_STRAUS_MAX * DT_SCALAR_BYTES];
+    dt_ge_p3 acc;
+    dt_ge_p3_0(&acc);
     for (size_t i = 0; i < n; i += DT_R255_STRAUS_MAX) {
         size_t k = n - i < DT_R255_STRAUS_MAX ? n - i : DT_R255_STRAUS_MAX;
         dt_ge_cached c;
@@ -232,9 +233,10 @@ static void dt_r255_straus_chunks(dt_ge_p3 *acc, const dt_elem *base, const dt_s
         }
         dt_r255_straus_var(&part, a, el, k);
         dt_ge_p3_to_cached(&c, &part);
-        dt_ge_add_cached(&t, acc, &c, 0);
-        dt_ge_p1p1_to_p3(acc, &t);
+        dt_ge_add_cached(&t, &acc, &c, 0);
+        dt_ge_p1p1_to_p3(&acc, &t);
     }
+    dt_r255_store(r, &acc);
 }
 
 static dt_err dt_r255_msm(const dt_group *g, dt_elem *r, const dt_elem *base, const dt_scalar *e, size_t n)
@@ -244,10 +246,8 @@ static dt_err dt_r255_msm(const dt_group *g, dt_elem *r, const dt_elem *base, co
     dt_ge_p3 p;
     dt_err err;
     (void)g;
-    dt_ge_p3_0(&p);
     if (n <= DT_R255_STRAUS_MAX) {
-        dt_r255_straus_chunks(&p, base, e, n);
-        dt_r255_store(r, &p);
+        dt_r255_multi_pow_stack_var(r, base, e, n);
         return DT_OK;
     }
     if (n > SIZE_MAX / (sizeof *a + DT_SCALAR_BYTES))
@@ -272,13 +272,8 @@ static dt_err dt_r255_msm(const dt_group *g, dt_elem *r, const dt_elem *base, co
 static void dt_r255_multi_pow_var(const dt_group *g, dt_elem *r, const dt_elem *base,
                                   const dt_scalar *e, size_t n)
 {
-    dt_ge_p3 p;
-    if (dt_r255_msm(g, r, base, e, n) == DT_OK)
-        return;
-    /* out of memory: the same sum in stack-sized pieces */
-    dt_ge_p3_0(&p);
-    dt_r255_straus_chunks(&p, base, e, n);
-    dt_r255_store(r, &p);
+    if (dt_r255_msm(g, r, base, e, n) != DT_OK)
+        dt_r255_multi_pow_stack_var(r, base, e, n); /* out of memory: the same sum in pieces */
 }
 
 /* ---- scalars ---- */
