@@ -212,6 +212,24 @@ DT_WARN_UNUSED_RESULT dt_err dt_ballot_parse(const dt_ballot_ctx *ctx, dt_ballot
                                              const char *json, size_t len);
 void dt_ballot_destroy(dt_ballot *b);
 
+/* Checks one encrypted ballot as the verifier's steps 4.A, 5, 6 and 7.A-B
+ * do (what an election server checks before it accepts a ballot): its
+ * election_id is ctx's H_E; its style is in the manifest and it has exactly
+ * that style's contests, in manifest order, each with the manifest's options
+ * in order; every selection ciphertext is in the group with its range proof
+ * 0..R; each contest's limit proof 0..L of the product of its selections;
+ * each contest's data is present with C0 in the group, C1 of 32 (L+1) bytes
+ * and numBytes within C1; every contest hash and the confirmation code.
+ * Not handled yet, and refused (DT_ERR_INVALID): elections that chain
+ * confirmation codes (the chain needs the device's previous ballots) and
+ * pre-encrypted ballots. The first failure ends the check; *msg (if msg is
+ * not NULL; malloc'ed) names the ballot, contest and selection. The ballot's
+ * state is not looked at. Returns DT_OK, DT_ERR_INVALID (not this
+ * election's ballot, or not its style's shape), DT_ERR_NOT_IN_GROUP,
+ * DT_ERR_PROOF (a proof, hash or code that does not check) or DT_ERR_NOMEM.
+ * ctx may be shared between threads; b is only read. */
+DT_WARN_UNUSED_RESULT dt_err dt_ballot_verify(const dt_ballot_ctx *ctx, const dt_ballot *b, char **msg);
+
 /* Opens b with its ballot nonce (the voter's check of a challenged ballot):
  * checks that b is a ballot of ctx's election (election_id, style, its
  * contests and options in manifest order); re-derives every nonce; checks

@@ -1,0 +1,221 @@
+/* dt_ballot_verify: the verifier's steps 4.A, 5, 6 and 7.A-B (src/verify/
+ * verify.c, verify_ballot) applied to one encrypted ballot before it is
+ * accepted, as the election server does. The checks and their order are the
+ * verifier's; the first failure ends the check and is named in *msg. */
+#include <stdlib.h>
+#include <string.h>
+
+#include <detente/election.h>
+#include <detente/proof.h>
+
+#include "ballot/ballot_impl.h"
+
+/* A proof's (c_j, v_j): challenges reduced mod q, responses must be below q
+ * (as decode_cv in verify.c). *bad gets the first bad response. */
+static bool decode_proof(const dt_group *g, dt_scalar *c, dt_scalar *v, const dt_bproof *p, size_t *bad)
+{
+    for (size_t j = 0; j < p->n; j++) {
+        dt_scalar_reduce(g, &c[j], p->c[j], 32);
+        if (dt_scalar_decode(g, &v[j], p->v[j], 32) != DT_OK) {
+            *bad = j;
+            return false;
+        }
+    }
+    return true;
+}
+
+/* Checks a range proof of (alpha, beta) for 0..R; c and v hold R + 1 scalars. */
+static dt_err check_range(const dt_ballot_ctx *ctx, char **msg, dt_scalar *c, dt_scalar *v, const dt_bproof *p,
+                          const dt_elem *alpha, const dt_elem *beta, uint32_t R, const char *where,
+                          const char *what)
+{
+    size_t bad;
+    if (p->n != (size_t)R + 1)
+        return dt_ballot_fail(msg, DT_ERR_INVALID, "%s: the %s proof has %zu pairs, expected %u", where, what, p->n,
+                              R + 1);
+    if (!decode_proof(ctx->g, c, v, p, &bad))
+        return dt_ballot_fail(msg, DT_ERR_PROOF, "%s: the %s proof's response v_%zu is not below q", where, what, bad);
+    if (dt_range_verify_var(ctx->g, ctx->he, &ctx->K, alpha, beta, c, v, R) != DT_OK)
+        return dt_ballot_fail(msg, DT_ERR_PROOF, "%s: the %s proof does not verify (its challenges do not sum to its hash)",
+                              where, what);
+    return DT_OK;
+}
+
+/* Contest data, as far as it can be checked without a key: present, C0 in
+ * the group, C1 of 32 (L+1) bytes (what dt_ballot_encrypt writes), and
+ * numBytes within C1. */
+static dt_err check_contest_data(const dt_ballot_ctx *ctx, char **msg, const dt_bcontest *bc,
+                                 const dt_rec_mcontest *mc, const char *where)
+{
+    dt_elem c0;
+    size_t want = 32 * ((size_t)mc->votes_allowed + 1);
+    if (!bc->has_data)
+        return dt_ballot_fail(msg, DT_ERR_INVALID, "%s: encrypted_contest_data is missing", where);
+    if (dt_elem_decode(ctx->g, &c0, bc->c0, ctx->eb) != DT_OK)
+        return dt_ballot_fail(msg, DT_ERR_NOT_IN_GROUP, "%s: encrypted_contest_data: c0 is not in the group", where);
+    if (bc->c1len != want)
+        return dt_ballot_fail(msg, DT_ERR_INVALID, "%s: encrypted_contest_data: c1 has %zu bytes, expected 32 (L+1) = %zu",
+                              where, bc->c1len, want);
+    if (bc->num_bytes == 0 || bc->num_bytes > bc->c1len)
+        return dt_ballot_fail(msg, DT_ERR_INVALID, "%s: encrypted_contest_data: numBytes %u is not in 1..%zu", where,
+                              bc->num_bytes, bc->c1len);
+    return DT_OK;
+}
+
+/* One contest: its selections against the manifest, each ciphertext in the
+ * group with its range proof 0..R, the limit proof 0..L of their product,
+ * the contest data, and the contest hash over the encodings as recorded. */
+static dt_err check_contest(const dt_ballot_ctx *ctx, char **msg, const dt_bcontest *bc, const dt_rec_mcontest *mc,
+                            const char *bwhere)
+{
+    const dt_group *g = ctx->g;
+    char where[2 * DT_LIMIT_STRING + 64], swhere[3 * DT_LIMIT_STRING + 64];
+    size_t n = bc->nsel, nproof = (size_t)(mc->option_limit > mc->votes_allowed ? mc->option_limit : mc->votes_allowed) + 1;
+    const unsigned char **in = NULL;
+    dt_elem *el = NULL, abar, bbar;
+    dt_scalar *c = NULL, *v = NULL;
+    unsigned char hash[DT_HASH_BYTES];
+    dt_hash_ctx h;
+    dt_err err;
+
+    snprintf(where, sizeof where, "%s, contest %s", bwhere, bc->id);
+    if (bc->seq != mc->seq)
+        return dt_ballot_fail(msg, DT_ERR_INVALID, "%s: sequence_order %u differs from the manifest's %u", where,
+                              bc->seq, mc->seq);
+    if (n != mc->noptions)
+        return dt_ballot_fail(msg, DT_ERR_INVALID, "%s: %zu selections, the manifest has %zu options", where, n,
+                              mc->noptions);
+    for (size_t o = 0; o < n; o++)
+        if (strcmp(bc->sel[o].id, mc->options[o].id) != 0 || bc->sel[o].seq != mc->options[o].seq)
+            return dt_ballot_fail(msg, DT_ERR_INVALID,
+                                  "%s, selection %s: not the manifest's option %s (sequence_order %u) at this position",
+                                  where, bc->sel[o].id, mc->options[o].id, mc->options[o].seq);
+    in = malloc((2 * n + 1) * sizeof *in);
+    el = calloc(2 * n + 1, sizeof *el);
+    c = calloc(nproof, sizeof *c);
+    v = calloc(nproof, sizeof *v);
+    if (!in || !el || !c || !v) {
+        err = DT_ERR_NOMEM;
+        goto out;
+    }
+    /* el[2o] = alpha_o, el[2o+1] = beta_o: all at once (a batched membership
+     * test in the integer group), one by one only to name a bad one */
+    for (size_t o = 0; o < n; o++) {
+        in[2 * o] = bc->sel[o].alpha;
+        in[2 * o + 1] = bc->sel[o].beta;
+    }
+    if (dt_elem_decode_batch_var(g, el, in, ctx->eb, 2 * n) != DT_OK)
+        for (size_t k = 0; k < 2 * n; k++)
+            if (dt_elem_decode(g, &el[k], in[k], ctx->eb) != DT_OK) {
+                err = dt_ballot_fail(msg, DT_ERR_NOT_IN_GROUP, "%s, selection %s: the %s of encrypted_vote is not in the group",
+                                     where, bc->sel[k / 2].id, k % 2 ? "data" : "pad");
+                goto out;
+            }
+    dt_elem_identity(g, &abar);
+    dt_elem_identity(g, &bbar);
+    for (size_t o = 0; o < n; o++) {
+        snprintf(swhere, sizeof swhere, "%s, selection %s", where, bc->sel[o].id);
+        if ((err = check_range(ctx, msg, c, v, &bc->sel[o].proof, &el[2 * o], &el[2 * o + 1], mc->option_limit, swhere,
+                               "range")))
+            goto out;
+        dt_elem_mul(g, &abar, &abar, &el[2 * o]);
+        dt_elem_mul(g, &bbar, &bbar, &el[2 * o + 1]);
+    }
+    if ((err = check_range(ctx, msg, c, v, &bc->proof, &abar, &bbar, mc->votes_allowed, where, "selection limit")) ||
+        (err = check_contest_data(ctx, msg, bc, mc, where)))
+        goto out;
+    dt_hash_init(&h, ctx->he);
+    dt_hash_u8(&h, DT_H_CONTEST_HASH);
+    dt_hash_u32(&h, mc->seq & 0x7fffffff);
+    dt_hash_bytes(&h, ctx->Kenc, ctx->eb);
+    for (size_t o = 0; o < n; o++) {
+        dt_hash_bytes(&h, bc->sel[o].alpha, ctx->eb);
+        dt_hash_bytes(&h, bc->sel[o].beta, ctx->eb);
+    }
+    dt_hash_final(&h, hash);
+    if (memcmp(hash, bc->hash, DT_HASH_BYTES) != 0) {
+        err = dt_ballot_fail(msg, DT_ERR_PROOF, "%s: contest_hash does not match the ciphertexts", where);
+        goto out;
+    }
+    err = DT_OK;
+out:
+    free(in);
+    free(el);
+    free(c);
+    free(v);
+    return err;
+}
+
+dt_err dt_ballot_verify(const dt_ballot_ctx *ctx, const dt_ballot *b, char **msg)
+{
+    unsigned char (*chi)[DT_HASH_BYTES] = NULL;
+    unsigned char code[DT_HASH_BYTES];
+    char where[DT_LIMIT_STRING + 16];
+    size_t *sc = NULL, nsc = 0;
+    long si;
+    dt_err err;
+
+    DT_BALLOT_CHECK(ctx && b && b->ctx->eb == ctx->eb);
+    if (msg)
+        *msg = NULL;
+    snprintf(where, sizeof where, "ballot %s", b->id);
+    if (ctx->rec->chain)
+        return dt_ballot_fail(msg, DT_ERR_INVALID,
+                              "%s: this election chains confirmation codes, which single-ballot checking does not handle yet",
+                              where);
+    if (b->preencrypt)
+        return dt_ballot_fail(msg, DT_ERR_INVALID, "%s: pre-encrypted ballots are not checked here", where);
+    if (memcmp(b->election_id, ctx->he, DT_HASH_BYTES) != 0)
+        return dt_ballot_fail(msg, DT_ERR_INVALID, "%s: election_id is not this election's extended base hash", where);
+    si = dt_ballot_find_style(ctx, b->style);
+    if (si < 0)
+        return dt_ballot_fail(msg, DT_ERR_INVALID, "%s: ballot style %s is not in the manifest", where, b->style);
+    sc = dt_ballot_style_contests(ctx, (size_t)si, &nsc);
+    chi = malloc((b->ncontests ? b->ncontests : 1) * sizeof *chi);
+    if (!sc || !chi) {
+        err = DT_ERR_NOMEM;
+        goto out;
+    }
+    for (size_t i = 0; i < nsc || i < b->ncontests; i++) {
+        const dt_rec_mcontest *mc = i < nsc ? &ctx->m->contests[sc[i]] : NULL;
+        if (!mc) {
+            err = dt_ballot_fail(msg, DT_ERR_INVALID, "%s: contest %s at position %zu is not on ballot style %s", where,
+                                 b->contests[i].id, i + 1, b->style);
+            goto out;
+        }
+        if (i >= b->ncontests) {
+            err = dt_ballot_fail(msg, DT_ERR_INVALID, "%s: contest %s of ballot style %s is missing", where, mc->id,
+                                 b->style);
+            goto out;
+        }
+        if (strcmp(b->contests[i].id, mc->id) != 0) {
+            bool present = false;
+            for (size_t k = 0; k < b->ncontests && !present; k++)
+                present = strcmp(b->contests[k].id, mc->id) == 0;
+            if (!present) {
+                err = dt_ballot_fail(msg, DT_ERR_INVALID, "%s: contest %s of ballot style %s is missing", where,
+                                     mc->id, b->style);
+                goto out;
+            }
+            err = dt_ballot_fail(msg, DT_ERR_INVALID, "%s: contest %s at position %zu, where ballot style %s has %s",
+                                 where, b->contests[i].id, i + 1, b->style, mc->id);
+            goto out;
+        }
+        if ((err = check_contest(ctx, msg, &b->contests[i], mc, where)))
+            goto out;
+        memcpy(chi[i], b->contests[i].hash, DT_HASH_BYTES);
+    }
+    dt_confirmation_code(code, ctx->he, (const unsigned char(*)[DT_HASH_BYTES])chi, b->ncontests, b->baux, b->bauxlen);
+    if (memcmp(code, b->code, DT_HASH_BYTES) != 0) {
+        err = dt_ballot_fail(msg, DT_ERR_PROOF, "%s: confirmation_code does not equal H(H_E; 0x24, contest hashes, B_aux)",
+                             where);
+        goto out;
+    }
+    err = DT_OK;
+out:
+    free(sc);
+    free(chi);
+    if (err && msg && !*msg)
+        dt_ballot_fail(msg, err, "%s: %s", where, dt_strerror(err));
+    return err;
+}
