@@ -14,5 +14,6 @@ int tally_main(int argc, const char *argv[]);
 int decrypt_main(int argc, const char *argv[]);
 int board_main(int argc, const char *argv[]);
 int witness_main(int argc, const char *argv[]);
+int serve_main(int argc, const char *argv[]);
 
 #endif

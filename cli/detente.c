@@ -45,6 +45,8 @@ static const subcommand subcommands[] = {
     {"witness", witness_main,
      "witness init|add-log|show|cosign|serve DIR ...\n       detente witness push URL FILE",
      "a witness that cosigns a log's consistent checkpoints (C2SP tlog-witness)"},
+    {"serve", serve_main, "serve ELECTION_DIR --listen ADDR:PORT [--publish-every SECONDS]",
+     "the election server: takes ballots over HTTP, serves receipts and the board"},
     {"version", version_main, "version", "print the version"},
     {"help", help_main, "help [COMMAND]", "show this help, or a command's"},
 };

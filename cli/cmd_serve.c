@@ -1,0 +1,145 @@
+/* detente serve: the election server (docs/api.md). */
+#include <netdb.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include <detente/server.h>
+
+#include "cli.h"
+#include "role_util.h"
+
+static const char usage_text[] =
+    "usage: detente serve ELECTION_DIR --listen ADDR:PORT [--publish-every SECONDS]\n"
+    "                     [--threads N] [--connections N] [--quiet]\n"
+    "\n"
+    "Serves an election while voting is open (an election folder with a board, as\n"
+    "'detente demo --until voting' makes): voters' devices POST encrypted ballots\n"
+    "to /api/v1/ballots (?action=challenge to challenge one); each is checked (every\n"
+    "proof, its election, its style, its contest hashes and confirmation code),\n"
+    "written to ELECTION_DIR/encrypted_ballots/ and appended to the board's log\n"
+    "before the answer 201. Voters' receipts are at /api/v1/receipts/CODE (base64url)\n"
+    "once a cosigned checkpoint covers the ballot; the board's tiles at /board/.\n"
+    "The HTTP contract is docs/api.md.\n"
+    "\n"
+    "  --listen ADDR:PORT       a numeric address (127.0.0.1:7380, [::1]:7380); port 0\n"
+    "                           takes a free port, printed on standard error\n"
+    "  --publish-every SECONDS  publish the board (cosigned checkpoint) this often\n"
+    "                           (default 10; 0: never, publish with 'detente board publish')\n"
+    "  --threads N              request threads (default 4)\n"
+    "  --connections N          open connections at most (default 512)\n"
+    "  --quiet                  no line per request on standard error\n"
+    "\n"
+    "Runs until SIGINT or SIGTERM, then finishes the requests in progress.\n"
+    "exit status: 0 stopped by a signal, 2 usage error or the election cannot be served\n";
+
+/* ADDR:PORT, ADDR an IPv4 or a bracketed IPv6 address. */
+static struct addrinfo *listen_addr(const char *prog, const char *s)
+{
+    char host[64];
+    const char *colon = strrchr(s, ':'), *h = s;
+    size_t hl;
+    struct addrinfo hints, *res = NULL;
+    if (!colon || colon == s)
+        goto bad;
+    hl = (size_t)(colon - s);
+    if (s[0] == '[') {
+        if (hl < 3 || s[hl - 1] != ']')
+            goto bad;
+        h++;
+        hl -= 2;
+    }
+    if (hl >= sizeof host)
+        goto bad;
+    memcpy(host, h, hl);
+    host[hl] = '\0';
+    memset(&hints, 0, sizeof hints);
+    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV | AI_PASSIVE;
+    if (colon[1] && getaddrinfo(host, colon + 1, &hints, &res) == 0)
+        return res;
+bad:
+    dt_cli_err(prog, "--listen '%s': want ADDR:PORT with a numeric address (127.0.0.1:7380, [::1]:7380)", s);
+    return NULL;
+}
+
+int serve_main(int argc, const char *argv[])
+{
+    const char *prog = "detente serve", *dir = NULL, *listen = NULL, *every = NULL, *threads = NULL,
+               *conns = NULL;
+    uint32_t publish_every = 10, nthreads = 4, nconns = 512;
+    dt_server_opts o;
+    dt_server *s = NULL;
+    struct addrinfo *ai;
+    char *msg = NULL;
+    sigset_t sigs;
+    int sig = 0, quiet = 0;
+
+    for (int i = 1; i < argc; i++) {
+        int r;
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+            fputs(usage_text, stdout);
+            return 0;
+        }
+        if (strcmp(argv[i], "--quiet") == 0) {
+            quiet = 1;
+            continue;
+        }
+        r = dt_cli_opt(prog, argc, argv, &i, "--listen", &listen);
+        if (r == 0)
+            r = dt_cli_opt(prog, argc, argv, &i, "--publish-every", &every);
+        if (r == 0)
+            r = dt_cli_opt(prog, argc, argv, &i, "--threads", &threads);
+        if (r == 0)
+            r = dt_cli_opt(prog, argc, argv, &i, "--connections", &conns);
+        if (r < 0)
+            return 2;
+        if (r > 0)
+            continue;
+        if (argv[i][0] == '-' || dir) {
+            dt_cli_err(prog, "unexpected argument '%s' (see detente serve --help)", argv[i]);
+            return 2;
+        }
+        dir = argv[i];
+    }
+    if (!dir || !listen) {
+        dt_cli_err(prog, "needs ELECTION_DIR and --listen ADDR:PORT (see detente serve --help)");
+        return 2;
+    }
+    if ((every && dt_cli_u32(prog, "--publish-every", every, 0, 86400, &publish_every) < 0) ||
+        (threads && dt_cli_u32(prog, "--threads", threads, 1, 256, &nthreads) < 0) ||
+        (conns && dt_cli_u32(prog, "--connections", conns, 1, 65536, &nconns) < 0))
+        return 2;
+    if (!(ai = listen_addr(prog, listen)))
+        return 2;
+    /* SIGINT and SIGTERM are taken by sigwait below: blocked before the
+     * server's threads start, so that they inherit the mask */
+    sigemptyset(&sigs);
+    sigaddset(&sigs, SIGINT);
+    sigaddset(&sigs, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+    memset(&o, 0, sizeof o);
+    o.dir = dir;
+    o.addr = ai->ai_addr;
+    o.threads = nthreads;
+    o.connections = nconns;
+    o.publish_every = publish_every;
+    o.quiet = quiet;
+    if (dt_server_start(&s, &msg, &o) != DT_OK) {
+        dt_cli_err(prog, "%s", msg ? msg : "cannot start");
+        free(msg);
+        freeaddrinfo(ai);
+        return 2;
+    }
+    freeaddrinfo(ai);
+    fprintf(stderr, "detente serve: serving %s on port %u\n", dir, dt_server_port(s));
+    while (sig != SIGINT && sig != SIGTERM)
+        if (sigwait(&sigs, &sig) != 0)
+            break;
+    dt_server_stop(s);
+    fprintf(stderr, "detente serve: stopped (signal %d)\n", sig);
+    return 0;
+}
