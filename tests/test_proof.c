@@ -163,6 +163,31 @@ static void test_range(void **state)
     }
 }
 
+/* The fixed-base table of K gives the same ciphertexts, and proofs that verify. */
+static void test_table_of_K(void **state)
+{
+    fixture *f = *state;
+    const dt_group *g = f->g;
+    dt_fixed_base *Kt = dt_fixed_base_create(g, &f->K);
+    assert_non_null(Kt);
+    for (int r = 0; r < f->reps; r++) {
+        uint32_t R = r % 2 ? 1 : (uint32_t)testrand_u64(4) + 1;
+        uint32_t ell = (uint32_t)testrand_u64(R + 1);
+        dt_scalar xi, c[8], v[8];
+        dt_elem a1, b1, a2, b2;
+        random_scalar(f, &xi);
+        dt_elgamal_encrypt(g, &a1, &b1, &f->K, ell, &xi);
+        dt_elgamal_encrypt_fb(g, &a2, &b2, Kt, ell, &xi);
+        assert_true(dt_elem_eq(g, &a1, &a2));
+        assert_true(dt_elem_eq(g, &b1, &b2));
+        assert_int_equal(dt_range_prove_fb(g, c, v, f->he, &f->K, Kt, &a2, &b2, &xi, ell, R), DT_OK);
+        assert_int_equal(dt_range_verify_var(g, f->he, &f->K, &a2, &b2, c, v, R), DT_OK);
+        if (f->sound && ell > 0)
+            assert_int_equal(dt_range_verify_var(g, f->he, &f->K, &a2, &b2, c, v, ell - 1), DT_ERR_PROOF);
+    }
+    dt_fixed_base_destroy(Kt);
+}
+
 static void test_decryption(void **state)
 {
     fixture *f = *state;
@@ -193,6 +218,7 @@ static void test_decryption(void **state)
     cmocka_unit_test_setup_teardown(test_elgamal, setup, teardown),                                      \
         cmocka_unit_test_setup_teardown(test_schnorr, setup, teardown),                                  \
         cmocka_unit_test_setup_teardown(test_range, setup, teardown),                                    \
+        cmocka_unit_test_setup_teardown(test_table_of_K, setup, teardown),                               \
         cmocka_unit_test_setup_teardown(test_decryption, setup, teardown)
 
 int main(void)

@@ -14,6 +14,11 @@
 /* Exponential ElGamal as in spec (24): (alpha, beta) = (g^xi, K^(m + xi)). */
 void dt_elgamal_encrypt(const dt_group *g, dt_elem *alpha, dt_elem *beta, const dt_elem *K,
                         uint64_t m, const dt_scalar *xi);
+/* The same with a fixed-base table for K (group.h; constant time), which
+ * makes every exponentiation of an encryption and of its range proof a
+ * fixed-base one. Kt must be a table of K. */
+void dt_elgamal_encrypt_fb(const dt_group *g, dt_elem *alpha, dt_elem *beta, const dt_fixed_base *Kt,
+                           uint64_t m, const dt_scalar *xi);
 
 /* ---- Schnorr proof of a guardian's coefficient (spec 11, 12) ----
  * Statement: K_ij = g^a. c = H(H_P; 0x10, i, j, K_ij, h), v = u - c a. */
@@ -34,6 +39,13 @@ DT_WARN_UNUSED_RESULT dt_err dt_range_prove(const dt_group *g, dt_scalar *c, dt_
                                             const dt_elem *K, const dt_elem *alpha,
                                             const dt_elem *beta, const dt_scalar *xi,
                                             uint32_t ell, uint32_t R);
+/* The same with Kt, a fixed-base table of K (may be NULL: then K^t is a
+ * variable-base power). */
+DT_WARN_UNUSED_RESULT dt_err dt_range_prove_fb(const dt_group *g, dt_scalar *c, dt_scalar *v,
+                                               const unsigned char he[DT_HASH_BYTES], const dt_elem *K,
+                                               const dt_fixed_base *Kt, const dt_elem *alpha,
+                                               const dt_elem *beta, const dt_scalar *xi, uint32_t ell,
+                                               uint32_t R);
 /* Returns DT_OK or DT_ERR_PROOF. */
 DT_WARN_UNUSED_RESULT dt_err dt_range_verify_var(const dt_group *g,
                                                  const unsigned char he[DT_HASH_BYTES],

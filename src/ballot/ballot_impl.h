@@ -29,6 +29,7 @@ struct dt_ballot_ctx {
     const dt_group *g;
     size_t eb;                      /* element encoding length */
     dt_elem K;
+    dt_fixed_base *Kt;              /* a fixed-base table of K: encryption's K^x */
     const unsigned char *Kenc;      /* the record's encoding of K, eb bytes */
     unsigned char he[DT_HASH_BYTES];
     const dt_rec_manifest *m;

@@ -253,6 +253,10 @@ dt_err dt_ballot_ctx_create(dt_ballot_ctx **out, char **msg, const dt_record *re
                              "election_initialized.json: extended_base_hash is not H(H_B; 0x12, K)");
         goto out;
     }
+    if ((ctx->Kt = dt_fixed_base_create(ctx->g, &ctx->K)) == NULL) {
+        err = DT_ERR_NOMEM;
+        goto out;
+    }
     if ((err = check_manifest(ctx->m, msg)))
         goto out;
     ctx->by_id = malloc((ctx->m->ncontests ? ctx->m->ncontests : 1) * sizeof *ctx->by_id);
@@ -283,6 +287,7 @@ void dt_ballot_ctx_destroy(dt_ballot_ctx *ctx)
 {
     if (!ctx)
         return;
+    dt_fixed_base_destroy(ctx->Kt);
     free(ctx->by_id);
     free(ctx);
 }

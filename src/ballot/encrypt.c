@@ -88,10 +88,10 @@ static dt_err encrypt_contest(const dt_ballot_ctx *ctx, dt_bcontest *bc, const d
             err = DT_ERR_RANDOM;
             goto out;
         }
-        dt_elgamal_encrypt(g, &alpha[o], &beta[o], &ctx->K, vote, &xi);
+        dt_elgamal_encrypt_fb(g, &alpha[o], &beta[o], ctx->Kt, vote, &xi);
         if (!(s->alpha = encode_elem(ctx, &alpha[o])) || !(s->beta = encode_elem(ctx, &beta[o])))
             goto out;
-        if ((err = dt_range_prove(g, c, v, ctx->he, &ctx->K, &alpha[o], &beta[o], &xi, vote, R)) ||
+        if ((err = dt_range_prove_fb(g, c, v, ctx->he, &ctx->K, ctx->Kt, &alpha[o], &beta[o], &xi, vote, R)) ||
             (err = store_proof(&s->proof, c, v, (size_t)R + 1)))
             goto out;
         err = DT_ERR_NOMEM;
@@ -101,7 +101,7 @@ static dt_err encrypt_contest(const dt_ballot_ctx *ctx, dt_bcontest *bc, const d
         if (pc->votes[o] > 0)
             over[nover++] = mc->options[o].seq;
     }
-    if ((err = dt_range_prove(g, c, v, ctx->he, &ctx->K, &abar, &bbar, &xibar, (uint32_t)(sum & keep), L)) ||
+    if ((err = dt_range_prove_fb(g, c, v, ctx->he, &ctx->K, ctx->Kt, &abar, &bbar, &xibar, (uint32_t)(sum & keep), L)) ||
         (err = store_proof(&bc->proof, c, v, (size_t)L + 1)))
         goto out;
     dt_contest_hash(g, bc->hash, ctx->he, mc->seq, &ctx->K, alpha, beta, m);
@@ -116,7 +116,7 @@ static dt_err encrypt_contest(const dt_ballot_ctx *ctx, dt_bcontest *bc, const d
         err = DT_ERR_RANDOM;
         goto out;
     }
-    dt_elgamal_encrypt(g, &abar, &cd_beta, &ctx->K, 0, &xi); /* (g^xi, K^xi) */
+    dt_elgamal_encrypt_fb(g, &abar, &cd_beta, ctx->Kt, 0, &xi); /* (g^xi, K^xi) */
     if (!(bc->c0 = encode_elem(ctx, &abar)))
         goto out;
     dt_elem_encode(g, beta_enc, &cd_beta);

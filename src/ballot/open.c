@@ -25,7 +25,7 @@ static dt_err open_contest_data(const dt_ballot_ctx *ctx, char **msg, dt_pcontes
         return dt_ballot_fail(msg, DT_ERR_INVALID, "%s: contest data: numBytes %u is more than the %zu bytes of C1",
                               where, bc->num_bytes, bc->c1len);
     dt_ballot_contest_data_nonce(g, &xi, ctx->he, xi_b, mc->seq);
-    dt_elgamal_encrypt(g, &a, &beta, &ctx->K, 0, &xi);
+    dt_elgamal_encrypt_fb(g, &a, &beta, ctx->Kt, 0, &xi);
     dt_elem_encode(g, enc, &a);
     dt_elem_encode(g, beta_enc, &beta);
     if (memcmp(enc, bc->c0, ctx->eb) != 0) {
@@ -128,7 +128,7 @@ static dt_err open_contest(const dt_ballot_ctx *ctx, char **msg, dt_pcontest *pc
             goto out;
         }
         dt_ballot_selection_nonce(g, &xi, ctx->he, xi_b, mc->seq, mc->options[o].seq);
-        dt_elgamal_encrypt(g, &M, &Kx, &ctx->K, 0, &xi); /* (g^xi, K^xi) */
+        dt_elgamal_encrypt_fb(g, &M, &Kx, ctx->Kt, 0, &xi); /* (g^xi, K^xi) */
         dt_elem_encode(g, enc, &M);
         if (memcmp(enc, s->alpha, ctx->eb) != 0) {
             err = dt_ballot_fail(msg, DT_ERR_PROOF, "%s: pad is not g^xi: this nonce does not open the ballot", swhere);

@@ -2,16 +2,41 @@
 
 #include <detente/proof.h>
 
-void dt_elgamal_encrypt(const dt_group *g, dt_elem *alpha, dt_elem *beta, const dt_elem *K,
-                        uint64_t m, const dt_scalar *xi)
+/* K^e, constant time in e: from the table when there is one. */
+static void pow_K(const dt_group *g, dt_elem *r, const dt_elem *K, const dt_fixed_base *Kt, const dt_scalar *e)
+{
+    if (Kt)
+        dt_fixed_base_pow(Kt, r, e);
+    else
+        dt_elem_pow(g, r, K, e);
+}
+
+static void elgamal(const dt_group *g, dt_elem *alpha, dt_elem *beta, const dt_elem *K, const dt_fixed_base *Kt,
+                    uint64_t m, const dt_scalar *xi)
 {
     dt_scalar e, ms;
     dt_scalar_from_u64(g, &ms, m);
     dt_scalar_add(g, &e, &ms, xi);
     dt_elem_pow_g(g, alpha, xi);
-    dt_elem_pow(g, beta, K, &e);
+    pow_K(g, beta, K, Kt, &e);
     dt_memzero(&e, sizeof e);
     dt_memzero(&ms, sizeof ms);
+}
+
+void dt_elgamal_encrypt(const dt_group *g, dt_elem *alpha, dt_elem *beta, const dt_elem *K,
+                        uint64_t m, const dt_scalar *xi)
+{
+    if (K == NULL)
+        dt_misuse("dt_elgamal_encrypt: NULL K");
+    elgamal(g, alpha, beta, K, NULL, m, xi);
+}
+
+void dt_elgamal_encrypt_fb(const dt_group *g, dt_elem *alpha, dt_elem *beta, const dt_fixed_base *Kt,
+                           uint64_t m, const dt_scalar *xi)
+{
+    if (Kt == NULL)
+        dt_misuse("dt_elgamal_encrypt_fb: NULL table");
+    elgamal(g, alpha, beta, NULL, Kt, m, xi);
 }
 
 /* ---- Schnorr ---- */
@@ -99,6 +124,14 @@ dt_err dt_range_prove(const dt_group *g, dt_scalar *c, dt_scalar *v,
                       const unsigned char he[DT_HASH_BYTES], const dt_elem *K, const dt_elem *alpha,
                       const dt_elem *beta, const dt_scalar *xi, uint32_t ell, uint32_t R)
 {
+    return dt_range_prove_fb(g, c, v, he, K, NULL, alpha, beta, xi, ell, R);
+}
+
+dt_err dt_range_prove_fb(const dt_group *g, dt_scalar *c, dt_scalar *v,
+                         const unsigned char he[DT_HASH_BYTES], const dt_elem *K, const dt_fixed_base *Kt,
+                         const dt_elem *alpha, const dt_elem *beta, const dt_scalar *xi, uint32_t ell,
+                         uint32_t R)
+{
     dt_hash_ctx ctx;
     unsigned char out[DT_HASH_BYTES];
     dt_scalar sum, t, d, total, ls, js, cl;
@@ -119,7 +152,7 @@ dt_err dt_range_prove(const dt_group *g, dt_scalar *c, dt_scalar *v,
         dt_scalar_sub(g, &d, &ls, &js);
         dt_scalar_mul(g, &t, &d, &c[j]);
         dt_scalar_add(g, &t, &t, &v[j]);
-        dt_elem_pow(g, &b, K, &t);
+        pow_K(g, &b, K, Kt, &t);
         dt_scalar_add(g, &sum, &sum, &c[j]);
         dt_hash_elem(&ctx, g, &a);
         dt_hash_elem(&ctx, g, &b);
