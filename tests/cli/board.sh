@@ -231,6 +231,29 @@ else
     kill $s1; wait $s1 2>/dev/null
 fi
 
+# Blobs: a file too big for an entry goes in as its hash and is served beside
+# the tiles; the blob and the file are both checked.
+fresh bl
+head -c 75000 /dev/zero | tr '\0' 'x' | sed 's/^/{"big": "/; s/$/"}/' >"$work/bl/ceremony/big.json"
+"$dt" board publish "$work/bl" >"$work/pout" 2>&1 || { bad "publish of a big file"; cat "$work/pout"; }
+blob=$(ls "$work/bl/board/blob" 2>/dev/null | head -1)
+[ -n "$blob" ] && [ "$(sha256sum "$work/bl/board/blob/$blob" | cut -d' ' -f1)" = "$blob" ] &&
+    ok "a 75 KB file is published as a blob named by its SHA-256" || bad "no blob for a 75 KB file"
+"$dt" board entries "$work/bl/board" | grep -q "ceremony/big.json	blob 75011 bytes" && ok "its entry names the blob" ||
+    bad "the blob entry is not listed"
+verify_expect "a board with a blob verifies" "$work/bl" 0
+cp -a "$work/bl" "$work/bl2"
+printf 'y' | dd of="$work/bl2/board/blob/$blob" bs=1 seek=100 conv=notrunc 2>/dev/null
+verify_expect "B.4 fails: a byte of a blob changed" "$work/bl2" 1 B.4
+grep -q "does not hash to its name" "$work/vout" || bad "B.4 does not say the blob is damaged"
+rm -rf "$work/bl2"; cp -a "$work/bl" "$work/bl2"
+rm "$work/bl2/board/blob/$blob"
+verify_expect "B.4 fails: a blob missing" "$work/bl2" 1 B.4
+rm -rf "$work/bl2"; cp -a "$work/bl" "$work/bl2"
+sed -i 's/"big"/"bag"/' "$work/bl2/ceremony/big.json"
+verify_expect "B.4 fails: the record's big file changed" "$work/bl2" 1 B.4
+grep -q "differs from the blob" "$work/vout" || bad "B.4 does not say the file differs from its blob"
+
 # Receipts: for every cast ballot, from its confirmation code alone
 cp -a "$work/clean/board" "$work/tiles-only"
 "$dt" board entries "$work/tiles-only" >"$work/entries" 2>&1 || { bad "board entries"; cat "$work/entries"; }
