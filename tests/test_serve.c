@@ -1,0 +1,541 @@
+/* detente serve over HTTP: a demo election (--until voting), its ballots
+ * encrypted with `detente encrypt`, the server run as a child process
+ * (DT_CLI), and a client of dt_http_post and a small GET of its own:
+ * casts 201 with the code; the same ballot again 409 (by its file, and by
+ * its code under another ballot id); a tampered ballot 422 and nothing
+ * stored; a challenge of a CAST ballot 422; garbage and empty bodies 400;
+ * an oversized body 413; wrong methods 405; unknown paths 404; a receipt
+ * after `detente board publish` 200 and verified with dt_receipt_verify;
+ * tiles and checkpoint served with their cache headers, climbing paths 404;
+ * SIGTERM exits 0; then `detente tally` and `detente verify --require-board`
+ * pass on the folder. Then SIGKILL while ballots are being cast: after a
+ * restart, every ballot acknowledged with 201 is in the log and in
+ * encrypted_ballots/, none twice, and `detente board publish` and
+ * `detente verify` still pass. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <jansson.h>
+
+#include <detente/log.h>
+#include <detente/note.h>
+#include <detente/receipt.h>
+#include <detente/witness.h>
+
+#include "util/codec.h"
+
+#define NBALLOTS 5
+
+static char work[64];  /* the test's folder */
+static pid_t running;  /* the server's pid while it runs */
+static char edir[128]; /* the election */
+
+static int run(const char *fmt, ...)
+{
+    char cmd[4096];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(cmd, sizeof cmd, fmt, ap);
+    va_end(ap);
+    return system(cmd);
+}
+
+static char *slurp(const char *path, size_t *len)
+{
+    unsigned char *buf = NULL;
+    size_t n = 0;
+    if (dt_read_file(&buf, &n, path, 64u << 20) != DT_OK)
+        return NULL;
+    if (len)
+        *len = n;
+    return (char *)buf;
+}
+
+static int exists(const char *fmt, const char *a, const char *b)
+{
+    char path[512];
+    struct stat st;
+    snprintf(path, sizeof path, fmt, a, b);
+    return lstat(path, &st) == 0;
+}
+
+/* ---- the server as a child process ---- */
+
+typedef struct server {
+    pid_t pid;
+    unsigned port;
+    char base[64]; /* http://127.0.0.1:PORT */
+} server;
+
+static void server_start(server *s, const char *extra)
+{
+    char logp[256], cmd[1024];
+    snprintf(logp, sizeof logp, "%s/serve.log", work);
+    unlink(logp);
+    snprintf(cmd, sizeof cmd, "exec '%s' serve '%s' --listen 127.0.0.1:0 --publish-every 0 %s 2>'%s'", DT_CLI, edir,
+             extra, logp);
+    s->pid = fork();
+    assert_true(s->pid >= 0);
+    if (s->pid == 0) {
+        execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
+        _exit(127);
+    }
+    s->port = 0;
+    for (int i = 0; i < 200 && !s->port; i++) {
+        char *log = slurp(logp, NULL), *p;
+        if (log && (p = strstr(log, " on port ")))
+            s->port = (unsigned)strtoul(p + 9, NULL, 10);
+        free(log);
+        if (!s->port)
+            usleep(50000);
+    }
+    running = s->pid;
+    if (!s->port)
+        fail_msg("the server did not start (see %s)", logp);
+    snprintf(s->base, sizeof s->base, "http://127.0.0.1:%u", s->port);
+}
+
+/* Sends sig and returns the exit status (-1 if killed by a signal). */
+static int server_stop(server *s, int sig)
+{
+    int st = 0;
+    kill(s->pid, sig);
+    assert_int_equal(waitpid(s->pid, &st, 0), s->pid);
+    running = 0;
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+/* ---- a small HTTP client ---- */
+
+typedef struct resp {
+    int status;
+    char *head; /* the header lines (lower-cased names are not promised) */
+    char *body;
+    size_t len;
+} resp;
+
+static void resp_free(resp *r)
+{
+    free(r->head);
+    free(r->body);
+    memset(r, 0, sizeof *r);
+}
+
+/* One request over a fresh connection (HTTP/1.0, so that the server
+ * closes): the head says Content-Length: declared (if not 0), and len bytes
+ * of body follow. */
+static void request_body(const server *s, const char *method, const char *path, size_t declared, const char *body,
+                         size_t bodylen, resp *r)
+{
+    struct sockaddr_in a;
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    char req[1024], *buf = NULL, *sep;
+    size_t len = 0, cap = 0;
+    memset(r, 0, sizeof *r);
+    memset(&a, 0, sizeof a);
+    a.sin_family = AF_INET;
+    a.sin_port = htons((uint16_t)s->port);
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    assert_true(fd >= 0);
+    assert_int_equal(connect(fd, (struct sockaddr *)&a, sizeof a), 0);
+    if (declared)
+        snprintf(req, sizeof req, "%s %s HTTP/1.0\r\nHost: 127.0.0.1\r\nContent-Length: %zu\r\n\r\n", method, path,
+                 declared);
+    else
+        snprintf(req, sizeof req, "%s %s HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n", method, path);
+    assert_int_equal(write(fd, req, strlen(req)), (ssize_t)strlen(req));
+    if (bodylen)
+        assert_int_equal(write(fd, body, bodylen), (ssize_t)bodylen);
+    for (;;) {
+        ssize_t n;
+        if (len + 4096 + 1 > cap) {
+            cap = 2 * cap + 8192;
+            buf = realloc(buf, cap);
+            assert_non_null(buf);
+        }
+        n = read(fd, buf + len, 4096);
+        if (n < 0 && errno == EINTR)
+            continue;
+        assert_true(n >= 0);
+        if (n == 0)
+            break;
+        len += (size_t)n;
+    }
+    close(fd);
+    buf[len] = '\0';
+    sep = strstr(buf, "\r\n\r\n");
+    assert_non_null(sep);
+    assert_int_equal(sscanf(buf, "HTTP/1.%*d %d", &r->status), 1);
+    r->head = strndup(buf, (size_t)(sep - buf));
+    r->len = len - (size_t)(sep + 4 - buf);
+    r->body = malloc(r->len + 1);
+    assert_non_null(r->head);
+    assert_non_null(r->body);
+    memcpy(r->body, sep + 4, r->len);
+    r->body[r->len] = '\0';
+    free(buf);
+}
+
+static void request(const server *s, const char *method, const char *path, resp *r)
+{
+    request_body(s, method, path, 0, NULL, 0, r);
+}
+
+/* POSTs body to path with dt_http_post. */
+static void post(const server *s, const char *path, const char *body, size_t len, resp *r)
+{
+    char url[256];
+    memset(r, 0, sizeof *r);
+    snprintf(url, sizeof url, "%s%s", s->base, path);
+    assert_int_equal(dt_http_post(url, body, len, &r->status, &r->body, &r->len, 30000), DT_OK);
+}
+
+/* The JSON field key of r's body (a string or an integer, as text). */
+static const char *field(const resp *r, const char *key, char *out, size_t cap)
+{
+    json_t *j = json_loadb(r->body, r->len, 0, NULL), *v;
+    out[0] = '\0';
+    if (j && (v = json_object_get(j, key))) {
+        if (json_is_string(v))
+            snprintf(out, cap, "%s", json_string_value(v));
+        else if (json_is_integer(v))
+            snprintf(out, cap, "%lld", (long long)json_integer_value(v));
+    }
+    json_decref(j);
+    return out;
+}
+
+static void expect_status(const resp *r, int status, const char *what)
+{
+    if (r->status != status)
+        fail_msg("%s: status %d, expected %d; body: %.300s", what, r->status, status, r->body ? r->body : "");
+}
+
+/* ---- the election ---- */
+
+static char *ballots[NBALLOTS]; /* encrypted, CAST, as `detente encrypt` prints them */
+static size_t blens[NBALLOTS];
+
+static uint64_t log_size(void)
+{
+    char path[256];
+    dt_log *log = NULL;
+    uint64_t n = 0;
+    snprintf(path, sizeof path, "%s/private_data/board/log.db", edir);
+    assert_int_equal(dt_log_open(&log, path, 0), DT_OK);
+    assert_int_equal(dt_log_size(log, &n), DT_OK);
+    dt_log_close(log);
+    return n;
+}
+
+static int setup(void **state)
+{
+    (void)state;
+    snprintf(work, sizeof work, "/tmp/dt-serve-XXXXXX");
+    if (!mkdtemp(work))
+        return -1;
+    snprintf(edir, sizeof edir, "%s/e", work);
+    if (run("'%s' demo --until voting --ballots %d --guardians 3 --quorum 2 --absent 1 --quiet --out '%s' >/dev/null "
+            "2>&1",
+            DT_CLI, NBALLOTS, edir) != 0) {
+        fprintf(stderr, "detente demo failed\n");
+        return -1;
+    }
+    for (int i = 0; i < NBALLOTS; i++) {
+        char out[256];
+        snprintf(out, sizeof out, "%s/b%d.json", work, i + 1);
+        if (run("'%s' encrypt --allow-overvote '%s' '%s/private_data/input/pballot-ballot-%d.json' >'%s' 2>/dev/null", DT_CLI, edir,
+                edir, i + 1, out) != 0 ||
+            !(ballots[i] = slurp(out, &blens[i]))) {
+            fprintf(stderr, "detente encrypt of ballot %d failed\n", i + 1);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    if (running > 0) { /* a failed test left its server */
+        kill(running, SIGKILL);
+        waitpid(running, NULL, 0);
+    }
+    for (int i = 0; i < NBALLOTS; i++)
+        free(ballots[i]);
+    if (!getenv("DT_KEEP"))
+        run("rm -rf '%s'", work);
+    return 0;
+}
+
+/* ballots[i] with the first selection's first proof challenge changed */
+static char *tampered(int i)
+{
+    json_t *j = json_loadb(ballots[i], blens[i], 0, NULL), *p;
+    char *s;
+    assert_non_null(j);
+    p = json_array_get(json_object_get(json_object_get(
+                           json_array_get(json_object_get(json_array_get(json_object_get(j, "contests"), 0), "selections"), 0),
+                           "proof"),
+                       "proofs"),
+                       0);
+    assert_non_null(p);
+    json_object_set_new(p, "challenge", json_string("AQIDBAUGBwgJCgsMDQ4PEBESExQVFhcYGRobHB0eHyA="));
+    s = json_dumps(j, JSON_COMPACT);
+    json_decref(j);
+    assert_non_null(s);
+    return s;
+}
+
+/* the same ballot under another ballot id (so another file): same code */
+static char *renamed(int i, const char *id)
+{
+    json_t *j = json_loadb(ballots[i], blens[i], 0, NULL);
+    char *s;
+    assert_non_null(j);
+    json_object_set_new(j, "ballot_id", json_string(id));
+    s = json_dumps(j, JSON_COMPACT);
+    json_decref(j);
+    assert_non_null(s);
+    return s;
+}
+
+static void b64url_of(char *out, size_t cap, const char *b64)
+{
+    size_t i = 0;
+    for (; b64[i] && b64[i] != '=' && i + 1 < cap; i++)
+        out[i] = b64[i] == '+' ? '-' : b64[i] == '/' ? '_' : b64[i];
+    out[i] = '\0';
+}
+
+static void check_receipt(const server *s, const char *code)
+{
+    char path[256], url64[64], why[256], *vk, *wk, *line, *save = NULL;
+    dt_note_verifier vlog, wit[8];
+    size_t nw = 0;
+    dt_receipt rc;
+    uint64_t size = 0;
+    resp r;
+    b64url_of(url64, sizeof url64, code);
+    snprintf(path, sizeof path, "/api/v1/receipts/%s", url64);
+    request(s, "GET", path, &r);
+    expect_status(&r, 200, "receipt");
+    assert_int_equal(dt_receipt_parse(&rc, r.body, r.len), DT_OK);
+    snprintf(path, sizeof path, "%s/board/log.vkey", edir);
+    vk = slurp(path, NULL);
+    assert_non_null(vk);
+    assert_int_equal(dt_note_verifier_parse(&vlog, vk, strcspn(vk, "\n")), DT_OK);
+    snprintf(path, sizeof path, "%s/board/witnesses.vkey", edir);
+    wk = slurp(path, NULL);
+    assert_non_null(wk);
+    for (line = strtok_r(wk, "\n", &save); line && nw < 8; line = strtok_r(NULL, "\n", &save))
+        assert_int_equal(dt_note_verifier_parse(&wit[nw++], line, strlen(line)), DT_OK);
+    if (dt_receipt_verify(&rc, &vlog, wit, nw, 2, &size, why, sizeof why) != DT_OK)
+        fail_msg("receipt does not verify: %s", why);
+    {
+        /* the entry in the receipt is this ballot's */
+        char *codeline = dt_strdup_printf("\ncode %s\n", code);
+        assert_non_null(codeline);
+        size_t cl = strlen(codeline), k = 0;
+        while (k + cl <= rc.extralen && memcmp(rc.extra + k, codeline, cl) != 0)
+            k++;
+        assert_true(k + cl <= rc.extralen);
+        free(codeline);
+    }
+    dt_receipt_free(&rc);
+    free(vk);
+    free(wk);
+    resp_free(&r);
+    /* an unknown code and a malformed one */
+    request(s, "GET", "/api/v1/receipts/AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", &r);
+    expect_status(&r, 404, "receipt of an unknown code");
+    assert_non_null(strstr(r.body, "no ballot with this confirmation code"));
+    resp_free(&r);
+    request(s, "GET", "/api/v1/receipts/abc", &r);
+    expect_status(&r, 404, "receipt of a malformed code");
+    resp_free(&r);
+}
+
+static void test_serve(void **state)
+{
+    (void)state;
+    server s;
+    resp r;
+    char code[NBALLOTS][64], idx[32], path[256];
+    uint64_t before;
+
+    server_start(&s, "");
+
+    /* a tampered ballot: 422, nothing stored */
+    before = log_size();
+    {
+        char *t = tampered(1);
+        post(&s, "/api/v1/ballots", t, strlen(t), &r);
+        free(t);
+    }
+    expect_status(&r, 422, "tampered ballot");
+    assert_non_null(strstr(r.body, "the range proof does not verify"));
+    resp_free(&r);
+    assert_false(exists("%s/encrypted_ballots/device-1/eballot-%s.json", edir, "ballot-2"));
+    assert_int_equal(log_size(), before);
+
+    /* a CAST ballot challenged: 422 */
+    post(&s, "/api/v1/ballots?action=challenge", ballots[0], blens[0], &r);
+    expect_status(&r, 422, "challenge of a CAST ballot");
+    resp_free(&r);
+    post(&s, "/api/v1/ballots?action=destroy", ballots[0], blens[0], &r);
+    expect_status(&r, 400, "unknown action");
+    resp_free(&r);
+
+    /* casts: 201 with the code and the index */
+    for (int i = 0; i < NBALLOTS; i++) {
+        char want[64];
+        json_t *j = json_loadb(ballots[i], blens[i], 0, NULL);
+        snprintf(want, sizeof want, "%s", json_string_value(json_object_get(j, "confirmation_code")));
+        json_decref(j);
+        post(&s, "/api/v1/ballots", ballots[i], blens[i], &r);
+        expect_status(&r, 201, "cast");
+        assert_string_equal(field(&r, "confirmation_code", code[i], sizeof code[i]), want);
+        assert_string_equal(field(&r, "state", idx, sizeof idx), "cast");
+        assert_int_equal(strtoull(field(&r, "index", idx, sizeof idx), NULL, 10), before + (uint64_t)i);
+        resp_free(&r);
+    }
+    assert_int_equal(log_size(), before + NBALLOTS);
+
+    /* the same ballot again: 409; under another id (same code): 409, no file left */
+    post(&s, "/api/v1/ballots", ballots[0], blens[0], &r);
+    expect_status(&r, 409, "the same ballot again");
+    assert_non_null(strstr(r.body, "already received"));
+    resp_free(&r);
+    {
+        char *t = renamed(0, "ballot-1-again");
+        post(&s, "/api/v1/ballots", t, strlen(t), &r);
+        free(t);
+    }
+    expect_status(&r, 409, "the same code under another id");
+    assert_non_null(strstr(r.body, "confirmation code was already received"));
+    resp_free(&r);
+    assert_false(exists("%s/encrypted_ballots/device-1/eballot-%s.json", edir, "ballot-1-again"));
+    assert_int_equal(log_size(), before + NBALLOTS);
+
+    /* garbage, empty, oversized bodies */
+    post(&s, "/api/v1/ballots", "this is not JSON", 16, &r);
+    expect_status(&r, 400, "garbage");
+    assert_non_null(strstr(r.body, "\"error\""));
+    resp_free(&r);
+    post(&s, "/api/v1/ballots", "", 0, &r);
+    expect_status(&r, 400, "empty body");
+    resp_free(&r);
+    /* a head that announces more than 1 MiB is answered at once */
+    request_body(&s, "POST", "/api/v1/ballots", (1u << 20) + 1, "{ ", 2, &r);
+    expect_status(&r, 413, "oversized body");
+    resp_free(&r);
+    assert_int_equal(log_size(), before + NBALLOTS);
+
+    /* methods and paths */
+    request(&s, "GET", "/api/v1/ballots", &r);
+    expect_status(&r, 405, "GET ballots");
+    assert_non_null(strstr(r.head, "Allow: POST"));
+    resp_free(&r);
+    post(&s, "/board/checkpoint", "x", 1, &r);
+    expect_status(&r, 405, "POST checkpoint");
+    resp_free(&r);
+    request(&s, "GET", "/nowhere", &r);
+    expect_status(&r, 404, "unknown path");
+    resp_free(&r);
+    request(&s, "GET", "/board/../private_data/board/log.key", &r);
+    expect_status(&r, 404, "a climbing path");
+    resp_free(&r);
+    request(&s, "GET", "/board/tile/../../private_data/board/log.db", &r);
+    expect_status(&r, 404, "a climbing tile path");
+    resp_free(&r);
+    request(&s, "GET", "/board/log.vkey", &r);
+    expect_status(&r, 404, "a board file that is not served");
+    resp_free(&r);
+
+    /* not yet in a cosigned checkpoint: 404 that says so */
+    {
+        char url64[64];
+        b64url_of(url64, sizeof url64, code[0]);
+        snprintf(path, sizeof path, "/api/v1/receipts/%s", url64);
+        request(&s, "GET", path, &r);
+        expect_status(&r, 404, "receipt before publishing");
+        assert_non_null(strstr(r.body, "not yet in a cosigned checkpoint"));
+        resp_free(&r);
+    }
+
+    /* publish while the server runs: nothing new to add, then receipts */
+    assert_int_equal(run("'%s' board publish '%s' >'%s/publish.out' 2>&1", DT_CLI, edir, work), 0);
+    assert_int_equal(log_size(), before + NBALLOTS);
+    for (int i = 0; i < NBALLOTS; i++)
+        check_receipt(&s, code[i]);
+
+    /* the checkpoint and tiles */
+    request(&s, "GET", "/board/checkpoint", &r);
+    expect_status(&r, 200, "checkpoint");
+    assert_non_null(strstr(r.head, "Cache-Control: no-cache"));
+    assert_non_null(strstr(r.body, "demo.detente.example"));
+    resp_free(&r);
+    {
+        char tile[64];
+        snprintf(tile, sizeof tile, "/board/tile/0/000.p/%llu", (unsigned long long)(before + NBALLOTS));
+        request(&s, "GET", tile, &r);
+        expect_status(&r, 200, "partial tile");
+        assert_int_equal(r.len, 32 * (before + NBALLOTS));
+        assert_non_null(strstr(r.head, "max-age=10"));
+        resp_free(&r);
+        snprintf(tile, sizeof tile, "/board/tile/entries/000.p/%llu", (unsigned long long)(before + NBALLOTS));
+        request(&s, "GET", tile, &r);
+        expect_status(&r, 200, "partial entry bundle");
+        resp_free(&r);
+        request(&s, "GET", "/board/tile/0/0000", &r);
+        expect_status(&r, 404, "a non-canonical tile path");
+        resp_free(&r);
+    }
+
+    assert_int_equal(server_stop(&s, SIGTERM), 0);
+
+    /* the folder is a record: tally it and verify it with its board */
+    assert_int_equal(run("'%s' tally '%s' >'%s/tally.out' 2>&1", DT_CLI, edir, work), 0);
+    /* two of the three guardians decrypt (docs/roles.md) */
+    for (int g = 1; g <= 2; g++)
+        assert_int_equal(run("DETENTE_PASSPHRASE=demo '%s' decrypt share '%s' --key '%s/private_data/trustees/guardian%d.key' "
+                             ">>'%s/decrypt.out' 2>&1",
+                             DT_CLI, edir, edir, g, work),
+                         0);
+    assert_int_equal(run("'%s' decrypt combine '%s' >>'%s/decrypt.out' 2>&1", DT_CLI, edir, work), 0);
+    for (int g = 1; g <= 2; g++)
+        assert_int_equal(run("DETENTE_PASSPHRASE=demo '%s' decrypt respond '%s' --key '%s/private_data/trustees/guardian%d.key' "
+                             ">>'%s/decrypt.out' 2>&1",
+                             DT_CLI, edir, edir, g, work),
+                         0);
+    assert_int_equal(run("'%s' decrypt finish '%s' >>'%s/decrypt.out' 2>&1", DT_CLI, edir, work), 0);
+    assert_int_equal(run("'%s' board publish '%s' >>'%s/publish.out' 2>&1", DT_CLI, edir, work), 0);
+    if (run("'%s' verify --require-board '%s' >'%s/verify.out' 2>&1", DT_CLI, edir, work) != 0) {
+        run("cat '%s/verify.out'", work);
+        fail_msg("detente verify --require-board failed after serving");
+    }
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_serve),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
