@@ -32,6 +32,7 @@
 #include <cmocka.h>
 #include <jansson.h>
 
+#include <detente/board.h>
 #include <detente/log.h>
 #include <detente/note.h>
 #include <detente/receipt.h>
@@ -532,10 +533,186 @@ static void test_serve(void **state)
     }
 }
 
+/* ---- SIGKILL while ballots are being cast ---- */
+
+#define KILL_BALLOTS 24
+#define KILL_CLIENTS 4
+
+/* A client: casts ballots k, k + KILL_CLIENTS, ... of dir, appending the
+ * code of each one acknowledged with 201 to ackfile; stops at the first
+ * failure (the server is gone). */
+static void kill_client(const server *s, const char *dir, int k, const char *ackfile)
+{
+    for (int i = k; i < KILL_BALLOTS; i += KILL_CLIENTS) {
+        char path[512], url[128], *body, *rbody = NULL, code[64];
+        size_t len = 0, rlen = 0;
+        int status = 0;
+        snprintf(path, sizeof path, "%s/k%d.json", dir, i + 1);
+        if (!(body = slurp(path, &len)))
+            _exit(3);
+        snprintf(url, sizeof url, "%s/api/v1/ballots", s->base);
+        if (dt_http_post(url, body, len, &status, &rbody, &rlen, 30000) != DT_OK || status != 201) {
+            free(body);
+            free(rbody);
+            _exit(0);
+        }
+        {
+            resp r = {status, NULL, rbody, rlen};
+            FILE *f = fopen(ackfile, "a");
+            field(&r, "confirmation_code", code, sizeof code);
+            if (!f || fprintf(f, "%s %d\n", code, i + 1) < 0 || fclose(f) != 0)
+                _exit(4);
+        }
+        free(body);
+        free(rbody);
+    }
+    _exit(0);
+}
+
+static size_t count_lines(const char *path)
+{
+    char *t = slurp(path, NULL);
+    size_t n = 0;
+    for (char *p = t; p && *p; p++)
+        n += *p == '\n';
+    free(t);
+    return n;
+}
+
+static void test_sigkill(void **state)
+{
+    (void)state;
+    char ack[256], path[512], logp[256];
+    pid_t clients[KILL_CLIENTS];
+    server s;
+    size_t acked = 0;
+    dt_log *log = NULL;
+    uint64_t size = 0;
+
+    /* a fresh election, its ballots encrypted */
+    snprintf(edir, sizeof edir, "%s/k", work);
+    assert_int_equal(run("'%s' demo --until voting --ballots %d --guardians 3 --quorum 2 --absent 1 --quiet --out '%s' "
+                         ">/dev/null 2>&1",
+                         DT_CLI, KILL_BALLOTS, edir),
+                     0);
+    for (int i = 0; i < KILL_BALLOTS; i++)
+        assert_int_equal(run("'%s' encrypt --allow-overvote '%s' '%s/private_data/input/pballot-ballot-%d.json' "
+                             ">'%s/k%d.json' 2>/dev/null",
+                             DT_CLI, edir, edir, i + 1, work, i + 1),
+                         0);
+    snprintf(ack, sizeof ack, "%s/acked", work);
+    unlink(ack);
+
+    server_start(&s, "--quiet");
+    for (int k = 0; k < KILL_CLIENTS; k++) {
+        clients[k] = fork();
+        assert_true(clients[k] >= 0);
+        if (clients[k] == 0)
+            kill_client(&s, work, k, ack);
+    }
+    /* kill -9 once a few ballots are acknowledged and others are in flight */
+    for (int i = 0; i < 600 && count_lines(ack) < KILL_BALLOTS / 3; i++)
+        usleep(10000);
+    assert_int_equal(server_stop(&s, SIGKILL), -1);
+    for (int k = 0; k < KILL_CLIENTS; k++) {
+        int st = 0;
+        assert_int_equal(waitpid(clients[k], &st, 0), clients[k]);
+        assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    }
+    acked = count_lines(ack);
+    printf("  SIGKILL after %zu of %d ballots acknowledged\n", acked, KILL_BALLOTS);
+    assert_true(acked >= 1);
+
+    /* restart: every acknowledged ballot is on the log and in the folder */
+    server_start(&s, "--quiet");
+    snprintf(logp, sizeof logp, "%s/private_data/board/log.db", edir);
+    assert_int_equal(dt_log_open(&log, logp, 0), DT_OK);
+    {
+        char *t = slurp(ack, NULL), *line, *save = NULL;
+        assert_non_null(t);
+        for (line = strtok_r(t, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+            unsigned char key[33];
+            char code[64], id[32];
+            uint64_t index;
+            int n = 0;
+            assert_int_equal(sscanf(line, "%63s %d", code, &n), 2);
+            key[0] = 'c';
+            assert_int_equal(dt_b64_decode_exact(key + 1, 32, code), DT_OK);
+            if (dt_log_find(log, key, sizeof key, &index) != DT_OK)
+                fail_msg("acknowledged ballot %s is not on the log after the restart", code);
+            snprintf(id, sizeof id, "ballot-%d", n);
+            assert_true(exists("%s/encrypted_ballots/device-1/eballot-%s.json", edir, id));
+        }
+        free(t);
+    }
+    /* none twice: every entry's path once */
+    assert_int_equal(dt_log_size(log, &size), DT_OK);
+    {
+        char **paths = calloc(size ? size : 1, sizeof *paths);
+        assert_non_null(paths);
+        for (uint64_t i = 0; i < size; i++) {
+            unsigned char *data = NULL;
+            size_t dlen = 0;
+            dt_board_entry e;
+            assert_int_equal(dt_log_entry(log, i, &data, &dlen), DT_OK);
+            assert_int_equal(dt_board_entry_parse(&e, data, dlen), DT_OK);
+            paths[i] = strndup(e.path, e.pathlen);
+            for (uint64_t k = 0; k < i; k++)
+                if (strcmp(paths[k], paths[i]) == 0)
+                    fail_msg("%s is on the log twice (entries %llu and %llu)", paths[i], (unsigned long long)k,
+                             (unsigned long long)i);
+            free(data);
+        }
+        for (uint64_t i = 0; i < size; i++)
+            free(paths[i]);
+        free(paths);
+    }
+    dt_log_close(log);
+
+    /* the rest cast again: the acknowledged ones are refused (409); then a
+     * publish puts any file written before the kill but not appended on the
+     * board, and the board verifies against the folder */
+    for (int i = 0; i < KILL_BALLOTS; i++) {
+        char *body;
+        size_t len = 0;
+        resp r;
+        snprintf(path, sizeof path, "%s/k%d.json", work, i + 1);
+        body = slurp(path, &len);
+        assert_non_null(body);
+        post(&s, "/api/v1/ballots", body, len, &r);
+        if (r.status != 201 && r.status != 409)
+            fail_msg("ballot %d after the restart: %d %s", i + 1, r.status, r.body);
+        free(body);
+        resp_free(&r);
+    }
+    assert_int_equal(server_stop(&s, SIGTERM), 0);
+    assert_int_equal(run("'%s' board publish '%s' >'%s/publish-k.out' 2>&1", DT_CLI, edir, work), 0);
+    {
+        dt_board_report *rep = NULL;
+        assert_int_equal(dt_board_verify(&rep, edir, NULL), DT_OK);
+        if (!dt_board_report_ok(rep)) {
+            for (int c = 0; c < DT_BOARD_CHECKS; c++)
+                for (size_t m = 0; m < dt_board_check_messages(rep, (dt_board_check)c); m++)
+                    printf("  %s\n", dt_board_check_message(rep, (dt_board_check)c, m));
+            fail_msg("the board does not verify after the restart");
+        }
+        dt_board_report_destroy(rep);
+    }
+    {
+        /* every ballot is in the folder exactly once */
+        for (int i = 0; i < KILL_BALLOTS; i++) {
+            char id[32];
+            snprintf(id, sizeof id, "ballot-%d", i + 1);
+            assert_true(exists("%s/encrypted_ballots/device-1/eballot-%s.json", edir, id));
+        }
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_serve),
+        cmocka_unit_test(test_sigkill),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
