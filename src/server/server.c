@@ -624,8 +624,12 @@ dt_err dt_server_start(dt_server **out, char **msg, const dt_server_opts *o)
     pthread_mutex_init(&s->pub_mu, NULL);
     pthread_cond_init(&s->pub_cv, NULL);
     if ((err = dt_record_load_part(&s->rec, msg, o->dir, DT_RECORD_ELECTION)) != DT_OK ||
-        (err = dt_ballot_ctx_create(&s->ctx, msg, s->rec)) != DT_OK)
+        (err = dt_ballot_ctx_create(&s->ctx, msg, s->rec)) != DT_OK) {
+        char *m = dt_strdup_printf("%s: not an election folder: %s", o->dir, *msg ? *msg : dt_strerror(err));
+        free(*msg);
+        *msg = m;
         goto fail;
+    }
     if (s->rec->chain) {
         *msg = dt_strdup_printf("%s: the election chains confirmation codes, which the server does not handle yet",
                                 o->dir);
