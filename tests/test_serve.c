@@ -442,6 +442,18 @@ static void test_serve(void **state)
     post(&s, "/api/v1/ballots", "", 0, &r);
     expect_status(&r, 400, "empty body");
     resp_free(&r);
+    {
+        /* a large body (the upload buffer grows) that is not a ballot */
+        size_t big = 1u << 20;
+        char *t = malloc(big);
+        assert_non_null(t);
+        memset(t, ' ', big);
+        t[0] = '[';
+        post(&s, "/api/v1/ballots", t, big, &r);
+        free(t);
+    }
+    expect_status(&r, 400, "1 MiB of garbage");
+    resp_free(&r);
     /* a head that announces more than 1 MiB is answered at once */
     request_body(&s, "POST", "/api/v1/ballots", (1u << 20) + 1, "{ ", 2, &r);
     expect_status(&r, 413, "oversized body");

@@ -267,7 +267,7 @@ out:
 
 typedef struct conn {
     char *buf;
-    size_t len;
+    size_t len, cap; /* the buffer grows by doubling, up to DT_SERVER_BODY_MAX */
     bool too_big;
 } conn;
 
@@ -560,8 +560,18 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
             u->buf = NULL;
         }
         if (!u->too_big) {
-            if (!u->buf && !(u->buf = malloc(DT_SERVER_BODY_MAX)))
-                return MHD_NO;
+            if (*data_size > u->cap - u->len) {
+                size_t cap = u->cap ? u->cap : 16384;
+                char *nb;
+                while (cap - u->len < *data_size)
+                    cap *= 2;
+                if (cap > DT_SERVER_BODY_MAX)
+                    cap = DT_SERVER_BODY_MAX;
+                if (!(nb = realloc(u->buf, cap)))
+                    return MHD_NO;
+                u->buf = nb;
+                u->cap = cap;
+            }
             memcpy(u->buf + u->len, data, *data_size);
             u->len += *data_size;
         }
