@@ -251,6 +251,13 @@ static int entries_cmd(const char *prog, int argc, const char *argv[])
         dt_cli_err(prog, "%s: not a checkpoint signed by the log key (%s)", cpp, dt_strerror(err));
         goto out;
     }
+    size_t kn;
+    const char *kname = dt_note_verifier_name(&v, &kn);
+    if (kn != olen || memcmp(kname, origin, olen) != 0) {
+        dt_cli_err(prog, "%s: the checkpoint's origin '%.*s' is not the log key's name '%.*s'", cpp, (int)olen, origin,
+                   (int)kn, kname);
+        goto out;
+    }
     printf("# %.*s: %llu entries (the checkpoint's log signature verifies)\n", (int)olen, origin,
            (unsigned long long)size);
     if ((err = dt_tiles_open(&t, bdir, size)) == DT_OK)

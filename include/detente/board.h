@@ -54,6 +54,15 @@ DT_WARN_UNUSED_RESULT DT_NONNULL(1, 2, 3, 7, 8) dt_err dt_board_entry_format(uns
 /* 1 if path (len bytes) is a valid board path, else 0. */
 int dt_board_path_valid(const char *path, size_t len);
 
+/* The log's lookup keys of an entry (log.h, dt_log_append_multikeyed with
+ * two keys an entry): every entry is keyed by its path, "p" + path, and an
+ * encrypted ballot also by its code, "c" + code. Whoever appends an entry
+ * (dt_board_publish, the election server) uses both, so that a path and a
+ * code are each on the board at most once. Return the key's length. */
+#define DT_BOARD_KEY_MAX (1 + DT_BOARD_PATH_MAX)
+size_t dt_board_path_key(unsigned char key[DT_BOARD_KEY_MAX], const char *path, size_t len);
+size_t dt_board_code_key(unsigned char key[1 + DT_BOARD_CODE_BYTES], const unsigned char code[DT_BOARD_CODE_BYTES]);
+
 /* ---- The operator's side ------------------------------------------------
  *
  * A record folder DIR with a board has:

@@ -55,6 +55,13 @@ DT_WARN_UNUSED_RESULT DT_NONNULL(1) dt_err dt_log_append_keyed(dt_log *log, cons
                                                                const unsigned char *const *keys,
                                                                const size_t *keylens, size_t n, uint64_t *first,
                                                                size_t *dup);
+/* As dt_log_append_keyed with kper (1..8) keys an entry: keys[i * kper + j]
+ * (NULL: none) is the j-th key of entry i. All are unique, as above. */
+DT_WARN_UNUSED_RESULT DT_NONNULL(1) dt_err dt_log_append_multikeyed(dt_log *log, const unsigned char *const *entries,
+                                                                    const size_t *lens,
+                                                                    const unsigned char *const *keys,
+                                                                    const size_t *keylens, size_t kper, size_t n,
+                                                                    uint64_t *first, size_t *dup);
 /* The index of the entry recorded under key; DT_ERR_NOT_FOUND if none. */
 DT_WARN_UNUSED_RESULT DT_NONNULL(1, 2, 4) dt_err dt_log_find(dt_log *log, const unsigned char *key, size_t keylen,
                                                              uint64_t *index);

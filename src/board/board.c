@@ -309,20 +309,6 @@ out:
 
 /* ---- publishing ---- */
 
-/* The lookup key of a file's entry: "c" + code for a ballot, "p" + path. */
-static size_t entry_key(unsigned char *key, const char *path, const unsigned char *code)
-{
-    size_t n = strlen(path);
-    if (code != NULL) {
-        key[0] = 'c';
-        memcpy(key + 1, code, DT_BOARD_CODE_BYTES);
-        return 1 + DT_BOARD_CODE_BYTES;
-    }
-    key[0] = 'p';
-    memcpy(key + 1, path, n);
-    return 1 + n;
-}
-
 /* Checks that the file already on the board at index is path with content. */
 static dt_err same_as_published(dt_board *b, char **msg, uint64_t index, const char *path, const unsigned char *content,
                                 size_t len)
@@ -381,7 +367,7 @@ static dt_err export_blob(dt_board *b, char **msg, const unsigned char hash[32],
 typedef struct pending {
     unsigned char **entries;
     size_t *lens;
-    unsigned char **keys;
+    unsigned char **keys; /* two an entry: its path's, its code's (NULL if not a ballot) */
     size_t *keylens;
     char **paths;
     size_t n;
@@ -391,7 +377,8 @@ static void pending_free(pending *p)
 {
     for (size_t i = 0; i < p->n; i++) {
         free(p->entries[i]);
-        free(p->keys[i]);
+        free(p->keys[2 * i]);
+        free(p->keys[2 * i + 1]);
     }
     free(p->entries);
     free(p->lens);
@@ -406,8 +393,8 @@ static dt_err collect(dt_board *b, char **msg, char **paths, size_t n, pending *
 {
     p->entries = calloc(n ? n : 1, sizeof *p->entries);
     p->lens = calloc(n ? n : 1, sizeof *p->lens);
-    p->keys = calloc(n ? n : 1, sizeof *p->keys);
-    p->keylens = calloc(n ? n : 1, sizeof *p->keylens);
+    p->keys = calloc(n ? 2 * n : 2, sizeof *p->keys);
+    p->keylens = calloc(n ? 2 * n : 2, sizeof *p->keylens);
     p->paths = calloc(n ? n : 1, sizeof *p->paths);
     if (!p->entries || !p->lens || !p->keys || !p->keylens || !p->paths)
         return DT_ERR_NOMEM;
@@ -416,8 +403,10 @@ static dt_err collect(dt_board *b, char **msg, char **paths, size_t n, pending *
         char *full = dt_strdup_printf("%s/%s", b->dir, paths[i]);
         unsigned char *content = NULL, code[DT_BOARD_CODE_BYTES];
         size_t len = 0;
-        int ballot = dt_board_is_ballot_path(paths[i], strlen(paths[i]));
-        unsigned char key[1 + DT_BOARD_PATH_MAX];
+        size_t plen = strlen(paths[i]);
+        int ballot = dt_board_is_ballot_path(paths[i], plen);
+        unsigned char pkey[DT_BOARD_KEY_MAX], ckey[DT_BOARD_KEY_MAX];
+        size_t pklen = dt_board_path_key(pkey, paths[i], plen), cklen = 0;
         uint64_t index;
         if (full == NULL) {
             err = DT_ERR_NOMEM;
@@ -427,11 +416,22 @@ static dt_err collect(dt_board *b, char **msg, char **paths, size_t n, pending *
             *msg = dt_strdup_printf("%s: an encrypted ballot without a valid confirmation_code", full);
             err = DT_ERR_PARSE;
         } else {
-            size_t klen = entry_key(key, paths[i], ballot ? code : NULL);
-            err = dt_log_find(b->log, key, klen, &index);
+            /* A path is published once: the same bytes again are nothing new,
+             * other bytes are a change the board refuses. A ballot's code is
+             * published once too. */
+            err = dt_log_find(b->log, pkey, pklen, &index);
             if (err == DT_OK) {
                 err = same_as_published(b, msg, index, paths[i], content, len);
-            } else if (err == DT_ERR_NOT_FOUND) {
+            } else if (err == DT_ERR_NOT_FOUND && ballot) {
+                cklen = dt_board_code_key(ckey, code);
+                err = dt_log_find(b->log, ckey, cklen, &index);
+                if (err == DT_OK) {
+                    *msg = dt_strdup_printf("%s has the confirmation code of board entry %llu, another ballot",
+                                            paths[i], (unsigned long long)index);
+                    err = DT_ERR_INVALID;
+                }
+            }
+            if (err == DT_ERR_NOT_FOUND) {
                 unsigned char h[32];
                 int blob = 0;
                 size_t k = p->n;
@@ -443,18 +443,25 @@ static dt_err collect(dt_board *b, char **msg, char **paths, size_t n, pending *
                     else
                         err = export_blob(b, msg, h, content, len);
                 }
-                if (err == DT_OK && (p->keys[k] = malloc(klen)) == NULL)
+                if (err == DT_OK && ((p->keys[2 * k] = malloc(pklen)) == NULL ||
+                                     (cklen && (p->keys[2 * k + 1] = malloc(cklen)) == NULL)))
                     err = DT_ERR_NOMEM;
                 if (err == DT_OK) {
-                    memcpy(p->keys[k], key, klen);
-                    p->keylens[k] = klen;
+                    memcpy(p->keys[2 * k], pkey, pklen);
+                    p->keylens[2 * k] = pklen;
+                    if (cklen) {
+                        memcpy(p->keys[2 * k + 1], ckey, cklen);
+                        p->keylens[2 * k + 1] = cklen;
+                    }
                     p->paths[k] = paths[i];
                     p->n++;
                 } else {
                     free(p->entries[k]);
-                    p->entries[k] = NULL;
+                    free(p->keys[2 * k]);
+                    free(p->keys[2 * k + 1]);
+                    p->entries[k] = p->keys[2 * k] = p->keys[2 * k + 1] = NULL;
                 }
-            } else {
+            } else if (err != DT_OK && *msg == NULL) {
                 *msg = dt_strdup_printf("the log store cannot be read (%s)", dt_strerror(err));
             }
         }
@@ -588,16 +595,29 @@ static dt_err ask_witness(dt_board *b, size_t i, const char *note, size_t notele
             const char *line = resp + at, *e = memchr(line, '\n', resplen - at);
             size_t ll = e ? (size_t)(e - line) + 1 : resplen - at;
             if (ll > 4 + nl && memcmp(line, "\xe2\x80\x94 ", 4) == 0 && memcmp(line + 4, wname, nl) == 0 &&
-                line[4 + nl] == ' ' && e != NULL && *siglen + ll < sigcap) {
-                memcpy(sigs + *siglen, line, ll);
-                *siglen += ll;
-                got = 1;
+                line[4 + nl] == ' ' && e != NULL && *siglen + ll < sigcap && notelen + ll < DT_NOTE_MAX_BYTES) {
+                /* Count it only if it verifies: the checkpoint with this line
+                 * alone, opened against the witness's key. */
+                char *one = malloc(notelen + ll);
+                size_t tl;
+                unsigned char okw = 0;
+                if (one != NULL) {
+                    memcpy(one, note, notelen);
+                    memcpy(one + notelen, line, ll);
+                    if (dt_note_open(&tl, &okw, NULL, one, notelen + ll, &b->w[i].vkey, 1) == DT_OK && okw &&
+                        dt_note_verifier_type(&b->w[i].vkey) == DT_NOTE_COSIG) {
+                        memcpy(sigs + *siglen, line, ll);
+                        *siglen += ll;
+                        got = 1;
+                    }
+                    free(one);
+                }
             }
             at += ll;
         }
         free(resp);
         if (!got) {
-            snprintf(why, whycap, "answered 200 without a cosignature line of its key");
+            snprintf(why, whycap, "answered 200 without a valid cosignature by its key");
             return DT_ERR_PROOF;
         }
         char v[32];
@@ -632,8 +652,9 @@ dt_err dt_board_publish(dt_board *b, char **msg, size_t *added, size_t *cosigned
         goto out;
     for (size_t at = 0; at < p.n; at += DT_LOG_BATCH_MAX) {
         size_t k = p.n - at < DT_LOG_BATCH_MAX ? p.n - at : DT_LOG_BATCH_MAX, dup = 0;
-        err = dt_log_append_keyed(b->log, (const unsigned char *const *)p.entries + at, p.lens + at,
-                                  (const unsigned char *const *)p.keys + at, p.keylens + at, k, NULL, &dup);
+        err = dt_log_append_multikeyed(b->log, (const unsigned char *const *)p.entries + at, p.lens + at,
+                                       (const unsigned char *const *)p.keys + 2 * at, p.keylens + 2 * at, 2, k, NULL,
+                                       &dup);
         if (err == DT_ERR_INVALID) {
             *msg = dt_strdup_printf("%s: its confirmation code or path is already on the board, or twice in the record",
                                     p.paths[at + dup]);
@@ -722,12 +743,12 @@ dt_err dt_board_receipt(dt_board *b, char **msg, const unsigned char code[DT_BOA
     *msg = NULL;
     *receipt = NULL;
     *len = 0;
-    unsigned char key[1 + DT_BOARD_CODE_BYTES], *entry = NULL, *note = NULL;
+    unsigned char key[DT_BOARD_KEY_MAX], *entry = NULL, *note = NULL;
     size_t elen = 0, notelen = 0;
     uint64_t index, size = 0;
     unsigned char proof[DT_MERKLE_MAX_PROOF][DT_MERKLE_HASH_BYTES];
     size_t plen = DT_MERKLE_MAX_PROOF;
-    size_t klen = entry_key(key, "", code);
+    size_t klen = dt_board_code_key(key, code);
     dt_err err = dt_log_find(b->log, key, klen, &index);
     if (err == DT_ERR_NOT_FOUND) {
         *msg = dt_strdup_printf("no ballot with this confirmation code is on the board");

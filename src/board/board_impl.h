@@ -10,10 +10,11 @@
 #define DT_BOARD_FILE_MAX (256u << 20)
 
 /* Lists the public files of the record dir, sorted by path (bytewise):
- * every regular file under dir except those under private_data/ and board/,
- * hidden names (starting with '.') and temporary files of atomic writes
- * (".tmp-" in the name). A path that is not a valid board path, a symbolic
- * link or another kind of file is an error (DT_ERR_INVALID, *msg says which):
+ * every regular file under dir except those under private_data/ and board/
+ * and hidden names (starting with '.', which the record reader skips too).
+ * A path that is not a valid board path, a temporary file of an atomic write
+ * (".tmp-" in its name), a symbolic link or another kind of file is an error
+ * (DT_ERR_INVALID, *msg says which):
  * the record must be exactly what the board can hold. *paths and each path
  * malloc'ed; free with dt_board_free_paths. */
 dt_err dt_board_list_files(char ***paths, size_t *n, char **msg, const char *dir);

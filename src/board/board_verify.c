@@ -9,6 +9,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <errno.h>
+#include <sys/stat.h>
 
 #include "board/board_impl.h"
 #include "util/codec.h"
@@ -229,11 +231,13 @@ dt_err dt_board_verify(dt_board_report **out, const char *dir, const dt_board_ve
     dt_err err = DT_ERR_NOMEM;
     if (!cpp || !bdir || !lvp || !wvp || !r || !wk)
         goto out;
-    err = dt_read_file(&note, &notelen, cpp, DT_NOTE_MAX_BYTES);
-    if (err == DT_ERR_IO) {
-        err = DT_ERR_NOT_FOUND;
+    struct stat sb;
+    int st_ok = lstat(cpp, &sb) == 0;
+    if (!st_ok && errno == ENOENT) {
+        err = DT_ERR_NOT_FOUND; /* no board: the caller decides */
         goto out;
     }
+    dt_err rerr = dt_read_file(&note, &notelen, cpp, DT_NOTE_MAX_BYTES);
     err = DT_OK;
     for (int c = 0; c < DT_BOARD_CHECKS; c++)
         r->c[c].status = 2;
@@ -241,6 +245,13 @@ dt_err dt_board_verify(dt_board_report **out, const char *dir, const dt_board_ve
     /* B.1 */
     r->c[DT_BOARD_CHECK_SIGNATURE].status = 0;
     r->c[DT_BOARD_CHECK_SIGNATURE].count = 1;
+    if (rerr != DT_OK || !st_ok || !S_ISREG(sb.st_mode)) {
+        fail(r, DT_BOARD_CHECK_SIGNATURE, "board/checkpoint: %s",
+             st_ok && !S_ISREG(sb.st_mode) ? "not a regular file"
+             : rerr == DT_ERR_LIMIT ? "larger than a signed note may be (64 KiB)"
+                                    : "cannot be read");
+        goto done;
+    }
     const char *lkey = o.log_vkey;
     size_t lklen = lkey ? strlen(lkey) : 0;
     if (lkey == NULL) {

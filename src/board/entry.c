@@ -173,3 +173,21 @@ dt_err dt_board_entry_format(unsigned char **out, size_t *outlen, const char *pa
     *is_blob = blob;
     return DT_OK;
 }
+
+size_t dt_board_path_key(unsigned char key[DT_BOARD_KEY_MAX], const char *path, size_t len)
+{
+    if (key == NULL || path == NULL || len > DT_BOARD_PATH_MAX)
+        dt_misuse("dt_board_path_key: NULL argument or path too long");
+    key[0] = 'p';
+    memcpy(key + 1, path, len);
+    return 1 + len;
+}
+
+size_t dt_board_code_key(unsigned char key[1 + DT_BOARD_CODE_BYTES], const unsigned char code[DT_BOARD_CODE_BYTES])
+{
+    if (key == NULL || code == NULL)
+        dt_misuse("dt_board_code_key: NULL argument");
+    key[0] = 'c';
+    memcpy(key + 1, code, DT_BOARD_CODE_BYTES);
+    return 1 + DT_BOARD_CODE_BYTES;
+}

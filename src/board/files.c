@@ -49,7 +49,10 @@ static dt_err walk(list *l, char **msg, const char *dir, const char *rel)
     struct dirent *de;
     while (err == DT_OK && (de = readdir(d)) != NULL) {
         const char *name = de->d_name;
-        if (name[0] == '.' || strstr(name, ".tmp-") != NULL)
+        /* Hidden names are not part of a record (the record reader skips
+         * them too). A temporary file of an interrupted atomic write is an
+         * error, not something to skip: the verifier would read it. */
+        if (name[0] == '.')
             continue;
         if (rel[0] == '\0' && (strcmp(name, "private_data") == 0 || strcmp(name, "board") == 0))
             continue;
@@ -61,6 +64,9 @@ static dt_err walk(list *l, char **msg, const char *dir, const char *rel)
         } else if (lstat(p, &sb) != 0) {
             *msg = dt_strdup_printf("%s: cannot be read", p);
             err = DT_ERR_IO;
+        } else if (strstr(name, ".tmp-") != NULL) {
+            *msg = dt_strdup_printf("%s: a temporary file of an interrupted write; remove it (or finish the write)", p);
+            err = DT_ERR_INVALID;
         } else if (!dt_board_path_valid(r, strlen(r))) {
             *msg = dt_strdup_printf("%s: the name cannot go on the board (letters, digits, '.', '_', '-' only)", p);
             err = DT_ERR_INVALID;

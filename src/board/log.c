@@ -387,7 +387,8 @@ static dt_err put_tree(dt_log *log, uint64_t size, uint64_t n, unsigned char (*h
 }
 
 static dt_err append(dt_log *log, const unsigned char *const *entries, const size_t *lens,
-                     const unsigned char *const *keys, const size_t *keylens, size_t n, uint64_t *first, size_t *dup)
+                     const unsigned char *const *keys, const size_t *keylens, size_t kper, size_t n, uint64_t *first,
+                     size_t *dup)
 {
     unsigned char (*h)[HB] = NULL;
     uint64_t size = 0;
@@ -405,8 +406,11 @@ static dt_err append(dt_log *log, const unsigned char *const *entries, const siz
         return DT_ERR_LIMIT;
     for (size_t i = 0; i < n; i++) {
         DT_ARG_CHECK(entries[i] || lens[i] == 0);
-        if (lens[i] > DT_LOG_ENTRY_MAX || (keys && keys[i] && keylens[i] > KEY_MAX))
+        if (lens[i] > DT_LOG_ENTRY_MAX)
             return DT_ERR_LIMIT;
+        for (size_t k = 0; keys && k < kper; k++)
+            if (keys[i * kper + k] && keylens[i * kper + k] > KEY_MAX)
+                return DT_ERR_LIMIT;
     }
     h = malloc((n + 1) * sizeof *h);
     if (!h)
@@ -424,12 +428,13 @@ static dt_err append(dt_log *log, const unsigned char *const *entries, const siz
         err = DT_ERR_LIMIT;
         goto out;
     }
-    for (size_t i = 0; keys && i < n; i++) {
+    for (size_t ik = 0; keys && ik < n * kper; ik++) {
         sqlite3_stmt *st = log->st[S_KEY_PUT];
+        size_t i = ik / kper;
         int rc;
-        if (!keys[i])
+        if (!keys[ik])
             continue;
-        if ((err = bind_blob(st, 1, keys[i], keylens[i])) != DT_OK)
+        if ((err = bind_blob(st, 1, keys[ik], keylens[ik])) != DT_OK)
             goto out;
         sqlite3_bind_int64(st, 2, (int64_t)(size + i));
         rc = sqlite3_step(st);
@@ -465,14 +470,22 @@ out:
 dt_err dt_log_append(dt_log *log, const unsigned char *const *entries, const size_t *lens, size_t n,
                      uint64_t *first)
 {
-    return append(log, entries, lens, NULL, NULL, n, first, NULL);
+    return append(log, entries, lens, NULL, NULL, 0, n, first, NULL);
 }
 
 dt_err dt_log_append_keyed(dt_log *log, const unsigned char *const *entries, const size_t *lens,
                            const unsigned char *const *keys, const size_t *keylens, size_t n, uint64_t *first,
                            size_t *dup)
 {
-    return append(log, entries, lens, keys, keylens, n, first, dup);
+    return append(log, entries, lens, keys, keylens, 1, n, first, dup);
+}
+
+dt_err dt_log_append_multikeyed(dt_log *log, const unsigned char *const *entries, const size_t *lens,
+                                const unsigned char *const *keys, const size_t *keylens, size_t kper, size_t n,
+                                uint64_t *first, size_t *dup)
+{
+    DT_ARG_CHECK(kper >= 1 && kper <= 8);
+    return append(log, entries, lens, keys, keylens, kper, n, first, dup);
 }
 
 /* ---- reading ---- */

@@ -25,6 +25,7 @@ typedef struct mirror_walk {
     int wrote_election; /* a file was added */
     char *index;        /* the mirror's paths, one a line, in entry order */
     size_t indexlen, indexcap;
+    char *mdir;         /* this log's mirror: mirror_dir/<SHA-256 of the origin, 16 bytes hex> */
 } mirror_walk;
 
 /* The mirror's index, mirror/.index: the path of each entry mirrored so far,
@@ -33,7 +34,7 @@ typedef struct mirror_walk {
  * equals the cosigned log plus what is being checked. */
 static dt_err index_load(mirror_walk *w, uint64_t old_size)
 {
-    char *p = dt_strdup_printf("%s/.index", w->a->mirror_dir);
+    char *p = dt_strdup_printf("%s/.index", w->mdir);
     unsigned char *text = NULL;
     size_t len = 0;
     if (p == NULL)
@@ -56,7 +57,7 @@ static dt_err index_load(mirror_walk *w, uint64_t old_size)
         if (n < old_size) {
             keep = at + ll + 1;
         } else {
-            char *f = dt_strdup_printf("%s/%.*s", w->a->mirror_dir, (int)ll, (const char *)text + at);
+            char *f = dt_strdup_printf("%s/%.*s", w->mdir, (int)ll, (const char *)text + at);
             if (f)
                 unlink(f);
             free(f);
@@ -89,7 +90,7 @@ static dt_err index_add(mirror_walk *w, const char *path, size_t len)
 
 static dt_err index_save(mirror_walk *w)
 {
-    char *p = dt_strdup_printf("%s/.index", w->a->mirror_dir);
+    char *p = dt_strdup_printf("%s/.index", w->mdir);
     dt_err err = p ? dt_write_file_atomic(p, w->index ? w->index : "", w->indexlen, 0644) : DT_ERR_NOMEM;
     free(p);
     return err;
@@ -115,7 +116,15 @@ static dt_err mirror_entry(void *arg, uint64_t index, const unsigned char *data,
     dt_board_entry e;
     if (dt_board_entry_parse(&e, data, len) != DT_OK)
         return refuse(w, DT_ERR_ENCODING, "entry %llu is not a detente board entry", ix);
-    char *path = dt_strdup_printf("%s/%.*s", w->a->mirror_dir, (int)e.pathlen, e.path);
+    /* The rules of check B.4, so that a board this witness cosigns can pass it. */
+    if ((e.pathlen >= 13 && memcmp(e.path, "private_data/", 13) == 0) ||
+        (e.pathlen >= 6 && memcmp(e.path, "board/", 6) == 0))
+        return refuse(w, DT_ERR_INVALID, "entry %llu: %.*s is not a public file of a record", ix, (int)e.pathlen,
+                      e.path);
+    if (e.has_code != dt_board_is_ballot_path(e.path, e.pathlen))
+        return refuse(w, DT_ERR_INVALID, "entry %llu: %.*s %s a confirmation code", ix, (int)e.pathlen, e.path,
+                      e.has_code ? "is not a ballot but has" : "is a ballot without");
+    char *path = dt_strdup_printf("%s/%.*s", w->mdir, (int)e.pathlen, e.path);
     unsigned char *blob = NULL;
     size_t blen = 0;
     dt_err err = DT_ERR_NOMEM;
@@ -157,6 +166,10 @@ static dt_err mirror_entry(void *arg, uint64_t index, const unsigned char *data,
             goto out;
         }
     }
+    /* Indexed before it is written, so that a refused attempt's files are
+     * always found and removed by the next one. */
+    if ((err = index_add(w, e.path, e.pathlen)) != DT_OK)
+        goto out;
     char *slash = strrchr(path, '/');
     *slash = '\0';
     err = dt_mkdirs(path);
@@ -165,7 +178,7 @@ static dt_err mirror_entry(void *arg, uint64_t index, const unsigned char *data,
         err = dt_write_file_atomic(path, content, clen, 0644);
     if (err != DT_OK)
         err = refuse(w, DT_ERR_IO, "cannot write %s", path);
-    else if ((err = index_add(w, e.path, e.pathlen)) == DT_OK)
+    else
         w->wrote_election = 1;
 out:
     free(blob);
@@ -173,67 +186,124 @@ out:
     return err;
 }
 
+static dt_err check(mirror_walk *w, uint64_t old_size, uint64_t new_size, const unsigned char new_root[32]);
+
 dt_err dt_board_witness_check(void *arg, const char *origin, size_t originlen, uint64_t old_size,
                               const unsigned char old_root[32], uint64_t new_size, const unsigned char new_root[32],
                               char *why, size_t whycap)
 {
     const dt_board_witness_check_arg *a = arg;
-    mirror_walk w = {a, old_size, why, whycap, 0, NULL, 0, 0};
+    mirror_walk w = {a, old_size, why, whycap, 0, NULL, 0, 0, NULL};
+    dt_err err;
+    unsigned char oh[32];
+    char hex[33];
+    if (new_size == old_size)
+        return DT_OK; /* nothing new: the same checkpoint again */
+    dt_sha256(oh, origin, originlen);
+    for (int i = 0; i < 16; i++)
+        sprintf(hex + 2 * i, "%02x", oh[i]);
+    if ((w.mdir = dt_strdup_printf("%s/%s", a->mirror_dir, hex)) == NULL)
+        return DT_ERR_NOMEM;
+    err = check(&w, old_size, new_size, new_root);
+    free(w.mdir);
+    free(w.index);
+    return err;
+}
+
+/* 1 if the mirror holds rel. */
+static int has(const mirror_walk *w, const char *rel)
+{
+    char p[4096];
+    snprintf(p, sizeof p, "%s/%s", w->mdir, rel);
+    return access(p, F_OK) == 0;
+}
+
+/* 1 if every path of the index is a set-up file (or, with ceremony, a file
+ * of the key ceremony); otherwise *first gets the first other path. */
+static int only_before(const mirror_walk *w, int ceremony, const char **first, size_t *firstlen)
+{
+    static const char *const setup[] = {"constants.json", "manifest.json", "election_config.json"};
+    for (size_t at = 0; at < w->indexlen;) {
+        const char *line = w->index + at, *nl = memchr(line, '\n', w->indexlen - at);
+        size_t ll = nl ? (size_t)(nl - line) : w->indexlen - at;
+        int ok = ceremony && ll > 9 && memcmp(line, "ceremony/", 9) == 0;
+        for (size_t i = 0; i < 3; i++)
+            ok |= ll == strlen(setup[i]) && memcmp(line, setup[i], ll) == 0;
+        if (!ok) {
+            *first = line;
+            *firstlen = ll;
+            return 0;
+        }
+        at += ll + 1;
+    }
+    return 1;
+}
+
+/* The check, with the mirror of this log in w->mdir. */
+static dt_err check(mirror_walk *w, uint64_t old_size, uint64_t new_size, const unsigned char new_root[32])
+{
+    const dt_board_witness_check_arg *a = w->a;
     dt_tiles *t = NULL;
     uint64_t bad = UINT64_MAX;
     dt_err err;
-    if (new_size == old_size)
-        return DT_OK; /* nothing new: the same checkpoint again */
-    if ((err = dt_mkdirs(a->mirror_dir)) != DT_OK)
-        return refuse(&w, err, "cannot create the mirror %s", a->mirror_dir);
-    if ((err = index_load(&w, old_size)) != DT_OK)
-        return refuse(&w, err, "cannot read the mirror's index in %s", a->mirror_dir);
+    if ((err = dt_mkdirs(w->mdir)) != DT_OK)
+        return refuse(w, err, "cannot create the mirror %s", w->mdir);
+    if ((err = index_load(w, old_size)) != DT_OK)
+        return refuse(w, err, "cannot read the mirror's index in %s", w->mdir);
     /* The served tiles must be exactly the tree being cosigned. */
     if ((err = dt_tiles_open(&t, a->board_dir, new_size)) == DT_OK)
-        err = dt_tiles_verify(t, new_root, mirror_entry, &w, &bad);
+        err = dt_tiles_verify(t, new_root, mirror_entry, w, &bad);
     dt_tiles_close(t);
-    dt_err ierr = index_save(&w);
-    free(w.index);
-    if (err == DT_OK && ierr != DT_OK)
-        return refuse(&w, ierr, "cannot write the mirror's index in %s", a->mirror_dir);
+    dt_err ierr = index_save(w);
     if (err != DT_OK) {
-        if (why[0] == '\0')
-            refuse(&w, err, "the tiles at %s do not match the checkpoint (%s%s)", a->board_dir, dt_strerror(err),
+        if (w->why[0] == '\0')
+            refuse(w, err, "the tiles at %s do not match the checkpoint (%s%s)", a->board_dir, dt_strerror(err),
                    bad != UINT64_MAX ? ", at an entry" : "");
         return err;
     }
-    if (!w.wrote_election)
+    if (ierr != DT_OK)
+        return refuse(w, ierr, "cannot write the mirror's index in %s", w->mdir);
+    if (!w->wrote_election)
         return DT_OK;
-    /* Verify the record made of every entry so far, as far as it goes. */
-    char cfg[4096];
-    snprintf(cfg, sizeof cfg, "%s/election_config.json", a->mirror_dir);
-    if (access(cfg, F_OK) != 0)
-        return DT_OK; /* no election yet: only the entries' form was checked */
+
+    /* The election's phase, from what is on the board, and what may be
+     * there in it: nothing but set-up files before the configuration is
+     * complete, nothing but the ceremony's files before the election opens. */
+    const char *first = NULL;
+    size_t firstlen = 0;
+    if (!has(w, "election_config.json") || !has(w, "manifest.json") || !has(w, "constants.json")) {
+        if (!only_before(w, 0, &first, &firstlen))
+            return refuse(w, DT_ERR_PROOF, "%.*s is on the board before the election's configuration", (int)firstlen,
+                          first);
+        return DT_OK; /* set-up files only: their form was checked */
+    }
+    dt_record_part part = has(w, "election_initialized.json") ? DT_RECORD_ALL : DT_RECORD_CONFIG;
+    if (part == DT_RECORD_CONFIG && !only_before(w, 1, &first, &firstlen))
+        return refuse(w, DT_ERR_PROOF, "%.*s is on the board before the election is open (election_initialized.json)",
+                      (int)firstlen, first);
     dt_record *rec = NULL;
     char *msg = NULL;
-    snprintf(cfg, sizeof cfg, "%s/election_initialized.json", a->mirror_dir);
-    dt_record_part part = access(cfg, F_OK) == 0 ? DT_RECORD_ALL : DT_RECORD_CONFIG;
-    if ((err = dt_record_load_part(&rec, &msg, a->mirror_dir, part)) != DT_OK) {
-        refuse(&w, DT_ERR_PROOF, "the record on the board cannot be read: %s", msg ? msg : dt_strerror(err));
+    if ((err = dt_record_load_part(&rec, &msg, w->mdir, part)) != DT_OK) {
+        refuse(w, DT_ERR_PROOF, "the record on the board cannot be read: %s", msg ? msg : dt_strerror(err));
         free(msg);
         return DT_ERR_PROOF;
     }
     if (part == DT_RECORD_ALL) {
-        /* The steps that the election's phase allows: while voting is open
-         * there is no tally yet (steps 8 to 14 wait for it), and before the
-         * decryption there is nothing to check of steps 9 to 14. */
-        snprintf(cfg, sizeof cfg, "%s/encrypted_tally.json", a->mirror_dir);
+        /* The steps that apply: while voting is open (no tally yet) steps
+         * 1-7 and 15-18; with the encrypted tally step 8 too; once anything
+         * of the decryption is there (tally.json, challenged ballots, the
+         * rounds' messages), all of them. */
         int last = 7;
-        if (access(cfg, F_OK) == 0) {
-            snprintf(cfg, sizeof cfg, "%s/tally.json", a->mirror_dir);
-            last = access(cfg, F_OK) == 0 ? DT_VERIFY_STEPS : 8;
-        }
+        if (has(w, "tally.json") || has(w, "challenged_ballots") || has(w, "decryption"))
+            last = DT_VERIFY_STEPS;
+        else if (has(w, "encrypted_tally.json"))
+            last = 8;
         dt_verify_report *rep = NULL;
         dt_verify_opts o = {0, NULL, NULL};
         if ((err = dt_verify(&rep, rec, &o)) == DT_OK) {
             for (int s = 1; s <= DT_VERIFY_STEPS; s++)
                 if (dt_verify_step_status(rep, s) == DT_STEP_FAIL && (s <= last || s >= 15)) {
-                    refuse(&w, DT_ERR_PROOF, "the record on the board fails step %d (%s)%s%s", s,
+                    refuse(w, DT_ERR_PROOF, "the record on the board fails step %d (%s)%s%s", s,
                            dt_verify_step_name(s), dt_verify_step_messages(rep, s) ? ": " : "",
                            dt_verify_step_messages(rep, s) ? dt_verify_step_message(rep, s, 0) : "");
                     err = DT_ERR_PROOF;

@@ -30,7 +30,9 @@
 typedef struct job {
     const unsigned char *entry;
     size_t len;
-    unsigned char key[1 + DT_BOARD_CODE_BYTES];
+    unsigned char key[1 + DT_BOARD_CODE_BYTES];  /* the board's code key, dt_board_code_key */
+    unsigned char pkey[DT_BOARD_KEY_MAX];         /* and its path key, dt_board_path_key */
+    size_t pklen;
     dt_err err;
     uint64_t index;
     bool done;
@@ -74,9 +76,9 @@ struct dt_server {
  * this one (a concurrent `detente board publish` found the file first). */
 static void commit_one(dt_log *log, job *j)
 {
-    const unsigned char *e = j->entry, *k = j->key;
-    size_t klen = sizeof j->key;
-    j->err = dt_log_append_keyed(log, &e, &j->len, &k, &klen, 1, &j->index, NULL);
+    const unsigned char *e = j->entry, *k[2] = {j->pkey, j->key};
+    size_t klen = sizeof j->key, kl[2] = {j->pklen, sizeof j->key};
+    j->err = dt_log_append_multikeyed(log, &e, &j->len, k, kl, 2, 1, &j->index, NULL);
     if (j->err == DT_ERR_INVALID) {
         unsigned char *data = NULL;
         size_t dlen = 0;
@@ -94,18 +96,20 @@ static void commit_one(dt_log *log, job *j)
  * one by one, so that only the duplicates fail. */
 static void commit_batch(dt_log *log, job *list, size_t n)
 {
-    const unsigned char **entries = malloc(n * sizeof *entries), **keys = malloc(n * sizeof *keys);
-    size_t *lens = malloc(n * sizeof *lens), *klens = malloc(n * sizeof *klens), i = 0;
+    const unsigned char **entries = malloc(n * sizeof *entries), **keys = malloc(2 * n * sizeof *keys);
+    size_t *lens = malloc(n * sizeof *lens), *klens = malloc(2 * n * sizeof *klens), i = 0;
     uint64_t first = 0;
     dt_err err = DT_ERR_NOMEM;
     if (entries && keys && lens && klens) {
         for (job *j = list; j; j = j->next, i++) {
             entries[i] = j->entry;
             lens[i] = j->len;
-            keys[i] = j->key;
-            klens[i] = sizeof j->key;
+            keys[2 * i] = j->pkey;
+            klens[2 * i] = j->pklen;
+            keys[2 * i + 1] = j->key;
+            klens[2 * i + 1] = sizeof j->key;
         }
-        err = dt_log_append_keyed(log, entries, lens, keys, klens, n, &first, NULL);
+        err = dt_log_append_multikeyed(log, entries, lens, keys, klens, 2, n, &first, NULL);
     }
     i = 0;
     for (job *j = list; j; j = j->next, i++) {
@@ -390,8 +394,12 @@ static answer post_ballot(dt_server *s, const char *body, size_t len, dt_ballot_
                               "(1..255 bytes of A-Z a-z 0-9 . _ - in all)");
         goto out;
     }
-    dt_ballot_confirmation_code(b, j.key + 1);
-    j.key[0] = 'c'; /* the board's key of a ballot's entry (entry_key in src/board/board.c) */
+    {
+        unsigned char code[DT_BOARD_CODE_BYTES];
+        dt_ballot_confirmation_code(b, code);
+        dt_board_code_key(j.key, code);
+        j.pklen = dt_board_path_key(j.pkey, path, strlen(path));
+    }
     if (dt_ballot_serialize(b, &text, &textlen) != DT_OK ||
         dt_board_entry_format(&entry, &entrylen, path, j.key + 1, (const unsigned char *)text, textlen, hash,
                               &is_blob) != DT_OK ||

@@ -115,6 +115,34 @@ echo '{}' >"$work/b5/ceremony/extra.json"
 verify_expect "B.5 fails: a file added to the record after publication" "$work/b5" 1 B.5
 grep -q "ceremony/extra.json is in the record but not on the board" "$work/vout" || bad "B.5 does not name the file"
 
+# B.1 on a checkpoint that is too large, or not a file: a failure, not "no board"
+fresh b1b
+head -c 1000000 /dev/zero | tr '\0' 'a' >>"$work/b1b/board/checkpoint"
+verify_expect "B.1 fails: a checkpoint over 64 KiB" "$work/b1b" 1 B.1
+fresh b1d
+rm "$work/b1d/board/checkpoint"
+mkdir "$work/b1d/board/checkpoint"
+verify_expect "B.1 fails: a checkpoint that is a folder" "$work/b1d" 1 B.1
+
+# A file the verifier reads must be on the board: a leftover temporary file
+# of an atomic write is refused, not skipped
+fresh tmpf
+f=$(ls "$work"/tmpf/encrypted_ballots/*/*.json | head -1)
+cp "$f" "$(dirname "$f")/eballot-extra.tmp-1.json"
+"$dt" verify --quiet "$work/tmpf" >"$work/vout" 2>&1 && bad "a record with a .tmp- file verifies"
+grep -q "B.5 .*FAIL" "$work/vout" && grep -q "temporary file" "$work/vout" &&
+    ok "B.5 fails on a temporary file in the record, naming it" || { bad "B.5 on a .tmp- file"; cat "$work/vout"; }
+"$dt" board publish "$work/tmpf" >"$work/pout" 2>&1 && bad "publish accepted a .tmp- file"
+grep -q "temporary file" "$work/pout" && ok "publish refuses a temporary file" || { bad "publish .tmp- message"; cat "$work/pout"; }
+
+# A published ballot whose confirmation code is changed is a change, refused
+fresh cc
+f=$(ls "$work"/cc/encrypted_ballots/*/*.json | head -1)
+sed -i 's/"confirmation_code": *"[A-Za-z0-9+\/]\{4\}/"confirmation_code": "ABCD/' "$f"
+"$dt" board publish "$work/cc" >"$work/pout" 2>&1 && bad "publish accepted a ballot whose code changed"
+grep -q "changed after it was published" "$work/pout" && ok "publish refuses a published ballot whose code changed" ||
+    { bad "changed code message"; cat "$work/pout"; }
+
 # No board: not applicable, unless required
 fresh nb
 rm -rf "$work/nb/board"
@@ -220,7 +248,7 @@ else
         bad "publish with http witnesses"; cat "$work/h/out" "$work/h/s1.log" "$work/h/s2.log"
     fi
     verify_expect "the record published over HTTP verifies" "$work/h/rec" 0
-    [ -f "$work/h/w1/mirror/election_initialized.json" ] && ok "the verifying witness mirrored the record" ||
+    [ -n "$(find "$work/h/w1/mirror" -name election_initialized.json)" ] && ok "the verifying witness mirrored the record" ||
         bad "no mirror at the verifying witness"
     # a served witness that is down: the quorum of 3 fails, nothing is replaced
     kill $s2; wait $s2 2>/dev/null
