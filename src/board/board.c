@@ -571,12 +571,17 @@ static dt_err ask_witness(dt_board *b, size_t i, const char *note, size_t notele
         }
         if (status == 409 && attempt == 0 && resp != NULL) {
             /* The witness knows another size: ask again from there. */
-            char *end = NULL;
-            errno = 0;
-            unsigned long long known = strtoull(resp, &end, 10);
+            char num[24], *end = NULL;
+            size_t nl = resplen < sizeof num - 1 ? resplen : sizeof num - 1;
+            memcpy(num, resp, nl);
+            num[nl] = '\0';
             free(resp);
-            if (errno || end == NULL || (*end != '\0' && *end != '\n'))
+            errno = 0;
+            unsigned long long known = strtoull(num, &end, 10);
+            if (errno || end == num || (*end != '\0' && *end != '\n')) {
+                snprintf(why, whycap, "answered 409 without a size");
                 return DT_ERR_ENCODING;
+            }
             old = known;
             continue;
         }
