@@ -5,8 +5,8 @@ set -eu
 what=${1:-build}
 pkgs="build-essential cmake pkg-config libgmp-dev libsodium-dev libssl-dev libjansson-dev libsqlite3-dev libmicrohttpd-dev"
 case "$what" in
-    check) pkgs="$pkgs libcmocka-dev" ;;
-    bench) pkgs="$pkgs libcmocka-dev hyperfine belenios-tool" ;;
+    check) pkgs="$pkgs libcmocka-dev valgrind" ;;
+    bench) pkgs="$pkgs libcmocka-dev valgrind hyperfine belenios-tool" ;;
 esac
 missing=""
 for p in $pkgs; do
