@@ -233,15 +233,10 @@ static int entries_cmd(const char *prog, int argc, const char *argv[])
         goto out;
     if (dt_cli_read(prog, cpp, DT_NOTE_MAX_BYTES, &note, &notelen) != 0)
         goto out;
-    if (key == NULL) {
-        if (dt_cli_read(prog, kp, DT_NOTE_VKEY_MAX + 1, &kt, &ktlen) != 0)
-            goto out;
-        while (ktlen && kt[ktlen - 1] == '\n')
-            ktlen--;
-        key = kt;
-    } else {
-        ktlen = strlen(key);
-    }
+    if ((kt = dt_cli_vkey_arg(prog, "--log-key", key ? key : kp)) == NULL)
+        goto out;
+    key = kt;
+    ktlen = strlen(kt);
     if (dt_note_verifier_parse(&v, key, ktlen) != DT_OK) {
         dt_cli_err(prog, "the log key is not a verifier key");
         goto out;

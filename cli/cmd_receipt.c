@@ -89,22 +89,11 @@ static int parse_key(dt_note_verifier *v, const char *s, size_t len, unsigned ty
 /* --log-key: a file holding one key line, or the key itself. */
 static int load_log_key(dt_note_verifier *v, const char *arg)
 {
-    char *text = NULL, *what;
-    size_t len;
-    int rc;
-    if (!dt_cli_exists(arg)) {
-        if (dt_note_verifier_parse(v, arg, strlen(arg)) != DT_OK) {
-            dt_cli_err(PROG, "--log-key: '%s' is neither a file nor a verifier key", arg);
-            return -1;
-        }
-        return parse_key(v, arg, strlen(arg), DT_NOTE_ED25519, "--log-key");
-    }
-    if (dt_cli_read(PROG, arg, DT_NOTE_VKEY_MAX + 1, &text, &len) != 0)
+    char *text = dt_cli_vkey_arg(PROG, "--log-key", arg);
+    if (text == NULL)
         return -1;
-    if (len > 0 && text[len - 1] == '\n')
-        len--;
-    what = dt_cli_path("--log-key %s", arg);
-    rc = parse_key(v, text, len, DT_NOTE_ED25519, what);
+    char *what = dt_cli_path("--log-key %s", arg);
+    int rc = parse_key(v, text, strlen(text), DT_NOTE_ED25519, what ? what : "--log-key");
     free(what);
     free(text);
     return rc;

@@ -36,36 +36,6 @@ static const char usage_text[] =
     "Runs until SIGINT or SIGTERM, then finishes the requests in progress.\n"
     "exit status: 0 stopped by a signal, 2 usage error or the election cannot be served\n";
 
-/* ADDR:PORT, ADDR an IPv4 or a bracketed IPv6 address. */
-static struct addrinfo *listen_addr(const char *prog, const char *s)
-{
-    char host[64];
-    const char *colon = strrchr(s, ':'), *h = s;
-    size_t hl;
-    struct addrinfo hints, *res = NULL;
-    if (!colon || colon == s)
-        goto bad;
-    hl = (size_t)(colon - s);
-    if (s[0] == '[') {
-        if (hl < 3 || s[hl - 1] != ']')
-            goto bad;
-        h++;
-        hl -= 2;
-    }
-    if (hl >= sizeof host)
-        goto bad;
-    memcpy(host, h, hl);
-    host[hl] = '\0';
-    memset(&hints, 0, sizeof hints);
-    hints.ai_socktype = SOCK_STREAM;
-    hints.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV | AI_PASSIVE;
-    if (colon[1] && getaddrinfo(host, colon + 1, &hints, &res) == 0)
-        return res;
-bad:
-    dt_cli_err(prog, "--listen '%s': want ADDR:PORT with a numeric address (127.0.0.1:7380, [::1]:7380)", s);
-    return NULL;
-}
-
 int serve_main(int argc, const char *argv[])
 {
     const char *prog = "detente serve", *dir = NULL, *listen = NULL, *every = NULL, *threads = NULL,
@@ -113,7 +83,7 @@ int serve_main(int argc, const char *argv[])
         (threads && dt_cli_u32(prog, "--threads", threads, 1, 256, &nthreads) < 0) ||
         (conns && dt_cli_u32(prog, "--connections", conns, 1, 65536, &nconns) < 0))
         return 2;
-    if (!(ai = listen_addr(prog, listen)))
+    if (!(ai = dt_cli_listen_addr(prog, listen)))
         return 2;
     /* SIGINT and SIGTERM are taken by sigwait below: blocked before the
      * server's threads start, so that they inherit the mask */

@@ -14,6 +14,7 @@
 #include <detente/verify.h>
 
 #include "cli.h"
+#include "role_util.h"
 
 static const char usage_text[] =
     "usage: detente verify [--json] [--threads N] [--quiet] [--require-board]\n"
@@ -199,31 +200,9 @@ int verify_main(int argc, const char *argv[])
         } else if (strcmp(argv[i], "--require-board") == 0) {
             require_board = 1;
         } else if (strcmp(argv[i], "--log-key") == 0 && i + 1 < argc) {
-            const char *k = argv[++i];
             free(log_key);
-            log_key = NULL;
-            if (strchr(k, '+') != NULL && access(k, F_OK) != 0) {
-                log_key = strdup(k);
-            } else {
-                FILE *f = fopen(k, "r");
-                char buf[DT_NOTE_VKEY_MAX + 2];
-                size_t n = f ? fread(buf, 1, sizeof buf - 1, f) : 0;
-                if (f)
-                    fclose(f);
-                while (n && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
-                    n--;
-                if (!f || n == 0 || n >= DT_NOTE_VKEY_MAX) {
-                    fprintf(stderr, "detente verify: --log-key: '%s' is neither a verifier key nor a file holding one\n",
-                            k);
-                    return 2;
-                }
-                buf[n] = '\0';
-                log_key = strdup(buf);
-            }
-            if (log_key == NULL) {
-                fprintf(stderr, "detente verify: out of memory\n");
+            if ((log_key = dt_cli_vkey_arg("detente verify", "--log-key", argv[++i])) == NULL)
                 return 2;
-            }
             bopts.log_vkey = log_key;
         } else if (strcmp(argv[i], "--witnesses") == 0 && i + 1 < argc) {
             bopts.witnesses_file = argv[++i];

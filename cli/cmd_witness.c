@@ -474,36 +474,6 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls, en
     }
 }
 
-/* ADDR:PORT, ADDR an IPv4 or a bracketed IPv6 address. */
-static struct addrinfo *listen_addr(const char *prog, const char *s)
-{
-    char host[64];
-    const char *colon = strrchr(s, ':');
-    size_t hl;
-    struct addrinfo hints, *res = NULL;
-    if (!colon || colon == s)
-        goto bad;
-    hl = (size_t)(colon - s);
-    if (s[0] == '[') {
-        if (hl < 3 || s[hl - 1] != ']')
-            goto bad;
-        s++;
-        hl -= 2;
-    }
-    if (hl >= sizeof host)
-        goto bad;
-    memcpy(host, s, hl);
-    host[hl] = '\0';
-    memset(&hints, 0, sizeof hints);
-    hints.ai_socktype = SOCK_STREAM;
-    hints.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV | AI_PASSIVE;
-    if (colon[1] && getaddrinfo(host, colon + 1, &hints, &res) == 0)
-        return res;
-bad:
-    dt_cli_err(prog, "--listen '%s': want ADDR:PORT with a numeric address (127.0.0.1:7380, [::1]:7380)", s);
-    return NULL;
-}
-
 static int cmd_serve(int argc, const char *argv[])
 {
     const char *prog = "detente witness serve", *dir = NULL;
@@ -529,7 +499,7 @@ static int cmd_serve(int argc, const char *argv[])
     }
     if (!dir || !o.listen)
         return usage_error(prog, "%s", "needs DIR and --listen ADDR:PORT");
-    if (!(ai = listen_addr(prog, o.listen)))
+    if (!(ai = dt_cli_listen_addr(prog, o.listen)))
         return 2;
     if (!(w = open_for_requests(prog, dir, &o))) {
         freeaddrinfo(ai);

@@ -2,11 +2,13 @@
  * ceremony's public files, progress. */
 #include <errno.h>
 #include <fcntl.h>
+#include <netdb.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <termios.h>
 #include <unistd.h>
@@ -640,4 +642,54 @@ uint32_t dt_cli_test_corrupt_share(void)
         return 0;
     v = strtol(s, &end, 10);
     return *end || v < 1 || v > (long)DT_CEREMONY_MAX_GUARDIANS ? 0 : (uint32_t)v;
+}
+
+struct addrinfo *dt_cli_listen_addr(const char *prog, const char *s)
+{
+    char host[64];
+    const char *colon = strrchr(s, ':'), *h = s;
+    size_t hl;
+    struct addrinfo hints, *res = NULL;
+    if (!colon || colon == s)
+        goto bad;
+    hl = (size_t)(colon - s);
+    if (s[0] == '[') {
+        if (hl < 3 || s[hl - 1] != ']')
+            goto bad;
+        h++;
+        hl -= 2;
+    }
+    if (hl >= sizeof host)
+        goto bad;
+    memcpy(host, h, hl);
+    host[hl] = '\0';
+    memset(&hints, 0, sizeof hints);
+    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV | AI_PASSIVE;
+    if (colon[1] && getaddrinfo(host, colon + 1, &hints, &res) == 0)
+        return res;
+bad:
+    dt_cli_err(prog, "--listen '%s': want ADDR:PORT with a numeric address (127.0.0.1:7380, [::1]:7380)", s);
+    return NULL;
+}
+
+char *dt_cli_vkey_arg(const char *prog, const char *opt, const char *arg)
+{
+    char *text = NULL;
+    size_t len = 0;
+    if (!dt_cli_exists(arg)) {
+        dt_note_verifier v;
+        if (dt_note_verifier_parse(&v, arg, strlen(arg)) != DT_OK) {
+            dt_cli_err(prog, "%s: '%s' is neither a file nor a verifier key", opt, arg);
+            return NULL;
+        }
+        if ((text = strdup(arg)) == NULL)
+            dt_cli_err(prog, "out of memory");
+        return text;
+    }
+    if (dt_cli_read(prog, arg, DT_NOTE_VKEY_MAX + 1, &text, &len) != 0)
+        return NULL;
+    while (len > 0 && (text[len - 1] == '\n' || text[len - 1] == '\r'))
+        text[--len] = '\0';
+    return text;
 }

@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include <detente/ceremony.h>
+#include <detente/note.h>
 #include <detente/record.h>
 
 /* The passphrase sources, for every --help that asks for one. */
@@ -110,5 +111,14 @@ void dt_cli_progress_tick(void *arg, size_t done, size_t total);
  * DETENTE_TEST_CORRUPT_SHARE, or 0 when it is not set. For tests only: a
  * guardian that sets it cheats. */
 uint32_t dt_cli_test_corrupt_share(void);
+
+/* The address of --listen ADDR:PORT (numeric: 127.0.0.1:7380, [::1]:7380,
+ * port 0 for any), for bind; free with freeaddrinfo. NULL after a message. */
+struct addrinfo *dt_cli_listen_addr(const char *prog, const char *s);
+
+/* A verifier key given on the command line as the key itself or as a file
+ * holding it on one line: the key's text (malloc'ed, no newline), or NULL
+ * after a message naming opt. */
+char *dt_cli_vkey_arg(const char *prog, const char *opt, const char *arg);
 
 #endif

@@ -347,8 +347,7 @@ static dt_err export_blob(dt_board *b, char **msg, const unsigned char hash[32],
                           size_t len)
 {
     char hex[65];
-    for (int i = 0; i < 32; i++)
-        sprintf(hex + 2 * i, "%02x", hash[i]);
+    dt_hex_encode_lower(hex, hash, 32);
     char *bdir = dt_strdup_printf("%s/board/blob", b->dir), *p = dt_strdup_printf("%s/board/blob/%s", b->dir, hex);
     dt_err err = DT_ERR_NOMEM;
     if (bdir && p) {

@@ -172,8 +172,7 @@ static dt_err on_entry(void *arg, uint64_t index, const unsigned char *data, siz
             goto out;
         }
         char hex[65];
-        for (int i = 0; i < 32; i++)
-            sprintf(hex + 2 * i, "%02x", e.blob_hash[i]);
+        dt_hex_encode_lower(hex, e.blob_hash, 32);
         char *bp = dt_strdup_printf("%s/board/blob/%s", w->dir, hex);
         unsigned char *blob = NULL, bh[32];
         size_t blen = 0;

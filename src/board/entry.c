@@ -155,10 +155,9 @@ dt_err dt_board_entry_format(unsigned char **out, size_t *outlen, const char *pa
     }
     int blob = hlen + 1 + contentlen > DT_LOG_ENTRY_MAX;
     if (blob) {
-        hlen += (size_t)sprintf(head + hlen, "blob ");
-        for (size_t i = 0; i < 32; i++)
-            hlen += (size_t)sprintf(head + hlen, "%02x", blob_hash[i]);
-        hlen += (size_t)sprintf(head + hlen, " %zu\n", contentlen);
+        char hex[65];
+        dt_hex_encode_lower(hex, blob_hash, 32);
+        hlen += (size_t)sprintf(head + hlen, "blob %s %zu\n", hex, contentlen);
     }
     head[hlen++] = '\n';
     size_t total = hlen + (blob ? 0 : contentlen);

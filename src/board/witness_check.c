@@ -139,8 +139,7 @@ static dt_err mirror_entry(void *arg, uint64_t index, const unsigned char *data,
     size_t clen = e.bodylen;
     if (e.is_blob) {
         char hex[65];
-        for (int i = 0; i < 32; i++)
-            sprintf(hex + 2 * i, "%02x", e.blob_hash[i]);
+        dt_hex_encode_lower(hex, e.blob_hash, 32);
         char *bp = dt_strdup_printf("%s/blob/%s", w->a->board_dir, hex);
         unsigned char h[32];
         if (bp == NULL)
@@ -200,8 +199,7 @@ dt_err dt_board_witness_check(void *arg, const char *origin, size_t originlen, u
     if (new_size == old_size)
         return DT_OK; /* nothing new: the same checkpoint again */
     dt_sha256(oh, origin, originlen);
-    for (int i = 0; i < 16; i++)
-        sprintf(hex + 2 * i, "%02x", oh[i]);
+    dt_hex_encode_lower(hex, oh, 16);
     if ((w.mdir = dt_strdup_printf("%s/%s", a->mirror_dir, hex)) == NULL)
         return DT_ERR_NOMEM;
     err = check(&w, old_size, new_size, new_root);

@@ -128,14 +128,23 @@ dt_err dt_hex_decode_alloc(unsigned char **out, size_t *outlen, const char *in, 
     return DT_OK;
 }
 
-void dt_hex_encode_upper(char *out, const unsigned char *in, size_t inlen)
+static void hex_encode(char *out, const unsigned char *in, size_t inlen, const char *digits)
 {
-    static const char digits[] = "0123456789ABCDEF";
     for (size_t i = 0; i < inlen; i++) {
         out[2 * i] = digits[in[i] >> 4];
         out[2 * i + 1] = digits[in[i] & 15];
     }
     out[2 * inlen] = '\0';
+}
+
+void dt_hex_encode_upper(char *out, const unsigned char *in, size_t inlen)
+{
+    hex_encode(out, in, inlen, "0123456789ABCDEF");
+}
+
+void dt_hex_encode_lower(char *out, const unsigned char *in, size_t inlen)
+{
+    hex_encode(out, in, inlen, "0123456789abcdef");
 }
 
 dt_err dt_read_file(unsigned char **out, size_t *outlen, const char *path, size_t maxlen)

@@ -21,6 +21,8 @@ DT_WARN_UNUSED_RESULT dt_err dt_hex_decode_alloc(unsigned char **out, size_t *ou
                                                  size_t maxlen);
 /* Writes 2*inlen upper-case hex digits and a NUL to out. */
 void dt_hex_encode_upper(char *out, const unsigned char *in, size_t inlen);
+/* The same in lower case (board blob names). */
+void dt_hex_encode_lower(char *out, const unsigned char *in, size_t inlen);
 
 /* Reads a whole file of at most maxlen bytes; *out is malloc'ed with a NUL
  * after the data. DT_ERR_IO if it cannot be read, DT_ERR_LIMIT if too big. */
