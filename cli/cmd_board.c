@@ -231,7 +231,10 @@ static int entries_cmd(const char *prog, int argc, const char *argv[])
     dt_err err;
     if (!cpp || !kp)
         goto out;
-    if (dt_cli_read(prog, cpp, DT_NOTE_MAX_BYTES, &note, &notelen) != 0)
+    int r = dt_cli_read(prog, cpp, DT_NOTE_MAX_BYTES, &note, &notelen);
+    if (r > 0)
+        dt_cli_err(prog, "%s: no checkpoint (is %s a board folder, e.g. ELECTION/board?)", cpp, bdir);
+    if (r != 0)
         goto out;
     if ((kt = dt_cli_vkey_arg(prog, "--log-key", key ? key : kp)) == NULL)
         goto out;

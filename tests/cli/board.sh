@@ -291,6 +291,8 @@ grep -q "differs from the blob" "$work/vout" || bad "B.4 does not say the file d
 # Receipts: for every cast ballot, from its confirmation code alone
 cp -a "$work/clean/board" "$work/tiles-only"
 "$dt" board entries "$work/tiles-only" >"$work/entries" 2>&1 || { bad "board entries"; cat "$work/entries"; }
+"$dt" board entries "$work/clean" >"$work/eout" 2>&1 && bad "board entries accepted a folder without a checkpoint"
+grep -q "no checkpoint" "$work/eout" && ok "board entries names a folder that is not a board" || { bad "entries message"; cat "$work/eout"; }
 n=0
 for f in "$work"/clean/encrypted_ballots/*/*.json; do
     code=$(sed -n 's/.*"confirmation_code": *"\([^"]*\)".*/\1/p' "$f")
