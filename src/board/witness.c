@@ -72,9 +72,11 @@ static dt_err db_open(sqlite3 **db, const char *path, int create)
 {
     int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOFOLLOW | SQLITE_OPEN_FULLMUTEX | (create ? SQLITE_OPEN_CREATE : 0);
     *db = NULL;
+    /* The busy timeout comes first: another process may hold a lock (or be
+     * recovering the WAL) while this one reads its first page. */
     if (sqlite3_open_v2(path, db, flags, NULL) != SQLITE_OK ||
-        sqlite3_exec(*db, "PRAGMA synchronous=FULL;", NULL, NULL, NULL) != SQLITE_OK ||
-        sqlite3_busy_timeout(*db, BUSY_TIMEOUT_MS) != SQLITE_OK) {
+        sqlite3_busy_timeout(*db, BUSY_TIMEOUT_MS) != SQLITE_OK ||
+        sqlite3_exec(*db, "PRAGMA synchronous=FULL;", NULL, NULL, NULL) != SQLITE_OK) {
         sqlite3_close(*db);
         *db = NULL;
         return DT_ERR_IO;
