@@ -8,6 +8,7 @@
 #include <detente/proof.h>
 
 #include "ceremony/ceremony_impl.h"
+#include "util/ctcheck.h"
 
 /* Label of the share-encryption nonce derivation (detente's own: the spec
  * draws xi_{i,l} at random; deriving it from a secret seed lets a guardian
@@ -89,6 +90,7 @@ static int share_matches(const dt_group *g, const dt_scalar *value, uint32_t x, 
     commit_eval_var(g, &rhs, x, K, k);
     ok = dt_elem_eq(g, &lhs, &rhs);
     dt_memzero(&lhs, sizeof lhs);
+    dt_declassify(&ok, sizeof ok); /* public: a failure is a public complaint */
     return ok;
 }
 
@@ -188,7 +190,9 @@ static dt_err share_decrypt(const dt_group *g, dt_scalar *value, const unsigned 
     share_key(g, key, hp, ct->from, ct->to, K_l, &ct->c0, &beta);
     share_kdf(k0, k1, key, ct->from, ct->to);
     share_mac(g, mac, k0, ct);
-    if (!dt_ct_eq(mac, ct->c2, DT_HASH_BYTES)) {
+    int mac_ok = dt_ct_eq(mac, ct->c2, DT_HASH_BYTES);
+    dt_declassify(&mac_ok, sizeof mac_ok); /* public: a failure is a public complaint */
+    if (!mac_ok) {
         err = DT_ERR_PROOF;
         goto out;
     }
@@ -263,6 +267,7 @@ void dt_guardian_compute_key_share(dt_guardian *gd)
 void dt_guardian_seal(dt_guardian *gd)
 {
     dt_elem_pow_g(gd->g, &gd->K0, &gd->sec->s[0]);
+    dt_declassify(&gd->K0, sizeof gd->K0); /* public: the guardian's public key */
     if (gd->finished)
         dt_guardian_compute_key_share(gd);
 }
@@ -285,7 +290,10 @@ static void derive_xi(const dt_guardian *gd, dt_scalar *xi, uint32_t l)
         msg[p + 12] = 2;
         dt_hmac_sha256(wide + DT_HASH_BYTES, gd->sec->seed, DT_HASH_BYTES, msg, sizeof msg);
         dt_scalar_reduce(gd->g, xi, wide, sizeof wide);
-        if (!dt_scalar_is_zero(xi))
+        /* public: a zero (probability 1/q) only moves the counter on */
+        int zero = dt_scalar_is_zero(xi);
+        dt_declassify(&zero, sizeof zero);
+        if (!zero)
             break;
     }
     dt_memzero(wide, sizeof wide);

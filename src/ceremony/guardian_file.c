@@ -37,12 +37,8 @@
  * secretbox's. The passphrase check tells a wrong passphrase (DT_ERR_PROOF)
  * from a damaged body (DT_ERR_ENCODING); it is no extra help to a guesser,
  * who can test a guess against the AEAD tag at the same cost. */
-#include <errno.h>
-#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <sodium.h>
 
@@ -50,6 +46,7 @@
 
 #include "ceremony/ceremony_impl.h"
 #include "util/codec.h"
+#include "util/ctcheck.h"
 
 enum {
     F_MAGIC = 0,
@@ -136,83 +133,6 @@ static void group_field(const dt_group *g, unsigned char out[GROUP_NAME_BYTES])
 
 /* ---- writing ---- */
 
-static dt_err write_all(int fd, const unsigned char *buf, size_t len)
-{
-    size_t done = 0;
-    while (done < len) {
-        ssize_t w = write(fd, buf + done, len - done);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0)
-            return DT_ERR_IO;
-        done += (size_t)w;
-    }
-    return DT_OK;
-}
-
-/* Writes buf to a fresh file next to path, then renames it over path. */
-static dt_err write_atomic(const char *path, const unsigned char *buf, size_t len)
-{
-    unsigned char rnd[8];
-    char hex[2 * sizeof rnd + 1], *tmp = NULL, *dir = NULL, *slash;
-    struct stat st;
-    int fd = -1, renamed = 0;
-    dt_err err;
-
-    /* Refuse to replace a symbolic link or anything but a regular file
-     * (rename would not follow a link, but a link there is a sign of an
-     * attack or a mistake). */
-    if (lstat(path, &st) == 0) {
-        if (!S_ISREG(st.st_mode))
-            return DT_ERR_IO;
-    } else if (errno != ENOENT) {
-        return DT_ERR_IO;
-    }
-    if ((err = dt_random_bytes(rnd, sizeof rnd)) != DT_OK)
-        return err;
-    sodium_bin2hex(hex, sizeof hex, rnd, sizeof rnd);
-    tmp = dt_strdup_printf("%s.%s.tmp", path, hex);
-    dir = strdup(path);
-    if (!tmp || !dir) {
-        err = DT_ERR_NOMEM;
-        goto out;
-    }
-    err = DT_ERR_IO;
-    fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-    if (fd < 0)
-        goto out;
-    if (write_all(fd, buf, len) != DT_OK || fsync(fd) != 0)
-        goto out;
-    if (close(fd) != 0) {
-        fd = -1;
-        goto out;
-    }
-    fd = -1;
-    if (rename(tmp, path) != 0)
-        goto out;
-    renamed = 1;
-    /* make the rename durable */
-    slash = strrchr(dir, '/');
-    if (slash == dir)
-        dir[1] = '\0';
-    else if (slash)
-        *slash = '\0';
-    else
-        strcpy(dir, ".");
-    fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0 || fsync(fd) != 0)
-        goto out;
-    err = DT_OK;
-out:
-    if (fd >= 0)
-        close(fd);
-    if (!renamed && tmp)
-        unlink(tmp);
-    free(tmp);
-    free(dir);
-    return err;
-}
-
 dt_err dt_guardian_save(const dt_guardian *gd, const char *path, const char *passphrase,
                         const unsigned char election_id[32])
 {
@@ -272,7 +192,11 @@ dt_err dt_guardian_save(const dt_guardian *gd, const char *path, const char *pas
         err = DT_ERR_IO;
         goto out;
     }
-    err = write_atomic(path, buf, total);
+    /* public from here on: the header and the ciphertext */
+    dt_declassify(buf, total);
+    /* a new file beside path (O_EXCL|O_NOFOLLOW, 0600), fsync, rename,
+     * fsync of the folder; a link or non-regular file at path is refused */
+    err = dt_write_file_atomic(path, buf, total, 0600);
 out:
     dt_memzero(key, sizeof key);
     dt_memzero(check, sizeof check);
@@ -303,6 +227,10 @@ static dt_err parse_plain(dt_guardian *gd, const unsigned char *plain)
     const unsigned char *p;
     int all = 1;
 
+    /* The flags are public (the shares received are on the board); the
+     * seed, the coefficients and the shares are not: only whether each is
+     * well formed (zero where not held, nonzero coefficients, below q) is. */
+    dt_declassify(plain + 32, 1 + (size_t)gd->n);
     if (plain[32] > 1)
         return DT_ERR_ENCODING;
     memcpy(gd->sec->seed, plain, 32);
@@ -318,12 +246,19 @@ static dt_err parse_plain(dt_guardian *gd, const unsigned char *plain)
     if (gd->finished && !all)
         return DT_ERR_ENCODING;
     p = plain + 33 + gd->n;
-    for (uint32_t j = 0; j < gd->k; j++, p += sb)
-        if (dt_scalar_decode(g, &gd->sec->s[j], p, sb) != DT_OK || dt_scalar_is_zero(&gd->sec->s[j]))
+    for (uint32_t j = 0; j < gd->k; j++, p += sb) {
+        if (dt_scalar_decode(g, &gd->sec->s[j], p, sb) != DT_OK)
             return DT_ERR_ENCODING;
+        int zero = dt_scalar_is_zero(&gd->sec->s[j]);
+        dt_declassify(&zero, sizeof zero);
+        if (zero)
+            return DT_ERR_ENCODING;
+    }
     for (uint32_t j = 1; j <= gd->n; j++, p += sb) {
         if (!gd->have[j - 1]) {
-            if (!all_zero(p, sb))
+            int zero = all_zero(p, sb);
+            dt_declassify(&zero, sizeof zero);
+            if (!zero)
                 return DT_ERR_ENCODING;
             continue;
         }
@@ -387,7 +322,10 @@ dt_err dt_guardian_load(dt_guardian **out, const dt_group *g, const char *path, 
 
     if ((err = derive_keys(key, check, passphrase, buf + F_SALT, ops, mem)) != DT_OK)
         goto out;
-    if (!dt_ct_eq(check, buf + F_CHECK, 32)) {
+    /* public: a wrong passphrase is reported */
+    int right = dt_ct_eq(check, buf + F_CHECK, 32);
+    dt_declassify(&right, sizeof right);
+    if (!right) {
         err = DT_ERR_PROOF;
         goto out;
     }
@@ -396,9 +334,11 @@ dt_err dt_guardian_load(dt_guardian **out, const dt_group *g, const char *path, 
         err = DT_ERR_NOMEM;
         goto out;
     }
-    if (crypto_aead_xchacha20poly1305_ietf_decrypt(plain, &got, NULL, buf + F_HEADER, len - F_HEADER, buf,
-                                                   F_HEADER, buf + F_NONCE, key) != 0 ||
-        got != plen) {
+    int open_ok = crypto_aead_xchacha20poly1305_ietf_decrypt(plain, &got, NULL, buf + F_HEADER, len - F_HEADER, buf,
+                                                             F_HEADER, buf + F_NONCE, key) == 0;
+    dt_declassify(&open_ok, sizeof open_ok); /* public: a damaged file is reported */
+    dt_declassify(&got, sizeof got);
+    if (!open_ok || got != plen) {
         err = DT_ERR_ENCODING;
         goto out;
     }

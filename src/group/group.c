@@ -8,6 +8,7 @@
 #include <sodium.h>
 
 #include "group/group_impl.h"
+#include "util/ctcheck.h"
 
 #define DT_STR2(x) #x
 #define DT_STR(x) DT_STR2(x)
@@ -390,7 +391,12 @@ dt_err dt_scalar_decode(const dt_group *g, dt_scalar *out, const unsigned char *
         err = DT_ERR_ENCODING;
     else
         memcpy(s.be + DT_SCALAR_BYTES - inlen, in, inlen);
-    if (err == DT_OK && !dt_be32_lt(s.be, g->q_be))
+    /* The comparison runs in constant time; its outcome is public: a value
+     * not below q is refused with an error (a damaged key file, a share that
+     * becomes a public complaint), never used. */
+    int below = dt_be32_lt(s.be, g->q_be);
+    dt_declassify(&below, sizeof below);
+    if (err == DT_OK && !below)
         err = DT_ERR_RANGE;
     if (err != DT_OK)
         memset(s.be, 0, sizeof s.be);
@@ -505,7 +511,10 @@ dt_err dt_scalar_random(const dt_group *g, dt_scalar *out)
         if (err != DT_OK)
             break;
         dt_scalar_reduce(g, out, buf, sizeof buf);
-        if (!dt_scalar_is_zero(out))
+        /* public: a zero (probability 1/q) only makes us draw again */
+        int zero = dt_scalar_is_zero(out);
+        dt_declassify(&zero, sizeof zero);
+        if (!zero)
             break;
         err = DT_ERR_RANDOM;
     }

@@ -10,6 +10,7 @@
 #include <sodium.h>
 
 #include "util/codec.h"
+#include "util/ctcheck.h"
 
 /* 1 if no byte of in[0..n) has its top bit set. sodium_base642bin (libsodium
  * 1.0.18) reads each such byte as a signed char that compares equal to '/',
@@ -89,15 +90,22 @@ char *dt_b64url_encode(const unsigned char *in, size_t inlen)
     return b64_encode(in, inlen, sodium_base64_VARIANT_URLSAFE_NO_PADDING);
 }
 
+/* 1 if lo <= c <= hi, for 0 <= c < 256, without a branch. */
+static unsigned in_range(int c, int lo, int hi)
+{
+    return ((unsigned)((c - lo) | (hi - c)) >> 31) ^ 1u;
+}
+
+/* The value of a hex digit, or -1; no branch or index on c (keys and nonces
+ * are decoded here, STYLE 29). Whether a digit is valid is public: an
+ * invalid one is an error. */
 static int hexval(int c)
 {
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
+    int l = c | 0x20;
+    unsigned is_d = in_range(c, '0', '9'), is_l = in_range(l, 'a', 'f'), ok = is_d | is_l;
+    unsigned v = ((0u - is_d) & (unsigned)(c - '0')) | ((0u - is_l) & (unsigned)(l - 'a' + 10));
+    dt_declassify(&ok, sizeof ok);
+    return ok ? (int)v : -1;
 }
 
 dt_err dt_hex_decode_alloc(unsigned char **out, size_t *outlen, const char *in, size_t maxlen)
@@ -128,23 +136,31 @@ dt_err dt_hex_decode_alloc(unsigned char **out, size_t *outlen, const char *in, 
     return DT_OK;
 }
 
-static void hex_encode(char *out, const unsigned char *in, size_t inlen, const char *digits)
+/* '0'..'9', then a10 + 0..5 for 10..15, without a branch or a table index
+ * on c (secrets are encoded here, STYLE 29). */
+static char hex_digit(unsigned c, unsigned a10)
+{
+    unsigned ge10 = (9u - c) >> 31; /* 9 - c wraps exactly when c >= 10 */
+    return (char)('0' + c + ((0u - ge10) & (a10 - '0' - 10u)));
+}
+
+static void hex_encode(char *out, const unsigned char *in, size_t inlen, unsigned a10)
 {
     for (size_t i = 0; i < inlen; i++) {
-        out[2 * i] = digits[in[i] >> 4];
-        out[2 * i + 1] = digits[in[i] & 15];
+        out[2 * i] = hex_digit(in[i] >> 4, a10);
+        out[2 * i + 1] = hex_digit(in[i] & 15u, a10);
     }
     out[2 * inlen] = '\0';
 }
 
 void dt_hex_encode_upper(char *out, const unsigned char *in, size_t inlen)
 {
-    hex_encode(out, in, inlen, "0123456789ABCDEF");
+    hex_encode(out, in, inlen, 'A');
 }
 
 void dt_hex_encode_lower(char *out, const unsigned char *in, size_t inlen)
 {
-    hex_encode(out, in, inlen, "0123456789abcdef");
+    hex_encode(out, in, inlen, 'a');
 }
 
 dt_err dt_read_file(unsigned char **out, size_t *outlen, const char *path, size_t maxlen)
@@ -207,21 +223,57 @@ char *dt_strdup_printf(const char *fmt, ...)
     return s;
 }
 
+/* fsync of the folder that holds path: makes a rename in it durable. */
+static dt_err sync_parent(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    char *dir = slash == path ? strdup("/") : slash ? strndup(path, (size_t)(slash - path)) : strdup(".");
+    int fd;
+    dt_err err = DT_ERR_IO;
+    if (!dir)
+        return DT_ERR_NOMEM;
+    fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd >= 0 && fsync(fd) == 0)
+        err = DT_OK;
+    if (fd >= 0)
+        close(fd);
+    free(dir);
+    return err;
+}
+
 dt_err dt_write_file_atomic(const char *path, const void *data, size_t len, unsigned mode)
 {
     char *tmp = NULL;
-    int fd = -1;
+    int fd = -1, renamed = 0;
+    const int secret = (mode & 077) == 0;
     dt_err err = DT_ERR_IO;
     const unsigned char *p = data;
     size_t done = 0;
     unsigned char rnd[8];
+    struct stat st;
 
+    /* A secret file replaces only a regular file: a symbolic link or anything
+     * else at the path is a sign of an attack or a mistake (rename would
+     * replace the link itself, but whoever placed it expects us to write
+     * through it). */
+    if (secret) {
+        if (lstat(path, &st) == 0) {
+            if (!S_ISREG(st.st_mode)) {
+                errno = S_ISLNK(st.st_mode) ? ELOOP : EEXIST;
+                return DT_ERR_IO;
+            }
+        } else if (errno != ENOENT) {
+            return DT_ERR_IO;
+        }
+    }
     if (dt_random_bytes(rnd, sizeof rnd) != DT_OK)
         return DT_ERR_RANDOM;
+    dt_declassify(rnd, sizeof rnd); /* public: a temporary file's name */
     tmp = dt_strdup_printf("%s.tmp-%02x%02x%02x%02x%02x%02x%02x%02x", path, rnd[0], rnd[1], rnd[2], rnd[3],
                            rnd[4], rnd[5], rnd[6], rnd[7]);
     if (!tmp)
         return DT_ERR_NOMEM;
+    /* the mode is the file's from its creation: never a chmod afterwards */
     fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, (mode_t)mode);
     if (fd < 0)
         goto out;
@@ -229,8 +281,11 @@ dt_err dt_write_file_atomic(const char *path, const void *data, size_t len, unsi
         ssize_t w = write(fd, p + done, len - done);
         if (w < 0 && errno == EINTR)
             continue;
-        if (w <= 0)
+        if (w <= 0) {
+            if (w == 0)
+                errno = ENOSPC;
             goto out;
+        }
         done += (size_t)w;
     }
     if (fsync(fd) != 0)
@@ -242,12 +297,22 @@ dt_err dt_write_file_atomic(const char *path, const void *data, size_t len, unsi
     fd = -1;
     if (rename(tmp, path) != 0)
         goto out;
+    renamed = 1;
+    /* a key must survive a crash once written: make the rename durable */
+    if (secret && (err = sync_parent(path)) != DT_OK)
+        goto out;
     err = DT_OK;
 out:
-    if (fd >= 0)
+    if (fd >= 0) {
+        int e = errno;
         close(fd);
-    if (err)
+        errno = e;
+    }
+    if (err && !renamed) {
+        int e = errno;
         unlink(tmp);
+        errno = e;
+    }
     free(tmp);
     return err;
 }

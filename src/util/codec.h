@@ -35,8 +35,14 @@ char *dt_strdup_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)
 
 
 /* Writes len bytes to path atomically: a temporary file in the same folder
- * (O_EXCL|O_NOFOLLOW, the given mode), fsync, rename. Nothing is left
- * behind on failure. */
+ * (O_CREAT|O_EXCL|O_NOFOLLOW with the given mode from its creation), fsync,
+ * rename. Nothing is left behind on failure, and path is unchanged.
+ * A secret file (a mode without group or other bits, 0600: every key file,
+ * the decryption nonces, the server token) also refuses a path that is a
+ * symbolic link (DT_ERR_IO, errno ELOOP) or not a regular file (errno
+ * EEXIST), and fsyncs the folder after the rename; if only that fsync fails
+ * the new file is in place and DT_ERR_IO is returned. On DT_ERR_IO, errno
+ * says why (ENOSPC for a full disk). */
 DT_WARN_UNUSED_RESULT dt_err dt_write_file_atomic(const char *path, const void *data, size_t len,
                                                   unsigned mode);
 /* mkdir -p with mode 0755; DT_ERR_IO on failure */
