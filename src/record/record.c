@@ -502,7 +502,8 @@ static dt_err read_manifest(dt_record *rec, rd *r)
     err = dt_read_file(&m->bytes, &m->len, path, DT_LIMIT_FILE_BYTES);
     free(path);
     if (err)
-        return fail(r, err, NULL, err == DT_ERR_LIMIT ? "file too large" : "cannot read the file");
+        return err == DT_ERR_LIMIT ? fail(r, err, NULL, "file larger than %u bytes", DT_LIMIT_FILE_BYTES)
+                                   : fail(r, err, NULL, "cannot read the file");
     return parse_manifest(r, m);
 }
 
@@ -797,7 +798,16 @@ static int cmp_str(const void *a, const void *b)
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* Lists the regular *.json files of dir/rel (sorted); a missing folder is an empty list. */
+/* The most ballot files of a record (DT_LIMIT_BALLOTS; lowered by tests). */
+static size_t ballot_limit = DT_LIMIT_BALLOTS;
+
+void dt_record_ballot_limit_for_testing(size_t max)
+{
+    ballot_limit = max ? max : DT_LIMIT_BALLOTS;
+}
+
+/* Lists the regular *.json files of dir/rel (sorted), at most ballot_limit
+ * in all (subfolders included); a missing folder is an empty list. */
 static dt_err list_json(rd *r, char ***out, size_t *n, const char *dir, const char *rel, bool subdirs)
 {
     char *path = dt_strdup_printf("%s/%s", dir, rel);
@@ -830,19 +840,24 @@ static dt_err list_json(rd *r, char ***out, size_t *n, const char *dir, const ch
             if (err)
                 break;
             for (size_t i = 0; i < nsub; i++) {
-                if (*n == cap) {
-                    cap = cap ? 2 * cap : 64;
-                    char **nv = realloc(*out, cap * sizeof *nv);
-                    if (!nv) {
+                /* the limit counts every folder's files together */
+                if (err == DT_OK && *n >= ballot_limit) {
+                    r->file = rel;
+                    err = fail(r, DT_ERR_LIMIT, NULL, "more than %zu files", ballot_limit);
+                }
+                if (err == DT_OK && *n == cap) {
+                    char **nv = realloc(*out, (cap ? 2 * cap : 64) * sizeof *nv);
+                    if (nv) {
+                        *out = nv;
+                        cap = cap ? 2 * cap : 64;
+                    } else {
                         err = DT_ERR_NOMEM;
-                        break;
                     }
-                    *out = nv;
                 }
                 if (err == DT_OK)
                     (*out)[(*n)++] = sub[i];
                 else
-                    free(sub[i]);
+                    free(sub[i]); /* and every one after it */
             }
             free(sub);
             if (err)
@@ -853,10 +868,10 @@ static dt_err list_json(rd *r, char ***out, size_t *n, const char *dir, const ch
             free(relname);
             continue;
         }
-        if (*n >= DT_LIMIT_BALLOTS) {
+        if (*n >= ballot_limit) {
             free(relname);
             r->file = rel;
-            err = fail(r, DT_ERR_LIMIT, NULL, "more than %u files", DT_LIMIT_BALLOTS);
+            err = fail(r, DT_ERR_LIMIT, NULL, "more than %zu files", ballot_limit);
             break;
         }
         if (*n == cap) {

@@ -12,7 +12,7 @@
 #include <detente/group.h>
 #include <detente/record.h>
 
-/* Limits enforced while reading (docs/limits.md). */
+/* Limits enforced while reading (docs/limits.md has every input's limit). */
 #define DT_LIMIT_FILE_BYTES (64u << 20)
 #define DT_LIMIT_STRING 1024u
 #define DT_LIMIT_CONTESTS 10000u
@@ -215,6 +215,12 @@ typedef enum dt_record_file {
  * For the fuzzing harnesses (fuzz/); the manifest has dt_manifest_parse. */
 DT_WARN_UNUSED_RESULT dt_err dt_record_parse_file(dt_record **out, char **msg, dt_record_file kind,
                                                   size_t elem_bytes, const unsigned char *bytes, size_t len);
+
+/* Tests only: lowers the limit on a record's ballot files (all folders
+ * together) from DT_LIMIT_BALLOTS to max (0 restores it), so that the limit
+ * can be shown without a million files. Never called by the library or the
+ * CLI. Not thread-safe. */
+void dt_record_ballot_limit_for_testing(size_t max);
 
 struct dt_record {
     char *dir;
