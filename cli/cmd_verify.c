@@ -14,6 +14,7 @@
 #include <detente/verify.h>
 
 #include "cli.h"
+#include "record/record.h"
 #include "role_util.h"
 
 static const char usage_text[] =
@@ -173,8 +174,45 @@ static int print_json(const dt_verify_report *rep, const char *dir, const dt_boa
     return 0;
 }
 
+/* The board's B.4 compares each ballot entry's code line with the ballot's
+ * confirmation code: from the record already loaded, found by path. */
+typedef struct code_entry {
+    const char *file;
+    const unsigned char *code;
+} code_entry;
+
+typedef struct code_map {
+    code_entry *e; /* by file name */
+    size_t n;
+} code_map;
+
+static int cmp_code_entry(const void *a, const void *b)
+{
+    return strcmp(((const code_entry *)a)->file, ((const code_entry *)b)->file);
+}
+
+static int code_of(void *arg, const char *path, unsigned char code[32])
+{
+    const code_map *m = arg;
+    size_t lo = 0, hi = m->n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        int c = strcmp(m->e[mid].file, path);
+        if (c == 0) {
+            memcpy(code, m->e[mid].code, 32);
+            return 1;
+        }
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return 0;
+}
+
 int verify_main(int argc, const char *argv[])
 {
+    code_map cm = {0};
     int json = 0, quiet = 0, require_board = 0;
     unsigned threads = 0;
     dt_board_verify_opts bopts = {0};
@@ -253,6 +291,14 @@ int verify_main(int argc, const char *argv[])
         dt_record_destroy(rec);
         return 2;
     }
+    if ((cm.e = malloc((rec->nballots + 1) * sizeof *cm.e)) != NULL) {
+        for (size_t i = 0; i < rec->nballots; i++)
+            cm.e[i] = (code_entry){rec->ballots[i].file, rec->ballots[i].code};
+        cm.n = rec->nballots;
+        qsort(cm.e, cm.n, sizeof *cm.e, cmp_code_entry);
+        bopts.ballot_code = code_of;
+        bopts.ballot_code_arg = &cm;
+    }
     err = dt_board_verify(&brep, dir, &bopts);
     if (err != DT_OK && err != DT_ERR_NOT_FOUND) {
         fprintf(stderr, "detente verify: the board: %s\n", dt_strerror(err));
@@ -271,6 +317,7 @@ int verify_main(int argc, const char *argv[])
     }
     rc = ok ? 0 : 1;
 out:
+    free(cm.e);
     dt_board_report_destroy(brep);
     free(log_key);
     dt_verify_report_destroy(rep);

@@ -17,6 +17,7 @@
 #include <jansson.h>
 
 #include <detente/ballot.h>
+#include <detente/proof.h>
 #include <detente/record.h>
 
 #include "testrand.h"
@@ -253,6 +254,77 @@ static void t_not_in_group(json_t *r)
     free(s);
 }
 
+static void t_no_commitments(json_t *r)
+{
+    json_t *pairs = jpath(r, "contests.0.selections.0.proof.proofs");
+    for (size_t i = 0; i < json_array_size(pairs); i++) {
+        json_object_del(json_array_get(pairs, i), "a");
+        json_object_del(json_array_get(pairs, i), "b");
+    }
+}
+
+static void t_commitment_swapped(json_t *r)
+{
+    json_t *pair = jpath(r, "contests.0.selections.0.proof.proofs.0");
+    json_object_set(pair, "a", json_object_get(pair, "b"));
+}
+
+static void t_commitment_not_in_group(json_t *r)
+{
+    json_object_set_new(jpath(r, "contests.0.proof.proofs.0"), "a",
+                        json_string("//////////////////////////////////////////8="));
+}
+
+static dt_ballot *parse_tampered(election *e, tamper_fn fn)
+{
+    json_error_t je;
+    json_t *root = json_loads(e->ballot, 0, &je);
+    char *text, *msg = NULL;
+    dt_ballot *b = NULL;
+    assert_non_null(root);
+    if (fn)
+        fn(root);
+    text = json_dumps(root, JSON_COMPACT);
+    assert_non_null(text);
+    if (dt_ballot_parse(e->ctx, &b, &msg, text, strlen(text)) != DT_OK)
+        fail_msg("ballot does not parse: %s", msg ? msg : "?");
+    free(text);
+    json_decref(root);
+    return b;
+}
+
+/* Several ballots checked as one batch (as the server does): honest ones
+ * hold together; one changed response passes every other check, fails the
+ * batch, and is then named by dt_ballot_verify. */
+static void batch_check(election *e)
+{
+    dt_batch *bt = dt_ballot_batch_create(e->ctx);
+    dt_ballot *b[4];
+    char *msg = NULL;
+    assert_non_null(bt);
+    for (int i = 0; i < 4; i++) {
+        b[i] = parse_tampered(e, i == 2 ? t_sel_response : NULL);
+        assert_int_equal(dt_ballot_verify_batched(e->ctx, b[i], &msg, bt), DT_OK);
+        assert_null(msg);
+    }
+    assert_int_equal(dt_batch_check(bt), DT_ERR_PROOF);
+    for (int i = 0; i < 4; i++) {
+        assert_int_equal(dt_ballot_verify(e->ctx, b[i], &msg), i == 2 ? DT_ERR_PROOF : DT_OK);
+        if (i == 2) {
+            assert_non_null(strstr(msg, "commitments do not match"));
+            free(msg);
+            msg = NULL;
+        }
+    }
+    for (int i = 0; i < 4; i++)
+        if (i != 2)
+            assert_int_equal(dt_ballot_verify_batched(e->ctx, b[i], &msg, bt), DT_OK);
+    assert_int_equal(dt_batch_check(bt), DT_OK);
+    for (int i = 0; i < 4; i++)
+        dt_ballot_destroy(b[i]);
+    dt_batch_destroy(bt);
+}
+
 static void test_r255_demo(void **state)
 {
     (void)state;
@@ -271,6 +343,11 @@ static void test_r255_demo(void **state)
     }
     tamper_all(&e);
     expect_refused(&e, t_not_in_group, DT_ERR_NOT_IN_GROUP, "the pad of encrypted_vote is not in the group");
+    expect_refused(&e, t_sel_response, DT_ERR_PROOF, "commitments do not match its responses");
+    expect_refused(&e, t_no_commitments, DT_ERR_INVALID, "has no commitments a and b");
+    expect_refused(&e, t_commitment_swapped, DT_ERR_PROOF, "challenges do not sum to its hash");
+    expect_refused(&e, t_commitment_not_in_group, DT_ERR_NOT_IN_GROUP, "selection limit proof's commitment a_0");
+    batch_check(&e);
     election_close(&e);
     run("rm -rf '%s'", dir);
 }

@@ -717,6 +717,47 @@ static void algebra(const dt_group *g, int iters)
     assert_true(dt_scalar_eq(&z, &one));
 }
 
+/* Running products equal the chain of dt_elem_mul, in every group, also
+ * when two products are combined and when elements repeat or are the
+ * identity. */
+static void products(const dt_group *g, int reps)
+{
+    for (int r = 0; r < reps; r++) {
+        dt_elem e[9], want, got, id;
+        dt_prod p, q;
+        dt_scalar x;
+        dt_elem_identity(g, &id);
+        dt_elem_identity(g, &want);
+        dt_prod_init(g, &p);
+        dt_prod_init(g, &q);
+        for (int i = 0; i < 9; i++) {
+            assert_int_equal(dt_scalar_random(g, &x), DT_OK);
+            if (i == 3)
+                e[i] = id;
+            else if (i == 5)
+                e[i] = e[4];
+            else
+                dt_elem_pow_g(g, &e[i], &x);
+            dt_elem_mul(g, &want, &want, &e[i]);
+            dt_prod_mul(g, i < 4 ? &p : &q, &e[i]);
+        }
+        dt_prod_mul_prod(g, &p, &q);
+        dt_prod_get(g, &got, &p);
+        assert_elem_eq(g, &got, &want);
+        dt_prod_init(g, &p);
+        dt_prod_get(g, &got, &p);
+        assert_true(dt_elem_is_identity(g, &got));
+    }
+}
+
+static void test_products(void **state)
+{
+    (void)state;
+    products(G_int, 2);
+    products(G_r255, 50);
+    products(G_toy, 50);
+}
+
 static void test_algebra_int(void **state)
 {
     (void)state;
@@ -1202,6 +1243,7 @@ int main(void)
         cmocka_unit_test(test_toy_exhaustive),
         cmocka_unit_test(test_algebra_int),
         cmocka_unit_test(test_algebra_r255),
+        cmocka_unit_test(test_products),
         cmocka_unit_test(test_algebra_toy),
         cmocka_unit_test(test_scalars_int),
         cmocka_unit_test(test_scalars_r255),

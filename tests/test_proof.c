@@ -188,6 +188,92 @@ static void test_table_of_K(void **state)
     dt_fixed_base_destroy(Kt);
 }
 
+/* Range proofs with their commitments, checked one by one and in batches:
+ * an honest batch holds; a changed response fails the batch (and is found
+ * one by one) while the challenge still checks; a changed commitment fails
+ * the challenge; two errors that cancel under equal weights are caught. */
+static void test_commitments_and_batch(void **state)
+{
+    fixture *f = *state;
+    const dt_group *g = f->g;
+    enum { N = 6 };
+    dt_fixed_base *Kt = dt_fixed_base_create(g, &f->K);
+    dt_batch *bt = dt_batch_create(g, &f->K);
+    dt_scalar xi, c[N][8], v[N][8], one, c2[8], v2[8];
+    dt_elem alpha[N], beta[N], a[N][8], b[N][8], a2[8], b2[8], t;
+    uint32_t R[N];
+    assert_non_null(Kt);
+    assert_non_null(bt);
+    dt_scalar_from_u64(g, &one, 1);
+    for (int r = 0; r < (f->reps + 1) / 2; r++) {
+        for (int i = 0; i < N; i++) {
+            R[i] = i % 2 ? 1 : (uint32_t)testrand_u64(4) + 1;
+            uint32_t ell = (uint32_t)testrand_u64(R[i] + 1);
+            random_scalar(f, &xi);
+            dt_elgamal_encrypt_fb(g, &alpha[i], &beta[i], Kt, ell, &xi);
+            assert_int_equal(dt_range_prove_commit(g, c[i], v[i], a[i], b[i], f->he, &f->K, Kt, &alpha[i],
+                                                   &beta[i], &xi, ell, R[i]),
+                             DT_OK);
+            /* the same proof as dt_range_verify_var accepts */
+            assert_int_equal(dt_range_verify_var(g, f->he, &f->K, &alpha[i], &beta[i], c[i], v[i], R[i]), DT_OK);
+            assert_int_equal(dt_range_check_challenge(g, f->he, &f->K, &alpha[i], &beta[i], a[i], b[i], c[i], R[i]),
+                             DT_OK);
+            assert_int_equal(
+                dt_range_check_commitments_var(g, &f->K, &alpha[i], &beta[i], a[i], b[i], c[i], v[i], R[i]), DT_OK);
+            assert_int_equal(dt_batch_add_range(bt, &alpha[i], &beta[i], a[i], b[i], c[i], v[i], R[i]), DT_OK);
+        }
+        assert_int_equal(dt_batch_equations(bt), 0 + (size_t)2 * (R[0] + R[1] + R[2] + R[3] + R[4] + R[5] + 6));
+        assert_int_equal(dt_batch_check(bt), DT_OK);
+        assert_int_equal(dt_batch_equations(bt), 0);
+        assert_int_equal(dt_batch_check(bt), DT_OK); /* empty */
+        if (!f->sound)
+            continue;
+        /* a changed response: the challenge does not see it, the equations do */
+        int bad = (int)testrand_u64(N);
+        uint32_t jb = (uint32_t)testrand_u64(R[bad] + 1);
+        dt_scalar_add(g, &v[bad][jb], &v[bad][jb], &one);
+        assert_int_equal(dt_range_check_challenge(g, f->he, &f->K, &alpha[bad], &beta[bad], a[bad], b[bad], c[bad],
+                                                  R[bad]),
+                         DT_OK);
+        for (int i = 0; i < N; i++) {
+            assert_int_equal(dt_batch_add_range(bt, &alpha[i], &beta[i], a[i], b[i], c[i], v[i], R[i]), DT_OK);
+            assert_int_equal(
+                dt_range_check_commitments_var(g, &f->K, &alpha[i], &beta[i], a[i], b[i], c[i], v[i], R[i]),
+                i == bad ? DT_ERR_PROOF : DT_OK);
+        }
+        assert_int_equal(dt_batch_check(bt), DT_ERR_PROOF);
+        /* the batch is empty again and usable */
+        dt_scalar_sub(g, &v[bad][jb], &v[bad][jb], &one);
+        for (int i = 0; i < N; i++)
+            assert_int_equal(dt_batch_add_range(bt, &alpha[i], &beta[i], a[i], b[i], c[i], v[i], R[i]), DT_OK);
+        assert_int_equal(dt_batch_check(bt), DT_OK);
+        /* a changed commitment (a valid element): the challenge fails */
+        dt_elem_mul(g, &t, &a[bad][jb], &f->K);
+        memcpy(a2, a[bad], sizeof a2);
+        a2[jb] = t;
+        assert_int_equal(dt_range_check_challenge(g, f->he, &f->K, &alpha[bad], &beta[bad], a2, b[bad], c[bad], R[bad]),
+                         DT_ERR_PROOF);
+        assert_int_equal(dt_batch_add_range(bt, &alpha[bad], &beta[bad], a2, b[bad], c[bad], v[bad], R[bad]), DT_OK);
+        assert_int_equal(dt_batch_check(bt), DT_ERR_PROOF);
+        memcpy(b2, b[bad], sizeof b2);
+        dt_elem_mul(g, &b2[jb], &b2[jb], &f->K);
+        assert_int_equal(dt_batch_add_range(bt, &alpha[bad], &beta[bad], a[bad], b2, c[bad], v[bad], R[bad]), DT_OK);
+        assert_int_equal(dt_batch_check(bt), DT_ERR_PROOF);
+        /* two errors that cancel in a plain sum: v_0 + 1 in one copy of a
+         * proof and v_0 - 1 in another; the random weights catch it */
+        memcpy(v2, v[0], sizeof v2);
+        memcpy(c2, c[0], sizeof c2);
+        dt_scalar_add(g, &v2[0], &v2[0], &one);
+        assert_int_equal(dt_batch_add_range(bt, &alpha[0], &beta[0], a[0], b[0], c2, v2, R[0]), DT_OK);
+        dt_scalar_sub(g, &v2[0], &v2[0], &one);
+        dt_scalar_sub(g, &v2[0], &v2[0], &one);
+        assert_int_equal(dt_batch_add_range(bt, &alpha[0], &beta[0], a[0], b[0], c2, v2, R[0]), DT_OK);
+        assert_int_equal(dt_batch_check(bt), DT_ERR_PROOF);
+    }
+    dt_batch_destroy(bt);
+    dt_fixed_base_destroy(Kt);
+}
+
 static void test_decryption(void **state)
 {
     fixture *f = *state;
@@ -219,6 +305,7 @@ static void test_decryption(void **state)
         cmocka_unit_test_setup_teardown(test_schnorr, setup, teardown),                                  \
         cmocka_unit_test_setup_teardown(test_range, setup, teardown),                                    \
         cmocka_unit_test_setup_teardown(test_table_of_K, setup, teardown),                               \
+        cmocka_unit_test_setup_teardown(test_commitments_and_batch, setup, teardown),                    \
         cmocka_unit_test_setup_teardown(test_decryption, setup, teardown)
 
 int main(void)

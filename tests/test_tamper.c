@@ -128,6 +128,149 @@ static void test_contest_proof(void **state)
     EXPECT(6);
 }
 
+/* 1 if some message of step names all of the needles (NULL-terminated). */
+static int step_says(int step, ...)
+{
+    dt_record *rec = NULL;
+    dt_verify_report *rep = NULL;
+    char *msg = NULL;
+    int found = 0;
+    assert_int_equal(dt_record_load(&rec, &msg, workdir), DT_OK);
+    assert_int_equal(dt_verify(&rep, rec, NULL), DT_OK);
+    for (size_t i = 0; i < dt_verify_step_messages(rep, step) && !found; i++) {
+        const char *m = dt_verify_step_message(rep, step, i);
+        va_list ap;
+        va_start(ap, step);
+        found = 1;
+        for (const char *n = va_arg(ap, const char *); n; n = va_arg(ap, const char *))
+            found &= strstr(m, n) != NULL;
+        va_end(ap);
+    }
+    if (!found)
+        for (size_t i = 0; i < dt_verify_step_messages(rep, step); i++)
+            print_message("step %d: %s\n", step, dt_verify_step_message(rep, step, i));
+    dt_verify_report_destroy(rep);
+    dt_record_destroy(rec);
+    return found;
+}
+
+static int is_r255(void)
+{
+    return current == records[0];
+}
+
+/* A changed response: in ristretto255 the challenge (over the recorded
+ * commitments) still checks, and the commitment equations fail, in a batch
+ * first and then named one by one (5.E); in the integer group the
+ * recomputed commitments change the hash (5.D). */
+static void test_selection_response(void **state)
+{
+    (void)state;
+    char *f = CAST_BALLOT();
+    json_t *j = jload(f);
+    const char *sel = json_string_value(json_object_get(path(j, "contests/0/selections/2"), "selection_id"));
+    char *selid = strdup(sel);
+    flip_b64(path(j, "contests/0/selections/2/proof/proofs/1"), "response");
+    jsave(f, j);
+    EXPECT(5);
+    assert_true(step_says(5, is_r255() ? "5.E" : "5.D", f, selid, NULL));
+    free(selid);
+    free(f);
+}
+
+/* Two bad proofs in two ballots of one batch: both are named. */
+static void test_two_bad_responses(void **state)
+{
+    (void)state;
+    char *f1 = find_file("encrypted_ballots/demo-device", "CAST"), *f2 = NULL;
+    json_t *j = jload(f1);
+    flip_b64(path(j, "contests/0/selections/0/proof/proofs/0"), "response");
+    jsave(f1, j);
+    /* another cast ballot: the last one */
+    {
+        char dir[512];
+        struct dirent **names;
+        snprintf(dir, sizeof dir, "%s/encrypted_ballots/demo-device", workdir);
+        int n = scandir(dir, &names, NULL, alphasort);
+        for (int i = n - 1; i >= 0; i--) {
+            char rel[600];
+            snprintf(rel, sizeof rel, "encrypted_ballots/demo-device/%s", names[i]->d_name);
+            if (!f2 && names[i]->d_name[0] != '.' && strcmp(rel, f1) != 0) {
+                json_t *k = jload(rel);
+                const char *st = json_string_value(json_object_get(k, "state"));
+                if (st && strcmp(st, "CAST") == 0)
+                    f2 = strdup(rel);
+                json_decref(k);
+            }
+            free(names[i]);
+        }
+        free(names);
+    }
+    assert_non_null(f2);
+    j = jload(f2);
+    flip_b64(path(j, "contests/1/proof/proofs/0"), "response");
+    jsave(f2, j);
+    EXPECT(5, 6);
+    assert_true(step_says(5, is_r255() ? "5.E" : "5.D", f1, NULL));
+    assert_true(step_says(6, is_r255() ? "6.E" : "6.D", f2, NULL));
+    free(f1);
+    free(f2);
+}
+
+/* ristretto255: a commitment replaced by another valid element (its b):
+ * the challenge no longer checks (5.D). */
+static void test_commitment_replaced(void **state)
+{
+    (void)state;
+    if (!is_r255())
+        skip();
+    char *f = CAST_BALLOT();
+    json_t *j = jload(f);
+    json_t *pair = path(j, "contests/0/selections/1/proof/proofs/1");
+    json_object_set(pair, "a", json_object_get(pair, "b"));
+    jsave(f, j);
+    EXPECT(5);
+    assert_true(step_says(5, "5.D", f, NULL));
+    free(f);
+}
+
+/* ristretto255: a commitment that is not an element (5.A). */
+static void test_commitment_not_in_group(void **state)
+{
+    (void)state;
+    if (!is_r255())
+        skip();
+    char *f = CAST_BALLOT();
+    json_t *j = jload(f);
+    /* 32 bytes of 0xff: not canonical */
+    json_object_set_new(path(j, "contests/1/proof/proofs/0"), "b",
+                        json_string("//////////////////////////////////////////8="));
+    jsave(f, j);
+    EXPECT(6);
+    assert_true(step_says(6, "6.A", "commitment", f, NULL));
+    free(f);
+}
+
+/* ristretto255: a proof stripped of its commitments (5.E), which the
+ * integer group's ElectionGuard records never have. */
+static void test_commitments_missing(void **state)
+{
+    (void)state;
+    if (!is_r255())
+        skip();
+    char *f = CAST_BALLOT();
+    json_t *j = jload(f);
+    json_t *pairs = path(j, "contests/0/selections/0/proof/proofs");
+    for (size_t i = 0; i < json_array_size(pairs); i++) {
+        json_object_del(json_array_get(pairs, i), "a");
+        json_object_del(json_array_get(pairs, i), "b");
+    }
+    jsave(f, j);
+    EXPECT(5);
+    assert_true(step_says(5, "5.E", "no commitments", f, NULL));
+    free(f);
+}
+
 static void test_contest_hash(void **state)
 {
     (void)state;
@@ -252,6 +395,11 @@ static void test_contest_data_proof(void **state)
         cmocka_unit_test_setup_teardown(test_extended_base_hash, setup, teardown),                       \
         cmocka_unit_test_setup_teardown(test_selection_proof, setup, teardown),                          \
         cmocka_unit_test_setup_teardown(test_contest_proof, setup, teardown),                            \
+        cmocka_unit_test_setup_teardown(test_selection_response, setup, teardown),                       \
+        cmocka_unit_test_setup_teardown(test_two_bad_responses, setup, teardown),                        \
+        cmocka_unit_test_setup_teardown(test_commitment_replaced, setup, teardown),                      \
+        cmocka_unit_test_setup_teardown(test_commitment_not_in_group, setup, teardown),                  \
+        cmocka_unit_test_setup_teardown(test_commitments_missing, setup, teardown),                      \
         cmocka_unit_test_setup_teardown(test_contest_hash, setup, teardown),                             \
         cmocka_unit_test_setup_teardown(test_confirmation_code, setup, teardown),                        \
         cmocka_unit_test_setup_teardown(test_ciphertext_swapped, setup, teardown),                       \

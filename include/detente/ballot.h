@@ -62,8 +62,9 @@
  * (dt_ballot_nonce_wipe). Not constant time in the votes: parsing JSON
  * (jansson, which also frees its copies of the votes without wiping them),
  * the contest status and the contest-data encoding (a few branches per
- * contest), and dt_range_prove, which branches on the real branch. The
- * exponentiations run in constant time in the nonces and votes. */
+ * contest). The range proofs (dt_range_prove_commit treats every branch
+ * alike) and the exponentiations run in constant time in the nonces and
+ * votes. */
 #ifndef DETENTE_BALLOT_H
 #define DETENTE_BALLOT_H
 
@@ -227,8 +228,23 @@ void dt_ballot_destroy(dt_ballot *b);
  * state is not looked at. Returns DT_OK, DT_ERR_INVALID (not this
  * election's ballot, or not its style's shape), DT_ERR_NOT_IN_GROUP,
  * DT_ERR_PROOF (a proof, hash or code that does not check) or DT_ERR_NOMEM.
+ * The ballot's range proofs are checked as one batch (proof.h), and one by
+ * one only when the batch fails, to name the bad one.
  * ctx may be shared between threads; b is only read. */
 DT_WARN_UNUSED_RESULT dt_err dt_ballot_verify(const dt_ballot_ctx *ctx, const dt_ballot *b, char **msg);
+
+/* dt_ballot_verify, with the commitment equations of the ballot's range
+ * proofs (ristretto255 ballots carry their commitments: proof.h) added to bt,
+ * a dt_batch under this election's K, instead of checked one by one; bt NULL:
+ * dt_ballot_verify. DT_OK says that every other check passed. The ballot
+ * passes only when dt_batch_check(bt) then holds; if it fails, check the
+ * batch's ballots with dt_ballot_verify to name the bad ones. */
+typedef struct dt_batch dt_batch;
+/* A batch for ctx's election (dt_batch_destroy frees it); NULL when out of
+ * memory. */
+dt_batch *dt_ballot_batch_create(const dt_ballot_ctx *ctx);
+DT_WARN_UNUSED_RESULT dt_err dt_ballot_verify_batched(const dt_ballot_ctx *ctx, const dt_ballot *b, char **msg,
+                                                      dt_batch *bt);
 
 /* Opens b with its ballot nonce (the voter's check of a challenged ballot):
  * checks that b is a ballot of ctx's election (election_id, style, its

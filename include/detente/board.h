@@ -131,6 +131,13 @@ typedef struct dt_board_verify_opts {
     const char *log_vkey;       /* the log's key (a vkey string); NULL: DIR/board/log.vkey */
     const char *witnesses_file; /* witness keys, one a line; NULL: DIR/board/witnesses.vkey */
     size_t quorum;              /* 0: a majority of the witnesses listed */
+    /* The confirmation code of the ballot file at path (relative to DIR) as
+     * the caller already parsed it from that file (detente verify has the
+     * record loaded): 1 and *code set, or 0 if it does not know. NULL: the
+     * board parses every ballot file again to compare its code with the
+     * entry's (a JSON parse per ballot). */
+    int (*ballot_code)(void *arg, const char *path, unsigned char code[32]);
+    void *ballot_code_arg;
 } dt_board_verify_opts;
 
 typedef struct dt_board_report dt_board_report;

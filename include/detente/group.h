@@ -108,6 +108,24 @@ void dt_elem_multi_pow_var(const dt_group *g, dt_elem *r, const dt_elem *base,
 DT_WARN_UNUSED_RESULT dt_err dt_msm_var(const dt_group *g, dt_elem *r, const dt_elem *base,
                                         const dt_scalar *e, size_t n);
 
+/* ---- running products ----
+ * dt_elem_mul stores each result in canonical form (in ristretto255 an
+ * encoding: one inverse square root per call). A product of many elements
+ * kept in a dt_prod is put in canonical form only when read: the cheap way
+ * to aggregate ciphertexts. */
+typedef struct dt_prod {
+    _Alignas(16) unsigned char opaque[DT_ELEM_MAX_BYTES];
+} dt_prod;
+
+/* p = the identity */
+void dt_prod_init(const dt_group *g, dt_prod *p);
+/* p = p * e */
+void dt_prod_mul(const dt_group *g, dt_prod *p, const dt_elem *e);
+/* p = p * q */
+void dt_prod_mul_prod(const dt_group *g, dt_prod *p, const dt_prod *q);
+/* r = p (canonical form) */
+void dt_prod_get(const dt_group *g, dt_elem *r, const dt_prod *p);
+
 /* ---- fixed-base tables ----
  *
  * A table of precomputed multiples of one base (the generator, a joint key

@@ -77,6 +77,9 @@ typedef struct dt_bproof {
     size_t n;
     unsigned char (*c)[32];
     unsigned char (*v)[32];
+    /* the commitments a_j, b_j: n encodings of eb bytes each, or NULL (the
+     * integer group's records have none; ristretto255's must: proof.h) */
+    unsigned char *a, *b;
 } dt_bproof;
 
 typedef struct dt_bsel {

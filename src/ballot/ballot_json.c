@@ -13,7 +13,10 @@ void dt_ballot_proof_free(dt_bproof *p)
 {
     free(p->c);
     free(p->v);
+    free(p->a);
+    free(p->b);
     p->c = p->v = NULL;
+    p->a = p->b = NULL;
     p->n = 0;
 }
 
@@ -81,7 +84,7 @@ static json_t *jb64(const unsigned char *p, size_t n)
     return v;
 }
 
-static bool put_proof(json_t *obj, const char *key, const dt_bproof *p)
+static bool put_proof(json_t *obj, const char *key, const dt_bproof *p, size_t eb)
 {
     json_t *po, *arr = NULL;
     bool ok = (po = dt_jset_obj(obj, key)) && (arr = dt_jset_arr(po, "proofs"));
@@ -89,6 +92,8 @@ static bool put_proof(json_t *obj, const char *key, const dt_bproof *p)
         json_t *cv;
         ok = (cv = dt_jadd_obj(arr)) && dt_jset(cv, "challenge", jb64(p->c[j], 32)) &&
              dt_jset(cv, "response", jb64(p->v[j], 32));
+        if (ok && p->a)
+            ok = dt_jset(cv, "a", jb64(p->a + j * eb, eb)) && dt_jset(cv, "b", jb64(p->b + j * eb, eb));
     }
     return ok;
 }
@@ -126,9 +131,9 @@ json_t *dt_ballot_to_json(const dt_ballot *b)
             ok = (so = dt_jadd_obj(sels)) && dt_jset(so, "selection_id", json_string(s->id)) &&
                  dt_jset(so, "sequence_order", json_integer(s->seq)) && (ev = dt_jset_obj(so, "encrypted_vote")) &&
                  dt_jset(ev, "pad", jb64(s->alpha, eb)) && dt_jset(ev, "data", jb64(s->beta, eb)) &&
-                 put_proof(so, "proof", &s->proof);
+                 put_proof(so, "proof", &s->proof, eb);
         }
-        ok = ok && put_proof(c, "proof", &bc->proof);
+        ok = ok && put_proof(c, "proof", &bc->proof, eb);
         if (ok && bc->has_data) {
             json_t *d;
             ok = (d = dt_jset_obj(c, "encrypted_contest_data")) && dt_jset(d, "c0", jb64(bc->c0, eb)) &&
@@ -289,8 +294,23 @@ static dt_err get_proof(rd *r, dt_bproof *pr, const json_t *obj, const char *pat
         return DT_ERR_NOMEM;
     pr->n = n;
     for (size_t j = 0; j < n; j++) {
+        bool has_a, has_b;
         if ((err = element(r, &it, arr, p, "proofs", j, q, sizeof q)) ||
             (err = get_b64(r, pr->c[j], 32, it, q, "challenge")) || (err = get_b64(r, pr->v[j], 32, it, q, "response")))
+            return err;
+        /* the commitments: both or neither, in every pair or in none */
+        has_a = json_object_get(it, "a") != NULL;
+        has_b = json_object_get(it, "b") != NULL;
+        if (has_a != has_b || (j > 0 && has_a != (pr->a != NULL)))
+            return dt_ballot_fail(r->msg, DT_ERR_PARSE,
+                                  "%s: %s: the commitments a and b go together, in every pair of a proof or in none",
+                                  r->where, q);
+        if (!has_a)
+            continue;
+        if (j == 0 && (!(pr->a = malloc(n * r->eb)) || !(pr->b = malloc(n * r->eb))))
+            return DT_ERR_NOMEM;
+        if ((err = get_b64(r, pr->a + j * r->eb, r->eb, it, q, "a")) ||
+            (err = get_b64(r, pr->b + j * r->eb, r->eb, it, q, "b")))
             return err;
     }
     return DT_OK;

@@ -9,17 +9,25 @@
 
 #include "ballot/ballot_impl.h"
 
-static dt_err store_proof(dt_bproof *p, const dt_scalar *c, const dt_scalar *v, size_t n)
+/* Stores a proof; ca and cb are its commitments, or NULL (not recorded). */
+static dt_err store_proof(const dt_ballot_ctx *ctx, dt_bproof *p, const dt_scalar *c, const dt_scalar *v,
+                          const dt_elem *ca, const dt_elem *cb, size_t n)
 {
     p->c = malloc(n * sizeof *p->c);
     p->v = malloc(n * sizeof *p->v);
     if (!p->c || !p->v)
+        return DT_ERR_NOMEM;
+    if (ca && (!(p->a = malloc(n * ctx->eb)) || !(p->b = malloc(n * ctx->eb))))
         return DT_ERR_NOMEM;
     p->n = n;
     for (size_t j = 0; j < n; j++) {
         /* scalars are kept as 32-byte big-endian values below q: the record's encoding */
         memcpy(p->c[j], c[j].be, 32);
         memcpy(p->v[j], v[j].be, 32);
+        if (ca) {
+            dt_elem_encode(ctx->g, p->a + j * ctx->eb, &ca[j]);
+            dt_elem_encode(ctx->g, p->b + j * ctx->eb, &cb[j]);
+        }
     }
     return DT_OK;
 }
@@ -42,6 +50,9 @@ static dt_err encrypt_contest(const dt_ballot_ctx *ctx, dt_bcontest *bc, const d
     const size_t m = mc->noptions, nproof = (R > L ? R : L) + 1;
     dt_elem *alpha = calloc(m ? m : 1, sizeof *alpha), *beta = calloc(m ? m : 1, sizeof *beta);
     dt_scalar *c = calloc(nproof, sizeof *c), *v = calloc(nproof, sizeof *v);
+    /* ristretto255 records carry the proofs' commitments (batch verification) */
+    const bool commit = dt_group_kind(g) == DT_GROUP_RISTRETTO255;
+    dt_elem *ca = commit ? calloc(nproof, sizeof *ca) : NULL, *cb = commit ? calloc(nproof, sizeof *cb) : NULL;
     uint32_t *over = calloc(m ? m : 1, sizeof *over);
     unsigned char beta_enc[DT_ELEM_MAX_BYTES];
     unsigned char *d = NULL;
@@ -50,16 +61,17 @@ static dt_err encrypt_contest(const dt_ballot_ctx *ctx, dt_bcontest *bc, const d
     uint64_t sum = 0;
     int is_zero, is_over, is_under, status;
     dt_elem abar, bbar, cd_beta;
+    dt_prod pa, pb; /* the products of the ciphertexts, for the limit proof */
     dt_scalar xi, xibar;
     dt_err err = DT_ERR_NOMEM;
 
     dt_scalar_from_u64(g, &xibar, 0);
-    dt_elem_identity(g, &abar);
-    dt_elem_identity(g, &bbar);
+    dt_prod_init(g, &pa);
+    dt_prod_init(g, &pb);
     memset(&xi, 0, sizeof xi);
     memset(&cd_beta, 0, sizeof cd_beta);
     memset(beta_enc, 0, sizeof beta_enc);
-    if (!alpha || !beta || !c || !v || !over)
+    if (!alpha || !beta || !c || !v || !over || (commit && (!ca || !cb)))
         goto out;
     bc->id = strdup(mc->id);
     bc->seq = mc->seq;
@@ -91,18 +103,22 @@ static dt_err encrypt_contest(const dt_ballot_ctx *ctx, dt_bcontest *bc, const d
         dt_elgamal_encrypt_fb(g, &alpha[o], &beta[o], ctx->Kt, vote, &xi);
         if (!(s->alpha = encode_elem(ctx, &alpha[o])) || !(s->beta = encode_elem(ctx, &beta[o])))
             goto out;
-        if ((err = dt_range_prove_fb(g, c, v, ctx->he, &ctx->K, ctx->Kt, &alpha[o], &beta[o], &xi, vote, R)) ||
-            (err = store_proof(&s->proof, c, v, (size_t)R + 1)))
+        if ((err = dt_range_prove_commit(g, c, v, ca, cb, ctx->he, &ctx->K, ctx->Kt, &alpha[o], &beta[o], &xi, vote,
+                                         R)) ||
+            (err = store_proof(ctx, &s->proof, c, v, ca, cb, (size_t)R + 1)))
             goto out;
         err = DT_ERR_NOMEM;
         dt_scalar_add(g, &xibar, &xibar, &xi);
-        dt_elem_mul(g, &abar, &abar, &alpha[o]);
-        dt_elem_mul(g, &bbar, &bbar, &beta[o]);
+        dt_prod_mul(g, &pa, &alpha[o]);
+        dt_prod_mul(g, &pb, &beta[o]);
         if (pc->votes[o] > 0)
             over[nover++] = mc->options[o].seq;
     }
-    if ((err = dt_range_prove_fb(g, c, v, ctx->he, &ctx->K, ctx->Kt, &abar, &bbar, &xibar, (uint32_t)(sum & keep), L)) ||
-        (err = store_proof(&bc->proof, c, v, (size_t)L + 1)))
+    dt_prod_get(g, &abar, &pa);
+    dt_prod_get(g, &bbar, &pb);
+    if ((err = dt_range_prove_commit(g, c, v, ca, cb, ctx->he, &ctx->K, ctx->Kt, &abar, &bbar, &xibar,
+                                     (uint32_t)(sum & keep), L)) ||
+        (err = store_proof(ctx, &bc->proof, c, v, ca, cb, (size_t)L + 1)))
         goto out;
     dt_contest_hash(g, bc->hash, ctx->he, mc->seq, &ctx->K, alpha, beta, m);
 
@@ -138,6 +154,8 @@ out:
     free(beta);
     free(c);
     free(v);
+    free(ca);
+    free(cb);
     dt_memzero(&xi, sizeof xi);
     dt_memzero(&xibar, sizeof xibar);
     dt_memzero(&cd_beta, sizeof cd_beta);

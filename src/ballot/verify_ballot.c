@@ -24,20 +24,46 @@ static bool decode_proof(const dt_group *g, dt_scalar *c, dt_scalar *v, const dt
     return true;
 }
 
-/* Checks a range proof of (alpha, beta) for 0..R; c and v hold R + 1 scalars. */
-static dt_err check_range(const dt_ballot_ctx *ctx, char **msg, dt_scalar *c, dt_scalar *v, const dt_bproof *p,
-                          const dt_elem *alpha, const dt_elem *beta, uint32_t R, const char *where,
-                          const char *what)
+/* Checks a range proof of (alpha, beta) for 0..R; c, v, ca and cb have room
+ * for R + 1 values. With its commitments (ristretto255: required), the
+ * challenge is checked over them and their equations go to bt, or are
+ * checked here when bt is NULL; without, dt_range_verify_var. */
+static dt_err check_range(const dt_ballot_ctx *ctx, char **msg, dt_scalar *c, dt_scalar *v, dt_elem *ca, dt_elem *cb,
+                          const dt_bproof *p, const dt_elem *alpha, const dt_elem *beta, uint32_t R, const char *where,
+                          const char *what, dt_batch *bt)
 {
+    const dt_group *g = ctx->g;
     size_t bad;
     if (p->n != (size_t)R + 1)
         return dt_ballot_fail(msg, DT_ERR_INVALID, "%s: the %s proof has %zu pairs, expected %u", where, what, p->n,
                               R + 1);
-    if (!decode_proof(ctx->g, c, v, p, &bad))
+    if (!decode_proof(g, c, v, p, &bad))
         return dt_ballot_fail(msg, DT_ERR_PROOF, "%s: the %s proof's response v_%zu is not below q", where, what, bad);
-    if (dt_range_verify_var(ctx->g, ctx->he, &ctx->K, alpha, beta, c, v, R) != DT_OK)
-        return dt_ballot_fail(msg, DT_ERR_PROOF, "%s: the %s proof does not verify (its challenges do not sum to its hash)",
-                              where, what);
+    if (!p->a) {
+        if (dt_group_kind(g) == DT_GROUP_RISTRETTO255)
+            return dt_ballot_fail(msg, DT_ERR_INVALID,
+                                  "%s: the %s proof has no commitments a and b, which ristretto255 ballots carry", where,
+                                  what);
+        if (dt_range_verify_var(g, ctx->he, &ctx->K, alpha, beta, c, v, R) != DT_OK)
+            return dt_ballot_fail(msg, DT_ERR_PROOF,
+                                  "%s: the %s proof does not verify (its challenges do not sum to its hash)", where, what);
+        return DT_OK;
+    }
+    for (size_t j = 0; j < p->n; j++)
+        if (dt_elem_decode(g, &ca[j], p->a + j * ctx->eb, ctx->eb) != DT_OK ||
+            dt_elem_decode(g, &cb[j], p->b + j * ctx->eb, ctx->eb) != DT_OK)
+            return dt_ballot_fail(msg, DT_ERR_NOT_IN_GROUP, "%s: the %s proof's commitment a_%zu or b_%zu is not in the group",
+                                  where, what, j, j);
+    if (dt_range_check_challenge(g, ctx->he, &ctx->K, alpha, beta, ca, cb, c, R) != DT_OK)
+        return dt_ballot_fail(msg, DT_ERR_PROOF,
+                              "%s: the %s proof does not verify (its challenges do not sum to its hash)", where, what);
+    if (bt) {
+        dt_err err = dt_batch_add_range(bt, alpha, beta, ca, cb, c, v, R);
+        return err ? dt_ballot_fail(msg, err, "%s: %s", where, dt_strerror(err)) : DT_OK;
+    }
+    if (dt_range_check_commitments_var(g, &ctx->K, alpha, beta, ca, cb, c, v, R) != DT_OK)
+        return dt_ballot_fail(msg, DT_ERR_PROOF, "%s: the %s proof's commitments do not match its responses", where,
+                              what);
     return DT_OK;
 }
 
@@ -66,13 +92,14 @@ static dt_err check_contest_data(const dt_ballot_ctx *ctx, char **msg, const dt_
  * group with its range proof 0..R, the limit proof 0..L of their product,
  * the contest data, and the contest hash over the encodings as recorded. */
 static dt_err check_contest(const dt_ballot_ctx *ctx, char **msg, const dt_bcontest *bc, const dt_rec_mcontest *mc,
-                            const char *bwhere)
+                            const char *bwhere, dt_batch *bt)
 {
     const dt_group *g = ctx->g;
     char where[2 * DT_LIMIT_STRING + 64], swhere[3 * DT_LIMIT_STRING + 64];
     size_t n = bc->nsel, nproof = (size_t)(mc->option_limit > mc->votes_allowed ? mc->option_limit : mc->votes_allowed) + 1;
     const unsigned char **in = NULL;
-    dt_elem *el = NULL, abar, bbar;
+    dt_elem *el = NULL, *ca = NULL, *cb = NULL, abar, bbar;
+    dt_prod pa, pb;
     dt_scalar *c = NULL, *v = NULL;
     unsigned char hash[DT_HASH_BYTES];
     dt_hash_ctx h;
@@ -94,7 +121,9 @@ static dt_err check_contest(const dt_ballot_ctx *ctx, char **msg, const dt_bcont
     el = calloc(2 * n + 1, sizeof *el);
     c = calloc(nproof, sizeof *c);
     v = calloc(nproof, sizeof *v);
-    if (!in || !el || !c || !v) {
+    ca = calloc(nproof, sizeof *ca);
+    cb = calloc(nproof, sizeof *cb);
+    if (!in || !el || !c || !v || !ca || !cb) {
         err = DT_ERR_NOMEM;
         goto out;
     }
@@ -111,17 +140,20 @@ static dt_err check_contest(const dt_ballot_ctx *ctx, char **msg, const dt_bcont
                                      where, bc->sel[k / 2].id, k % 2 ? "data" : "pad");
                 goto out;
             }
-    dt_elem_identity(g, &abar);
-    dt_elem_identity(g, &bbar);
+    dt_prod_init(g, &pa);
+    dt_prod_init(g, &pb);
     for (size_t o = 0; o < n; o++) {
         snprintf(swhere, sizeof swhere, "%s, selection %s", where, bc->sel[o].id);
-        if ((err = check_range(ctx, msg, c, v, &bc->sel[o].proof, &el[2 * o], &el[2 * o + 1], mc->option_limit, swhere,
-                               "range")))
+        if ((err = check_range(ctx, msg, c, v, ca, cb, &bc->sel[o].proof, &el[2 * o], &el[2 * o + 1], mc->option_limit,
+                               swhere, "range", bt)))
             goto out;
-        dt_elem_mul(g, &abar, &abar, &el[2 * o]);
-        dt_elem_mul(g, &bbar, &bbar, &el[2 * o + 1]);
+        dt_prod_mul(g, &pa, &el[2 * o]);
+        dt_prod_mul(g, &pb, &el[2 * o + 1]);
     }
-    if ((err = check_range(ctx, msg, c, v, &bc->proof, &abar, &bbar, mc->votes_allowed, where, "selection limit")) ||
+    dt_prod_get(g, &abar, &pa);
+    dt_prod_get(g, &bbar, &pb);
+    if ((err = check_range(ctx, msg, c, v, ca, cb, &bc->proof, &abar, &bbar, mc->votes_allowed, where, "selection limit",
+                           bt)) ||
         (err = check_contest_data(ctx, msg, bc, mc, where)))
         goto out;
     dt_hash_init(&h, ctx->he);
@@ -143,10 +175,35 @@ out:
     free(el);
     free(c);
     free(v);
+    free(ca);
+    free(cb);
     return err;
 }
 
+dt_batch *dt_ballot_batch_create(const dt_ballot_ctx *ctx)
+{
+    DT_BALLOT_CHECK(ctx);
+    return dt_batch_create(ctx->g, &ctx->K);
+}
+
+/* The ballot's own proofs as one batch (a ballot of 20 selections makes
+ * about 130 terms: most of the gain of batching); if the batch fails, the
+ * proofs one by one to name the bad one. */
 dt_err dt_ballot_verify(const dt_ballot_ctx *ctx, const dt_ballot *b, char **msg)
+{
+    dt_batch *bt;
+    dt_err err;
+    DT_BALLOT_CHECK(ctx && b);
+    if (!(bt = dt_batch_create(ctx->g, &ctx->K)))
+        return dt_ballot_verify_batched(ctx, b, msg, NULL);
+    err = dt_ballot_verify_batched(ctx, b, msg, bt);
+    if (err == DT_OK && dt_batch_check(bt) != DT_OK)
+        err = dt_ballot_verify_batched(ctx, b, msg, NULL);
+    dt_batch_destroy(bt);
+    return err;
+}
+
+dt_err dt_ballot_verify_batched(const dt_ballot_ctx *ctx, const dt_ballot *b, char **msg, dt_batch *bt)
 {
     unsigned char (*chi)[DT_HASH_BYTES] = NULL;
     unsigned char code[DT_HASH_BYTES];
@@ -201,7 +258,7 @@ dt_err dt_ballot_verify(const dt_ballot_ctx *ctx, const dt_ballot *b, char **msg
                                  where, b->contests[i].id, i + 1, b->style, mc->id);
             goto out;
         }
-        if ((err = check_contest(ctx, msg, &b->contests[i], mc, where)))
+        if ((err = check_contest(ctx, msg, &b->contests[i], mc, where, bt)))
             goto out;
         memcpy(chi[i], b->contests[i].hash, DT_HASH_BYTES);
     }

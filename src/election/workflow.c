@@ -266,6 +266,7 @@ dt_err dt_election_tally(char **msg, const char *dir)
     dt_err err;
     const dt_group *g;
     dt_elem *A = NULL, *B = NULL;
+    dt_prod *PA = NULL, *PB = NULL; /* the sums, put in canonical form once at the end */
     size_t *off = NULL, nopts = 0, *count = NULL;
     json_t *contests = NULL, *cast = NULL;
 
@@ -286,16 +287,18 @@ dt_err dt_election_tally(char **msg, const char *dir)
     }
     A = calloc(nopts + 1, sizeof *A);
     B = calloc(nopts + 1, sizeof *B);
+    PA = calloc(nopts + 1, sizeof *PA);
+    PB = calloc(nopts + 1, sizeof *PB);
     count = calloc(m->ncontests + 1, sizeof *count);
     contests = json_array();
     cast = json_array();
-    if (!A || !B || !count || !contests || !cast) {
+    if (!A || !B || !PA || !PB || !count || !contests || !cast) {
         err = DT_ERR_NOMEM;
         goto out;
     }
     for (size_t o = 0; o < nopts; o++) {
-        dt_elem_identity(g, &A[o]);
-        dt_elem_identity(g, &B[o]);
+        dt_prod_init(g, &PA[o]);
+        dt_prod_init(g, &PB[o]);
     }
     for (size_t b = 0; b < rec->nballots; b++) {
         const dt_rec_ballot *bal = &rec->ballots[b];
@@ -339,12 +342,16 @@ dt_err dt_election_tally(char **msg, const char *dir)
             long mi = dt_wf_mcontest_index(m, bc->id);
             count[mi]++;
             for (size_t s = 0; s < bc->nsel; s++, k += 2) {
-                dt_elem_mul(g, &A[off[mi] + s], &A[off[mi] + s], &ab[k]);
-                dt_elem_mul(g, &B[off[mi] + s], &B[off[mi] + s], &ab[k + 1]);
+                dt_prod_mul(g, &PA[off[mi] + s], &ab[k]);
+                dt_prod_mul(g, &PB[off[mi] + s], &ab[k + 1]);
             }
         }
         free(ab);
         free(in);
+    }
+    for (size_t o = 0; o < nopts; o++) {
+        dt_prod_get(g, &A[o], &PA[o]);
+        dt_prod_get(g, &B[o], &PB[o]);
     }
     for (size_t i = 0; i < m->ncontests; i++) {
         json_t *sels = json_array();
@@ -365,6 +372,8 @@ out:
     json_decref(cast);
     free(A);
     free(B);
+    free(PA);
+    free(PB);
     free(off);
     free(count);
     dt_record_destroy(rec);

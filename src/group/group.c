@@ -164,6 +164,45 @@ void dt_elem_mul(const dt_group *g, dt_elem *r, const dt_elem *a, const dt_elem 
     g->ops->elem_mul(g, r, a, b);
 }
 
+/* Without the group's own products, a dt_prod holds a dt_elem. */
+_Static_assert(sizeof(dt_prod) == sizeof(dt_elem), "a dt_prod can hold a dt_elem");
+
+void dt_prod_init(const dt_group *g, dt_prod *p)
+{
+    DT_ARG_CHECK(g && p);
+    if (g->ops->prod_init)
+        g->ops->prod_init(g, p);
+    else
+        g->ops->elem_identity(g, (dt_elem *)(void *)p);
+}
+
+void dt_prod_mul(const dt_group *g, dt_prod *p, const dt_elem *e)
+{
+    DT_ARG_CHECK(g && p && e);
+    if (g->ops->prod_mul)
+        g->ops->prod_mul(g, p, e);
+    else
+        g->ops->elem_mul(g, (dt_elem *)(void *)p, (const dt_elem *)(void *)p, e);
+}
+
+void dt_prod_mul_prod(const dt_group *g, dt_prod *p, const dt_prod *q)
+{
+    DT_ARG_CHECK(g && p && q);
+    if (g->ops->prod_mul_prod)
+        g->ops->prod_mul_prod(g, p, q);
+    else
+        g->ops->elem_mul(g, (dt_elem *)(void *)p, (const dt_elem *)(void *)p, (const dt_elem *)(const void *)q);
+}
+
+void dt_prod_get(const dt_group *g, dt_elem *r, const dt_prod *p)
+{
+    DT_ARG_CHECK(g && r && p);
+    if (g->ops->prod_get)
+        g->ops->prod_get(g, r, p);
+    else
+        memcpy(r, p, sizeof *r);
+}
+
 void dt_elem_div(const dt_group *g, dt_elem *r, const dt_elem *a, const dt_elem *b)
 {
     DT_ARG_CHECK(g && r && a && b);

@@ -63,6 +63,12 @@ typedef struct dt_group_ops {
     /* Optional (NULL: elem_multi_pow_var). n >= 1; DT_ERR_NOMEM if scratch
      * space cannot be allocated (r need not be set). */
     dt_err (*msm_var)(const dt_group *g, dt_elem *r, const dt_elem *base, const dt_scalar *e, size_t n);
+    /* running products (group.h); NULL: the dt_prod holds a dt_elem and
+     * elem_mul does the work */
+    void (*prod_init)(const dt_group *g, dt_prod *p);
+    void (*prod_mul)(const dt_group *g, dt_prod *p, const dt_elem *e);
+    void (*prod_mul_prod)(const dt_group *g, dt_prod *p, const dt_prod *q);
+    void (*prod_get)(const dt_group *g, dt_elem *r, const dt_prod *p);
 } dt_group_ops;
 
 /* Parameters of an integer group: values are little-endian limb arrays, as

@@ -150,6 +150,55 @@ static void dt_r255_mul_sign(dt_elem *r, const dt_elem *a, const dt_elem *b, int
     dt_r255_store(r, &p);
 }
 
+/* A dt_prod holds an extended point, not normalised. */
+_Static_assert(sizeof(dt_ge_p3) <= sizeof(dt_prod), "a dt_prod holds a point");
+
+static void dt_r255_prod_init(const dt_group *g, dt_prod *p)
+{
+    dt_ge_p3 z;
+    (void)g;
+    memset(p, 0, sizeof *p);
+    dt_ge_p3_0(&z);
+    memcpy(p->opaque, &z, sizeof z);
+}
+
+static void dt_r255_prod_mul(const dt_group *g, dt_prod *p, const dt_elem *e)
+{
+    dt_ge_p3 acc;
+    dt_ge_affine q;
+    dt_ge_niels n;
+    dt_ge_p1p1 t;
+    (void)g;
+    memcpy(&acc, p->opaque, sizeof acc);
+    dt_r255_load(&q, e);
+    dt_ge_affine_to_niels(&n, &q);
+    dt_ge_add_niels(&t, &acc, &n, 0);
+    dt_ge_p1p1_to_p3(&acc, &t);
+    memcpy(p->opaque, &acc, sizeof acc);
+}
+
+static void dt_r255_prod_mul_prod(const dt_group *g, dt_prod *p, const dt_prod *q)
+{
+    dt_ge_p3 acc, other;
+    dt_ge_cached c;
+    dt_ge_p1p1 t;
+    (void)g;
+    memcpy(&acc, p->opaque, sizeof acc);
+    memcpy(&other, q->opaque, sizeof other);
+    dt_ge_p3_to_cached(&c, &other);
+    dt_ge_add_cached(&t, &acc, &c, 0);
+    dt_ge_p1p1_to_p3(&acc, &t);
+    memcpy(p->opaque, &acc, sizeof acc);
+}
+
+static void dt_r255_prod_get(const dt_group *g, dt_elem *r, const dt_prod *p)
+{
+    dt_ge_p3 acc;
+    (void)g;
+    memcpy(&acc, p->opaque, sizeof acc);
+    dt_r255_store(r, &acc);
+}
+
 static void dt_r255_mul(const dt_group *g, dt_elem *r, const dt_elem *a, const dt_elem *b)
 {
     (void)g;
@@ -357,6 +406,10 @@ const dt_group_ops dt_group_r255_ops = {
     .fixed_base_init = dt_r255_fixed_base_init,
     .fixed_base_pow = dt_r255_fixed_base_pow,
     .msm_var = dt_r255_msm,
+    .prod_init = dt_r255_prod_init,
+    .prod_mul = dt_r255_prod_mul,
+    .prod_mul_prod = dt_r255_prod_mul_prod,
+    .prod_get = dt_r255_prod_get,
 };
 
 dt_group *dt_group_r255_create(void)

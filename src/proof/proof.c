@@ -132,6 +132,18 @@ dt_err dt_range_prove_fb(const dt_group *g, dt_scalar *c, dt_scalar *v,
                          const dt_elem *alpha, const dt_elem *beta, const dt_scalar *xi, uint32_t ell,
                          uint32_t R)
 {
+    return dt_range_prove_commit(g, c, v, NULL, NULL, he, K, Kt, alpha, beta, xi, ell, R);
+}
+
+/* The commitments a_j = g^u_j and b_j = K^(u_j + (ell - j) c_j) computed in
+ * the loop are the proof's commitments: with v_j = u_j - c_j xi,
+ * g^v_j alpha^c_j = g^u_j and K^(v_j - j c_j) beta^c_j = K^(u_j + (ell - j) c_j),
+ * for every branch, the real one (whose c_ell is replaced later) included. */
+dt_err dt_range_prove_commit(const dt_group *g, dt_scalar *c, dt_scalar *v, dt_elem *ca, dt_elem *cb,
+                             const unsigned char he[DT_HASH_BYTES], const dt_elem *K, const dt_fixed_base *Kt,
+                             const dt_elem *alpha, const dt_elem *beta, const dt_scalar *xi, uint32_t ell,
+                             uint32_t R)
+{
     dt_hash_ctx ctx;
     unsigned char out[DT_HASH_BYTES];
     dt_scalar sum, t, d, total, ls, js, cl;
@@ -156,6 +168,10 @@ dt_err dt_range_prove_fb(const dt_group *g, dt_scalar *c, dt_scalar *v,
         dt_scalar_add(g, &sum, &sum, &c[j]);
         dt_hash_elem(&ctx, g, &a);
         dt_hash_elem(&ctx, g, &b);
+        if (ca)
+            ca[j] = a;
+        if (cb)
+            cb[j] = b;
     }
     dt_hash_final(&ctx, out);
     dt_scalar_reduce(g, &total, out, sizeof out);
@@ -219,6 +235,53 @@ dt_err dt_range_verify_var(const dt_group *g, const unsigned char he[DT_HASH_BYT
     dt_hash_final(&ctx, out);
     dt_scalar_reduce(g, &total, out, sizeof out);
     return dt_scalar_eq(&total, &sum) ? DT_OK : DT_ERR_PROOF;
+}
+
+dt_err dt_range_check_challenge(const dt_group *g, const unsigned char he[DT_HASH_BYTES], const dt_elem *K,
+                                const dt_elem *alpha, const dt_elem *beta, const dt_elem *a, const dt_elem *b,
+                                const dt_scalar *c, uint32_t R)
+{
+    dt_hash_ctx ctx;
+    unsigned char out[DT_HASH_BYTES];
+    dt_scalar sum, total;
+
+    dt_scalar_from_u64(g, &sum, 0);
+    range_hash_start(g, &ctx, he, K, alpha, beta);
+    for (uint32_t j = 0; j <= R; j++) {
+        dt_hash_elem(&ctx, g, &a[j]);
+        dt_hash_elem(&ctx, g, &b[j]);
+        dt_scalar_add(g, &sum, &sum, &c[j]);
+    }
+    dt_hash_final(&ctx, out);
+    dt_scalar_reduce(g, &total, out, sizeof out);
+    return dt_scalar_eq(&total, &sum) ? DT_OK : DT_ERR_PROOF;
+}
+
+dt_err dt_range_check_commitments_var(const dt_group *g, const dt_elem *K, const dt_elem *alpha,
+                                      const dt_elem *beta, const dt_elem *a, const dt_elem *b,
+                                      const dt_scalar *c, const dt_scalar *v, uint32_t R)
+{
+    dt_elem base[2], t;
+    dt_scalar e[2], js, w;
+
+    for (uint32_t j = 0; j <= R; j++) {
+        dt_elem_generator(g, &base[0]);
+        base[1] = *alpha;
+        e[0] = v[j];
+        e[1] = c[j];
+        dt_elem_multi_pow_var(g, &t, base, e, 2);
+        if (!dt_elem_eq(g, &t, &a[j]))
+            return DT_ERR_PROOF;
+        dt_scalar_from_u64(g, &js, j);
+        dt_scalar_mul(g, &w, &js, &c[j]);
+        dt_scalar_sub(g, &e[0], &v[j], &w);
+        base[0] = *K;
+        base[1] = *beta;
+        dt_elem_multi_pow_var(g, &t, base, e, 2);
+        if (!dt_elem_eq(g, &t, &b[j]))
+            return DT_ERR_PROOF;
+    }
+    return DT_OK;
 }
 
 /* ---- decryption proofs ---- */

@@ -1,7 +1,9 @@
 /* Reader for election records in egk-ec's JSON layout. Every value is
  * type-checked and length-checked; an error names the file and the key path. */
 #include <dirent.h>
+#include <pthread.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +12,8 @@
 
 #include "record/record.h"
 #include "util/codec.h"
+
+#include <unistd.h>
 
 typedef struct rd {
     const char *file; /* relative to the record */
@@ -198,7 +202,8 @@ static dt_err get_element_of(rd *r, json_t **out, json_t *arr, const char *where
     return DT_OK;
 }
 
-/* {"proofs": [{"challenge", "response"}, ...]} */
+/* {"proofs": [{"challenge", "response"[, "a", "b"]}, ...]}: the commitments
+ * a and b (ristretto255 records) in every pair or in none. */
 static dt_err get_range_proof(rd *r, dt_rec_proof *pr, json_t *obj, const char *where, const char *key)
 {
     json_t *v, *arr, *it;
@@ -221,6 +226,16 @@ static dt_err get_range_proof(rd *r, dt_rec_proof *pr, json_t *obj, const char *
         path_index(q, sizeof q, p, "proofs", j);
         if ((err = get_b64(r, pr->c[j], 32, it, q, "challenge")) ||
             (err = get_b64(r, pr->v[j], 32, it, q, "response")))
+            return err;
+        bool has_a = json_object_get(it, "a") != NULL, has_b = json_object_get(it, "b") != NULL;
+        if (has_a != has_b || (j > 0 && has_a != (pr->a != NULL)))
+            return fail(r, DT_ERR_PARSE, q, "the commitments a and b go together, in every pair of a proof or in none");
+        if (!has_a)
+            continue;
+        if (j == 0 && (!(pr->a = malloc(pr->n * r->elem_bytes)) || !(pr->b = malloc(pr->n * r->elem_bytes))))
+            return DT_ERR_NOMEM;
+        if ((err = get_b64(r, pr->a + j * r->elem_bytes, r->elem_bytes, it, q, "a")) ||
+            (err = get_b64(r, pr->b + j * r->elem_bytes, r->elem_bytes, it, q, "b")))
             return err;
     }
     return DT_OK;
@@ -915,6 +930,78 @@ dt_err dt_record_load(dt_record **out, char **msg, const char *dir)
     return dt_record_load_part(out, msg, dir, DT_RECORD_ALL);
 }
 
+/* ---- the ballots, read and parsed on all cores ---- */
+
+typedef struct ballot_load {
+    dt_record *rec;
+    char **files;
+    size_t n, elem_bytes;
+    atomic_size_t next;
+    dt_err *err;  /* per ballot */
+    char **msg;   /* per ballot */
+} ballot_load;
+
+static void *ballot_loader(void *arg)
+{
+    ballot_load *bl = arg;
+    for (;;) {
+        size_t i = atomic_fetch_add(&bl->next, 1);
+        if (i >= bl->n)
+            break;
+        rd r = {.file = bl->files[i], .msg = &bl->msg[i], .elem_bytes = bl->elem_bytes};
+        bl->err[i] = read_ballot(bl->rec, &r, &bl->rec->ballots[i], bl->files[i]);
+        if (bl->err[i] && !bl->msg[i])
+            bl->msg[i] = dt_strdup_printf("%s: %s", bl->files[i], dt_strerror(bl->err[i]));
+    }
+    return NULL;
+}
+
+/* Reads files[0..n) into rec->ballots. The first failing file (in the
+ * folder's order) gives the error and *msg, as a serial reading would. */
+static dt_err read_ballots(dt_record *rec, rd *r, char **files, size_t n)
+{
+    ballot_load bl = {.rec = rec, .files = files, .n = n, .elem_bytes = r->elem_bytes};
+    pthread_t tid[16];
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    size_t threads = cores > 1 ? (size_t)cores : 1, started = 0;
+    dt_err err = DT_OK;
+
+    if (threads > 16)
+        threads = 16;
+    if (threads > n / 32 + 1)
+        threads = n / 32 + 1; /* a thread is worth it for dozens of ballots */
+    atomic_init(&bl.next, 0);
+    bl.err = calloc(n ? n : 1, sizeof *bl.err);
+    bl.msg = calloc(n ? n : 1, sizeof *bl.msg);
+    if (!bl.err || !bl.msg) {
+        free(bl.err);
+        free(bl.msg);
+        return DT_ERR_NOMEM;
+    }
+    rec->nballots = n; /* every slot is zeroed: freeing a slot never read is safe */
+    for (size_t t = 1; t < threads; t++) {
+        if (pthread_create(&tid[t], NULL, ballot_loader, &bl) != 0)
+            break;
+        started = t;
+    }
+    ballot_loader(&bl);
+    for (size_t t = 1; t <= started; t++)
+        pthread_join(tid[t], NULL);
+    for (size_t i = 0; i < n; i++) {
+        if (bl.err[i] && !err) {
+            err = bl.err[i];
+            if (r->msg && !*r->msg) {
+                *r->msg = bl.msg[i];
+                bl.msg[i] = NULL;
+            }
+        }
+        free(bl.msg[i]);
+    }
+    free(bl.err);
+    free(bl.msg);
+    return err;
+}
+
 dt_err dt_record_load_part(dt_record **out, char **msg, const char *dir, dt_record_part part)
 {
     dt_record *rec = calloc(1, sizeof *rec);
@@ -946,11 +1033,8 @@ dt_err dt_record_load_part(dt_record **out, char **msg, const char *dir, dt_reco
         err = DT_ERR_NOMEM;
         goto out;
     }
-    for (size_t i = 0; i < nfiles; i++) {
-        rec->nballots++;
-        if ((err = read_ballot(rec, &r, &rec->ballots[i], files[i])))
-            goto out;
-    }
+    if ((err = read_ballots(rec, &r, files, nfiles)))
+        goto out;
     free_list(files, nfiles);
     files = NULL;
     nfiles = 0;
@@ -1083,6 +1167,8 @@ static void free_proof(dt_rec_proof *p)
 {
     free(p->c);
     free(p->v);
+    free(p->a);
+    free(p->b);
 }
 
 static void free_ct(dt_rec_ctext *c)

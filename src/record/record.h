@@ -35,6 +35,8 @@ typedef struct dt_rec_proof {
     size_t n;            /* number of (c, v) pairs */
     dt_rec_hash *c;      /* challenges, 32 bytes each */
     dt_rec_hash *v;      /* responses, 32 bytes each */
+    unsigned char *a;    /* commitments a_j, n * elem_bytes; NULL when the record has none */
+    unsigned char *b;    /* commitments b_j, likewise */
 } dt_rec_proof;
 
 typedef struct dt_rec_ctext {

@@ -130,6 +130,7 @@ typedef struct vctx {
     /* work distribution */
     atomic_size_t next;
     atomic_size_t done;
+    size_t chunk;            /* ballots per batch */
     size_t total_work;
     const dt_verify_opts *opts;
     pthread_mutex_t progress_lock;
@@ -367,11 +368,58 @@ static void step4(vctx *v, dt_verify_report *rep)
 /* ---- steps 5, 6, 7 per ballot, with the aggregation of step 8 ---- */
 
 typedef struct acc {
-    dt_elem *A, *B; /* per global option */
-    size_t *count;  /* cast ballots that contributed */
+    dt_prod *PA, *PB; /* per global option, while adding up */
+    dt_elem *A, *B;   /* the totals (of accs[0], after the ballots) */
+    size_t *count;    /* cast ballots that contributed */
 } acc;
 
-static void verify_ballot(vctx *v, const dt_rec_ballot *b, item *it, acc *ac)
+/* The rest of a range proof's check (step 5 for a selection, 6 for a
+ * contest's limit) once its ciphertext is decoded and its responses are
+ * below q. A proof with commitments (ristretto255 records carry them, the
+ * integer group's do not: docs/ristretto255-profile.md) has them decoded
+ * (x.A), its challenge checked over them (x.D), and their equations (x.E)
+ * added to bt or, without a batch, checked here. Without commitments the
+ * challenge is checked over recomputed ones (x.D), as the spec says. where
+ * names the proof ("FILE: ballot B, contest C[, selection S]"). */
+static void check_range(vctx *v, item *it, int step, const char *where, const char *what, const dt_rec_proof *pr,
+                        const dt_elem *alpha, const dt_elem *beta, const dt_scalar *c, const dt_scalar *vv, uint32_t R,
+                        dt_batch *bt)
+{
+    const dt_group *g = v->g;
+    dt_elem *a = NULL, *b = NULL;
+    if (!pr->a) {
+        if (dt_group_kind(g) == DT_GROUP_RISTRETTO255)
+            FAIL(it, step, "%d.E %s: the %s has no commitments a and b, which ristretto255 records carry", step, where,
+                 what);
+        else if (dt_range_verify_var(g, v->he, &v->K, alpha, beta, c, vv, R) != DT_OK)
+            FAIL(it, step, "%d.D %s: the challenges do not sum to the hash of the %s", step, where, what);
+        return;
+    }
+    a = calloc(pr->n, sizeof *a);
+    b = calloc(pr->n, sizeof *b);
+    if (!a || !b) {
+        FAIL(it, step, "%d %s: out of memory", step, where);
+        goto out;
+    }
+    for (size_t j = 0; j < pr->n; j++)
+        if (dt_elem_decode(g, &a[j], pr->a + j * v->eb, v->eb) != DT_OK ||
+            dt_elem_decode(g, &b[j], pr->b + j * v->eb, v->eb) != DT_OK) {
+            FAIL(it, step, "%d.A %s: the %s's commitment a_%zu or b_%zu is not in the group", step, where, what, j, j);
+            goto out;
+        }
+    if (dt_range_check_challenge(g, v->he, &v->K, alpha, beta, a, b, c, R) != DT_OK)
+        FAIL(it, step, "%d.D %s: the challenges do not sum to the hash of the %s", step, where, what);
+    else if (bt) {
+        if (dt_batch_add_range(bt, alpha, beta, a, b, c, vv, R) != DT_OK)
+            FAIL(it, step, "%d %s: out of memory", step, where);
+    } else if (dt_range_check_commitments_var(g, &v->K, alpha, beta, a, b, c, vv, R) != DT_OK)
+        FAIL(it, step, "%d.E %s: the %s's commitments do not match its responses", step, where, what);
+out:
+    free(a);
+    free(b);
+}
+
+static void verify_ballot(vctx *v, const dt_rec_ballot *b, item *it, acc *ac, dt_batch *bt)
 {
     const dt_record *rec = v->rec;
     const dt_group *g = v->g;
@@ -421,6 +469,7 @@ static void verify_ballot(vctx *v, const dt_rec_ballot *b, item *it, acc *ac)
         const dt_rec_mcontest *mc;
         bool all_ok = true;
         dt_elem abar, bbar;
+        dt_prod pa, pb;
 
         memcpy(chi[ci], bc->hash, 32);
         if (mi < 0) {
@@ -491,10 +540,12 @@ static void verify_ballot(vctx *v, const dt_rec_ballot *b, item *it, acc *ac)
                      b->id, bc->id, s->id, bad);
                 continue;
             }
-            if (v->K_ok && dt_range_verify_var(g, rec->he, &v->K, &alpha[si], &beta[si], c, vv,
-                                               mc->option_limit) != DT_OK)
-                FAIL(it, 5, where_fmt, "5.D", b->file, b->id, bc->id, s->id,
-                     "the challenges do not sum to the hash of the range proof");
+            if (v->K_ok) {
+                char where[4 * DT_LIMIT_STRING + 64];
+                snprintf(where, sizeof where, "%s: ballot %s, contest %s, selection %s", b->file, b->id, bc->id, s->id);
+                check_range(v, it, 5, where, "range proof", &s->proof, &alpha[si], &beta[si], c, vv, mc->option_limit,
+                            bt);
+            }
         }
         /* step 6: the contest's selection limit */
         it->checked[6]++;
@@ -504,12 +555,14 @@ static void verify_ballot(vctx *v, const dt_rec_ballot *b, item *it, acc *ac)
             counted_ok = false;
         } else {
             size_t bad;
-            dt_elem_identity(g, &abar);
-            dt_elem_identity(g, &bbar);
+            dt_prod_init(g, &pa);
+            dt_prod_init(g, &pb);
             for (size_t si = 0; si < bc->nsel; si++) {
-                dt_elem_mul(g, &abar, &abar, &alpha[si]);
-                dt_elem_mul(g, &bbar, &bbar, &beta[si]);
+                dt_prod_mul(g, &pa, &alpha[si]);
+                dt_prod_mul(g, &pb, &beta[si]);
             }
+            dt_prod_get(g, &abar, &pa);
+            dt_prod_get(g, &bbar, &pb);
             if (bc->proof.n != (size_t)mc->votes_allowed + 1) {
                 FAIL(it, 6, "6 %s: ballot %s, contest %s: proof has %zu pairs, expected L + 1 = %u", b->file,
                      b->id, bc->id, bc->proof.n, mc->votes_allowed + 1);
@@ -525,10 +578,11 @@ static void verify_ballot(vctx *v, const dt_rec_ballot *b, item *it, acc *ac)
                 if (!decode_cv(g, c, vv, bc->proof.c, bc->proof.v, bc->proof.n, &bad))
                     FAIL(it, 6, "6.C %s: ballot %s, contest %s: response v_%zu is not below q", b->file, b->id,
                          bc->id, bad);
-                else if (v->K_ok &&
-                         dt_range_verify_var(g, rec->he, &v->K, &abar, &bbar, c, vv, mc->votes_allowed) != DT_OK)
-                    FAIL(it, 6, "6.D %s: ballot %s, contest %s: the challenges do not sum to the hash of the limit proof",
-                         b->file, b->id, bc->id);
+                else if (v->K_ok) {
+                    char where[3 * DT_LIMIT_STRING + 64];
+                    snprintf(where, sizeof where, "%s: ballot %s, contest %s", b->file, b->id, bc->id);
+                    check_range(v, it, 6, where, "limit proof", &bc->proof, &abar, &bbar, c, vv, mc->votes_allowed, bt);
+                }
             }
         }
         /* step 7.A: the contest hash, over the encodings as recorded */
@@ -552,8 +606,8 @@ static void verify_ballot(vctx *v, const dt_rec_ballot *b, item *it, acc *ac)
         if (all_ok && b->state == DT_BALLOT_CAST && ac) {
             size_t off = v->opt_offset[mi];
             for (size_t si = 0; si < bc->nsel; si++) {
-                dt_elem_mul(g, &ac->A[off + si], &ac->A[off + si], &alpha[si]);
-                dt_elem_mul(g, &ac->B[off + si], &ac->B[off + si], &beta[si]);
+                dt_prod_mul(g, &ac->PA[off + si], &alpha[si]);
+                dt_prod_mul(g, &ac->PB[off + si], &beta[si]);
                 ac->count[off + si]++;
             }
         }
@@ -838,18 +892,64 @@ typedef struct warg {
     size_t tid;
 } warg;
 
+/* After a failed batch: each ballot of [lo, hi) checked again without a
+ * batch, keeping only the commitment-equation failures (x.E), which the
+ * batched pass could not name; the other checks were recorded then. */
+static void name_batch_failures(vctx *v, work *w, size_t lo, size_t hi)
+{
+    for (size_t i = lo; i < hi; i++) {
+        item tmp;
+        memset(&tmp, 0, sizeof tmp);
+        verify_ballot(v, &v->rec->ballots[i], &tmp, NULL, NULL);
+        for (int s = 5; s <= 6; s++) {
+            for (size_t k = 0; k < tmp.f[s].nstored; k++) {
+                char tag[8];
+                snprintf(tag, sizeof tag, "%d.E ", s);
+                if (strncmp(tmp.f[s].msg[k], tag, strlen(tag)) == 0)
+                    FAIL(&w->items[i], s, "%s", tmp.f[s].msg[k]);
+            }
+        }
+        for (int s = 1; s <= DT_VERIFY_STEPS; s++)
+            flist_free(&tmp.f[s]);
+    }
+}
+
+/* Ballots in chunks: every range proof's commitment equations of a chunk
+ * go into one batch, checked with one multi-scalar multiplication. */
+static void ballot_chunks(warg *a)
+{
+    work *w = a->w;
+    vctx *v = w->v;
+    dt_batch *bt = v->K_ok ? dt_batch_create(v->g, &v->K) : NULL;
+    for (;;) {
+        size_t lo = atomic_fetch_add(&v->next, v->chunk), hi;
+        if (lo >= w->n)
+            break;
+        hi = lo + v->chunk < w->n ? lo + v->chunk : w->n;
+        for (size_t i = lo; i < hi; i++)
+            verify_ballot(v, &v->rec->ballots[i], &w->items[i], w->accs ? &w->accs[a->tid] : NULL, bt);
+        if (bt && dt_batch_check(bt) != DT_OK)
+            name_batch_failures(v, w, lo, hi);
+        for (size_t i = lo; i < hi; i++)
+            progress_tick(v);
+    }
+    dt_batch_destroy(bt);
+}
+
 static void *worker(void *p)
 {
     warg *a = p;
     work *w = a->w;
     vctx *v = w->v;
+    if (w->kind == 0) {
+        ballot_chunks(a);
+        return NULL;
+    }
     for (;;) {
         size_t i = atomic_fetch_add(&v->next, 1);
         if (i >= w->n)
             break;
-        if (w->kind == 0)
-            verify_ballot(v, &v->rec->ballots[i], &w->items[i], w->accs ? &w->accs[a->tid] : NULL);
-        else if (w->kind == 1)
+        if (w->kind == 1)
             verify_tally_sel(v, &w->tjobs[i], &w->items[i]);
         else
             verify_challenged(v, &v->rec->challenged[i], &w->items[i]);
@@ -1091,6 +1191,8 @@ static void acc_free(acc *a)
         return;
     free(a->A);
     free(a->B);
+    free(a->PA);
+    free(a->PB);
     free(a->count);
 }
 
@@ -1098,12 +1200,16 @@ static bool acc_init(acc *a, const dt_group *g, size_t n)
 {
     a->A = calloc(n ? n : 1, sizeof *a->A);
     a->B = calloc(n ? n : 1, sizeof *a->B);
+    a->PA = calloc(n ? n : 1, sizeof *a->PA);
+    a->PB = calloc(n ? n : 1, sizeof *a->PB);
     a->count = calloc(n ? n : 1, sizeof *a->count);
-    if (!a->A || !a->B || !a->count)
+    if (!a->A || !a->B || !a->PA || !a->PB || !a->count)
         return false;
     for (size_t i = 0; i < n; i++) {
         dt_elem_identity(g, &a->A[i]);
         dt_elem_identity(g, &a->B[i]);
+        dt_prod_init(g, &a->PA[i]);
+        dt_prod_init(g, &a->PB[i]);
     }
     return true;
 }
@@ -1159,6 +1265,18 @@ dt_err dt_verify(dt_verify_report **out, const dt_record *rec, const dt_verify_o
         if (!acc_init(&accs[t], v.g, v.nopts))
             goto out;
     {
+        /* about 2,048 selections a batch (the multi-scalar multiplication's
+         * cost per term levels off there), yet at least 4 chunks a thread */
+        size_t nsel = 0, per_thread;
+        for (size_t i = 0; i < rec->nballots; i++)
+            for (size_t c = 0; c < rec->ballots[i].ncontests; c++)
+                nsel += rec->ballots[i].contests[c].nsel;
+        v.chunk = nsel ? (2048 * rec->nballots + nsel - 1) / nsel : 1;
+        per_thread = rec->nballots / (4 * (size_t)threads);
+        if (v.chunk > per_thread)
+            v.chunk = per_thread;
+        if (v.chunk < 1)
+            v.chunk = 1;
         work w = {.v = &v, .n = rec->nballots, .items = items, .accs = accs, .kind = 0};
         run_pool(&w, threads);
     }
@@ -1168,9 +1286,13 @@ dt_err dt_verify(dt_verify_report **out, const dt_record *rec, const dt_verify_o
     }
     for (unsigned t = 1; t < threads; t++)
         for (size_t o = 0; o < v.nopts; o++) {
-            dt_elem_mul(v.g, &accs[0].A[o], &accs[0].A[o], &accs[t].A[o]);
-            dt_elem_mul(v.g, &accs[0].B[o], &accs[0].B[o], &accs[t].B[o]);
+            dt_prod_mul_prod(v.g, &accs[0].PA[o], &accs[t].PA[o]);
+            dt_prod_mul_prod(v.g, &accs[0].PB[o], &accs[t].PB[o]);
         }
+    for (size_t o = 0; o < v.nopts; o++) {
+        dt_prod_get(v.g, &accs[0].A[o], &accs[0].PA[o]);
+        dt_prod_get(v.g, &accs[0].B[o], &accs[0].PB[o]);
+    }
     step7_global(&v, rep);
     step8(&v, rep, &accs[0]);
 
