@@ -14,7 +14,7 @@
 
 static const char usage_text[] =
     "usage: detente serve ELECTION_DIR --listen ADDR:PORT [--publish-every SECONDS]\n"
-    "                     [--threads N] [--connections N] [--quiet]\n"
+    "                     [--threads N] [--connections N] [--web DIR] [--quiet]\n"
     "\n"
     "Serves an election while voting is open (an election folder with a board, as\n"
     "'detente demo --until voting' makes): voters' devices POST encrypted ballots\n"
@@ -23,6 +23,8 @@ static const char usage_text[] =
     "written to ELECTION_DIR/encrypted_ballots/ and appended to the board's log\n"
     "before the answer 201. Voters' receipts are at /api/v1/receipts/CODE (base64url)\n"
     "once a cosigned checkpoint covers the ballot; the board's tiles at /board/.\n"
+    "The pages for voters and observers are at / (docs/pages.md); the verified\n"
+    "results at /api/v1/results and the public record at /api/v1/record.tar.\n"
     "The HTTP contract is docs/api.md.\n"
     "\n"
     "  --listen ADDR:PORT       a numeric address (127.0.0.1:7380, [::1]:7380); port 0\n"
@@ -31,6 +33,8 @@ static const char usage_text[] =
     "                           (default 10; 0: never, publish with 'detente board publish')\n"
     "  --threads N              request threads (default 4)\n"
     "  --connections N          open connections at most (default 512)\n"
+    "  --web DIR                the pages' folder (default: the web/ folder of the\n"
+    "                           source tree this detente was built from)\n"
     "  --quiet                  no line per request on standard error\n"
     "\n"
     "Runs until SIGINT or SIGTERM, then finishes the requests in progress.\n"
@@ -39,7 +43,7 @@ static const char usage_text[] =
 int serve_main(int argc, const char *argv[])
 {
     const char *prog = "detente serve", *dir = NULL, *listen = NULL, *every = NULL, *threads = NULL,
-               *conns = NULL;
+               *conns = NULL, *web = DT_WEB_DIR;
     uint32_t publish_every = 10, nthreads = 4, nconns = 512;
     dt_server_opts o;
     dt_server *s = NULL;
@@ -65,6 +69,8 @@ int serve_main(int argc, const char *argv[])
             r = dt_cli_opt(prog, argc, argv, &i, "--threads", &threads);
         if (r == 0)
             r = dt_cli_opt(prog, argc, argv, &i, "--connections", &conns);
+        if (r == 0)
+            r = dt_cli_opt(prog, argc, argv, &i, "--web", &web);
         if (r < 0)
             return 2;
         if (r > 0)
@@ -98,6 +104,7 @@ int serve_main(int argc, const char *argv[])
     o.connections = nconns;
     o.publish_every = publish_every;
     o.quiet = quiet;
+    o.web_dir = web;
     if (dt_server_start(&s, &msg, &o) != DT_OK) {
         dt_cli_err(prog, "%s", msg ? msg : "cannot start");
         free(msg);

@@ -5,7 +5,11 @@ set -eu
 what=${1:-build}
 pkgs="build-essential cmake pkg-config libgmp-dev libsodium-dev libssl-dev libjansson-dev libsqlite3-dev libmicrohttpd-dev"
 case "$what" in
-    check) pkgs="$pkgs libcmocka-dev valgrind" ;;
+    check) pkgs="$pkgs libcmocka-dev valgrind curl chromium"
+        # the browser tests (tests/cli/browser.sh) need node and npm; a node
+        # installed otherwise (nodesource's package carries npm) is kept
+        command -v node >/dev/null 2>&1 || pkgs="$pkgs nodejs"
+        command -v npm >/dev/null 2>&1 || pkgs="$pkgs npm" ;;
     bench) pkgs="$pkgs libcmocka-dev valgrind hyperfine belenios-tool" ;;
 esac
 missing=""
@@ -14,8 +18,9 @@ for p in $pkgs; do
         missing="$missing $p"
     fi
 done
-[ -z "$missing" ] && exit 0
-if [ "$(id -u)" = 0 ]; then
+if [ -z "$missing" ]; then
+    :
+elif [ "$(id -u)" = 0 ]; then
     echo "deps: installing$missing" >&2
     export DEBIAN_FRONTEND=noninteractive
     apt-get update -qq >&2
@@ -26,3 +31,5 @@ else
     echo "deps: install them with: sudo apt-get install$missing" >&2
     exit 1
 fi
+# the browser tests' npm packages (npm ci, skipped when already current)
+[ "$what" != check ] || "$(dirname "$0")/../tests/browser/install.sh"

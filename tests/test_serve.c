@@ -477,8 +477,8 @@ static void test_serve(void **state)
     request(&s, "GET", "/board/tile/../../private_data/board/log.db", &r);
     expect_status(&r, 404, "a climbing tile path");
     resp_free(&r);
-    request(&s, "GET", "/board/log.vkey", &r);
-    expect_status(&r, 404, "a board file that is not served");
+    request(&s, "GET", "/board/tile", &r);
+    expect_status(&r, 404, "a board folder, not a file that is served");
     resp_free(&r);
 
     /* not yet in a cosigned checkpoint: 404 that says so */

@@ -25,6 +25,7 @@ typedef struct dt_server_opts {
     unsigned timeout_seconds;     /* idle connection timeout; 0: 30 */
     unsigned publish_every;       /* seconds between publishes; 0: never */
     int quiet;                    /* 1: no request log on stderr */
+    const char *web_dir;          /* the pages (docs/pages.md); NULL: none, every page 404 */
 } dt_server_opts;
 
 typedef struct dt_server dt_server;

@@ -24,6 +24,7 @@
 #include <detente/tiles.h>
 
 #include "record/record.h"
+#include "server/server_impl.h"
 #include "util/codec.h"
 
 /* A cast or challenged ballot waiting for the committer. */
@@ -47,6 +48,9 @@ struct dt_server {
     unsigned publish_every;
     struct MHD_Daemon *d;
     atomic_uint tmp_counter;
+
+    /* the pages, results and record archive (server_impl.h) */
+    dt_web *web;
 
     /* receipts: one board handle, one request at a time */
     pthread_mutex_t board_mu;
@@ -340,6 +344,24 @@ static answer error_answer(int status, const char *why)
     return a;
 }
 
+/* Queues an answer of server_impl.h's part, logged as send_answer does. */
+static enum MHD_Result send_reply(dt_server *s, struct MHD_Connection *c, const char *method, const char *url,
+                                  dt_web_reply *r)
+{
+    enum MHD_Result ok;
+    if (!s->quiet) {
+        char m[17], u[161];
+        printable(m, sizeof m, method);
+        printable(u, sizeof u, url);
+        fprintf(stderr, "detente serve: %s %s %u\n", m, u, r->status);
+    }
+    if (!r->resp)
+        return MHD_NO;
+    ok = MHD_queue_response(c, r->status, r->resp);
+    MHD_destroy_response(r->resp);
+    return ok;
+}
+
 static enum MHD_Result send_error(dt_server *s, struct MHD_Connection *c, const char *method, const char *url,
                                   int status, const char *why, const char *allow)
 {
@@ -503,7 +525,7 @@ static answer get_static(dt_server *s, const char *rel)
     uint64_t index;
     struct stat st;
     char *full;
-    if (strcmp(rel, "checkpoint") == 0) {
+    if (strcmp(rel, "checkpoint") == 0 || strcmp(rel, "log.vkey") == 0 || strcmp(rel, "witnesses.vkey") == 0) {
         a.type = "text/plain; charset=utf-8";
         a.cache = "no-cache";
     } else if (strncmp(rel, "tile/", 5) == 0 && dt_tile_path_parse(&level, &index, &width, rel) == DT_OK) {
@@ -558,6 +580,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
                 return send_error(s, c, method, url, 405, "method not allowed: the board is read with GET", "GET, HEAD");
             a = get_static(s, url + 7);
             return send_answer(s, c, method, url, &a);
+        }
+        {
+            dt_web_reply r;
+            if (dt_web_route(s->web, url, get, &r))
+                return send_reply(s, c, method, url, &r);
         }
         return send_error(s, c, method, url, 404, "not found", NULL);
     }
@@ -665,6 +692,8 @@ dt_err dt_server_start(dt_server **out, char **msg, const dt_server_opts *o)
         err = DT_ERR_NOMEM;
         goto fail;
     }
+    if ((err = dt_web_create(&s->web, o->dir, o->web_dir)) != DT_OK)
+        goto fail;
     if ((err = dt_log_open(&s->log, logp, 0)) != DT_OK) {
         *msg = dt_strdup_printf("%s: cannot open the log store (%s)", logp, dt_strerror(err));
         goto fail;
@@ -720,6 +749,7 @@ void dt_server_stop(dt_server *s)
     /* requests first (their ballots are committed: the committer still runs) */
     if (s->d)
         MHD_stop_daemon(s->d);
+    dt_web_destroy(s->web);
     if (s->committer_started) {
         pthread_mutex_lock(&s->q_mu);
         s->stopping = true;
