@@ -3,10 +3,11 @@
  * record files (file size, JSON nesting, strings, contests, selections,
  * styles, guardians, coefficients, ballots, proof branches, votes allowed,
  * contest data, B_aux), plaintext ballots, encrypted ballots, key-ceremony
- * messages, guardian files, manifests and passphrases through the CLI.
+ * messages, guardian files, the board's witnesses and files, a witness's
+ * list of logs, manifests and passphrases through the CLI.
  * Each case takes a copy of the sample record and puts one input just over
- * its limit (and, where cheap, just at it). The board's, the witnesses' and
- * the server's limits are tested beside their code (test_log, test_note,
+ * its limit (and, where cheap, just at it). The log's, the notes' and the
+ * server's limits are tested beside their code (test_log, test_note,
  * test_receipt, test_witness, test_tiles, test_serve_bad); docs/limits.md
  * names each test. */
 #include <setjmp.h>
@@ -23,8 +24,11 @@
 #include <jansson.h>
 
 #include <detente/ballot.h>
+#include <detente/board.h>
 #include <detente/ceremony.h>
+#include <detente/log.h>
 #include <detente/record.h>
+#include <detente/witness.h>
 
 #include "record/record.h"
 #include "util/codec.h"
@@ -498,6 +502,58 @@ static void test_guardian_file(void **state)
     dt_group_destroy(g);
 }
 
+/* ---- the board ---- */
+
+static void test_board_limits(void **state)
+{
+    char w[512], path[512], *msg = NULL;
+    const char *ws[DT_BOARD_MAX_WITNESSES + 1];
+    dt_witness *wit = NULL;
+    dt_board *b = NULL;
+    dt_log *log = NULL;
+    uint64_t before, after;
+    size_t added = 9, cosigned = 9;
+    (void)state;
+
+    /* more than 32 witnesses: refused before anything is written */
+    snprintf(w, sizeof w, "%s/w", workdir);
+    for (size_t i = 0; i <= DT_BOARD_MAX_WITNESSES; i++)
+        ws[i] = w;
+    assert_int_equal(dt_board_init(&msg, workdir, "example.org/limits", ws, DT_BOARD_MAX_WITNESSES + 1, 1),
+                     DT_ERR_INVALID);
+    assert_non_null(strstr(msg, "1 to 32 witnesses"));
+    print_message("  %s\n", msg);
+    free(msg);
+    msg = NULL;
+    assert_false(dt_board_exists(workdir));
+
+    /* a witness's list of logs over 1 MiB */
+    assert_int_equal(dt_witness_create(w, "witness.example/limits"), DT_OK);
+    snprintf(path, sizeof path, "%s/logs", w);
+    assert_int_equal(truncate(path, (1 << 20) + 1), 0);
+    assert_int_equal(dt_witness_open(&wit, w), DT_ERR_LIMIT);
+    assert_null(wit);
+    assert_int_equal(truncate(path, 0), 0);
+
+    /* a public file over 256 MiB: publish refuses, and appends nothing */
+    assert_int_equal(dt_board_init(&msg, workdir, "example.org/limits", ws, 1, 1), DT_OK);
+    assert_int_equal(dt_board_open(&b, &msg, workdir), DT_OK);
+    snprintf(path, sizeof path, "%s/private_data/board/log.db", workdir);
+    assert_int_equal(dt_log_open(&log, path, 0), DT_OK);
+    assert_int_equal(dt_log_size(log, &before), DT_OK);
+    snprintf(path, sizeof path, "%s/tally.json", workdir);
+    assert_int_equal(truncate(path, (off_t)(256u << 20) + 1), 0);
+    assert_int_not_equal(dt_board_publish(b, &msg, &added, &cosigned), DT_OK);
+    assert_non_null(msg);
+    assert_non_null(strstr(msg, "tally.json: larger than 268435456 bytes"));
+    print_message("  %s\n", msg);
+    free(msg);
+    assert_int_equal(dt_log_size(log, &after), DT_OK);
+    assert_int_equal(after, before);
+    dt_log_close(log);
+    dt_board_close(b);
+}
+
 /* ---- the CLI: manifests and passphrases ---- */
 
 /* Runs the CLI with args; returns its exit status; its stderr in err. */
@@ -577,6 +633,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_encrypted_ballots, setup, teardown),
         cmocka_unit_test_setup_teardown(test_ceremony_messages, setup, teardown),
         cmocka_unit_test_setup_teardown(test_guardian_file, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_board_limits, setup, teardown),
         cmocka_unit_test_setup_teardown(test_cli_inputs, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -410,7 +410,10 @@ static dt_err collect(dt_board *b, char **msg, char **paths, size_t n, pending *
         if (full == NULL) {
             err = DT_ERR_NOMEM;
         } else if ((err = dt_read_file(&content, &len, full, DT_BOARD_FILE_MAX)) != DT_OK) {
-            *msg = dt_strdup_printf("%s: cannot read the file (%s)", full, dt_strerror(err));
+            *msg = err == DT_ERR_LIMIT ? dt_strdup_printf("%s: larger than %u bytes, the most a file of the board "
+                                                          "may have",
+                                                          full, DT_BOARD_FILE_MAX)
+                                       : dt_strdup_printf("%s: cannot read the file (%s)", full, dt_strerror(err));
         } else if (ballot && dt_board_ballot_code(code, content, len) != DT_OK) {
             *msg = dt_strdup_printf("%s: an encrypted ballot without a valid confirmation_code", full);
             err = DT_ERR_PARSE;
