@@ -2,6 +2,8 @@
 
 #include <detente/proof.h>
 
+#include "util/ctcheck.h"
+
 /* K^e, constant time in e: from the table when there is one. */
 static void pow_K(const dt_group *g, dt_elem *r, const dt_elem *K, const dt_fixed_base *Kt, const dt_scalar *e)
 {
@@ -150,7 +152,11 @@ dt_err dt_range_prove_commit(const dt_group *g, dt_scalar *c, dt_scalar *v, dt_e
     dt_elem a, b;
     dt_err err = DT_OK;
 
-    if (ell > R)
+    /* public: that ell <= R is what the proof shows (a vote out of range
+     * is the caller's bug) */
+    int out_of_range = ell > R;
+    dt_declassify(&out_of_range, sizeof out_of_range);
+    if (out_of_range)
         return DT_ERR_RANGE;
     dt_scalar_from_u64(g, &sum, 0);
     dt_scalar_from_u64(g, &ls, ell);
