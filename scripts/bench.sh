@@ -35,3 +35,6 @@ cores=$(nproc)
 awk -v rec="$rec" -v runs="$runs" -v cores="$cores" -v m="$median" -v sel="$sel" 'BEGIN {
     printf "{\"bench\":\"verify_sample\",\"group\":\"integer4096\",\"record\":\"%s\",\"runs\":%d,\"cores\":%d,\"median_us\":%d,\"selections\":%d,\"us_per_selection\":%.0f,\"us_per_selection_core\":%.0f,\"cost_model_powm_us\":1290,\"powm_per_selection_core\":%.2f}\n",
         rec, runs, cores, m, sel, m / sel, m * cores / sel, m * cores / sel / 1290 }'
+
+# belenios-tool 2.0 beside detente on elections of one shape, in this run (docs/performance.md, "Peers")
+bash scripts/bench_belenios.sh "$build"
