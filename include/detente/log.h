@@ -1,16 +1,21 @@
-/* detente: the board's log store: an append-only RFC 9162 Merkle log kept in
- * SQLite (WAL mode, synchronous=FULL).
+/* detente: the board's log store: an append-only RFC 9162 Merkle log.
  *
- * One database file holds the entries, the tree's hashes (one row a node,
- * so that proofs and tiles need no recomputation from leaves),
- * content-addressed blobs, and a small key/value table for the board layer
- * (origin, latest signed checkpoint). Several handles, in one process or
- * several, may share one file: every append is one IMMEDIATE transaction that
- * reads the size at its start, so concurrent appenders are sequenced by
- * SQLite's write lock and never lose or duplicate an entry.
+ * Two stores answer the same contract: SQLite (WAL mode, synchronous=FULL),
+ * one database file, the embedded default; and PostgreSQL, when the
+ * location is a postgresql:// (or postgres://) URI, for several server
+ * processes on one machine or many (docs/scale.md, "The board on
+ * PostgreSQL").
+ *
+ * A log holds the entries, the tree's hashes (one row a node, so that
+ * proofs and tiles need no recomputation from leaves), content-addressed
+ * blobs, and a small key/value table for the board layer (origin, latest
+ * signed checkpoint). Several handles, in one process or several, may share
+ * one log: every append is one transaction that takes the log's write lock
+ * (SQLite's, or a row lock on PostgreSQL) and reads the size inside it, so
+ * concurrent appenders never lose or duplicate an entry.
  *
  * Memory does not grow with the log: nothing is cached beyond the frontier
- * (2 KiB) and SQLite's page cache. */
+ * (2 KiB) and the database's own caches. */
 #ifndef DETENTE_LOG_H
 #define DETENTE_LOG_H
 
@@ -27,20 +32,38 @@
 
 typedef struct dt_log dt_log;
 
-/* Opens the log database at path. With create != 0 a missing file is
- * created (mode 0600); otherwise a missing file is DT_ERR_NOT_FOUND. A file
- * that is not a detente log, or whose stored tree does not match its entries'
- * count, is DT_ERR_INVALID. */
+/* Opens the log at path: a SQLite database file, or a PostgreSQL database
+ * named by a postgresql:// or postgres:// URI (libpq's syntax; the tables go
+ * in the first schema of the search path). With create != 0 a missing file
+ * is created (mode 0600), and a database without a log gets one; otherwise
+ * a missing file or a database without a log is DT_ERR_NOT_FOUND. A file or
+ * database that is not a detente log (another application's, another
+ * schema version), or whose stored tree does not match its entries' count,
+ * is DT_ERR_INVALID; a server that cannot be reached, or refuses, DT_ERR_IO.
+ * A handle is used by one thread at a time. */
 DT_WARN_UNUSED_RESULT DT_NONNULL(1, 2) dt_err dt_log_open(dt_log **out, const char *path, int create);
+/* As dt_log_open; on failure *msg (malloc'ed, or NULL) says why, with the
+ * database's own message where there is one ("FATAL: database ... does not
+ * exist"). */
+DT_WARN_UNUSED_RESULT DT_NONNULL(1, 2, 3) dt_err dt_log_open_msg(dt_log **out, char **msg, const char *location,
+                                                                 int create);
 /* Closes a handle (NULL is allowed). */
 void dt_log_close(dt_log *log);
+/* The database's own message about the handle's last failure ("" if
+ * none), valid until the next call on the handle. */
+DT_NONNULL(1) const char *dt_log_errmsg(const dt_log *log);
 
 /* Appends n entries (entries[i] of lens[i] <= DT_LOG_ENTRY_MAX bytes; an
  * entry of 0 bytes is allowed, entries[i] may then be NULL) in one
  * transaction. On DT_OK all n are durably committed (fsync'd) and *first, if
  * not NULL, is the index of the first. On any error nothing is stored:
  * DT_ERR_LIMIT for an entry too long or n > DT_LOG_BATCH_MAX, DT_ERR_IO when
- * the database fails (disk full, I/O error, lock timeout). n == 0 is a no-op. */
+ * the database fails (disk full, I/O error, lock timeout). n == 0 is a no-op.
+ * PostgreSQL: a connection lost during the call is re-established and the
+ * outcome found out (docs/scale.md); only when the server stays unreachable
+ * for the whole timeout after a COMMIT was sent is the result DT_ERR_IO with
+ * the batch possibly stored (a keyed batch appended again then reports its
+ * keys as duplicates). */
 DT_WARN_UNUSED_RESULT DT_NONNULL(1) dt_err dt_log_append(dt_log *log, const unsigned char *const *entries,
                                                          const size_t *lens, size_t n, uint64_t *first);
 
@@ -113,6 +136,11 @@ DT_WARN_UNUSED_RESULT DT_NONNULL(1, 2) dt_err dt_log_meta_set(dt_log *log, const
                                                               size_t len);
 DT_WARN_UNUSED_RESULT DT_NONNULL(1, 2, 3, 4) dt_err dt_log_meta_get(dt_log *log, const char *key,
                                                                     unsigned char **value, size_t *len);
+/* Compare and swap: sets key to value only if its value is old (oldlen
+ * bytes), or, old NULL, only if key is unset; otherwise DT_ERR_INVALID and
+ * nothing changes. Atomic against every other handle's _set and _swap. */
+DT_WARN_UNUSED_RESULT DT_NONNULL(1, 2) dt_err dt_log_meta_swap(dt_log *log, const char *key, const void *old,
+                                                               size_t oldlen, const void *value, size_t len);
 
 /* Writes the tree of the first size entries under dir as C2SP tlog-tiles
  * v0.1.0: dir/tile/<L>/<N>[.p/<W>] hash tiles and dir/tile/entries/<N>[.p/<W>]
