@@ -3,14 +3,14 @@
 # missing (otherwise). Usage: scripts/deps.sh [build|check|bench]
 set -eu
 what=${1:-build}
-pkgs="build-essential cmake pkg-config libgmp-dev libsodium-dev libssl-dev libjansson-dev libsqlite3-dev libmicrohttpd-dev"
+pkgs="build-essential cmake pkg-config libgmp-dev libsodium-dev libssl-dev libjansson-dev libsqlite3-dev libmicrohttpd-dev libpq-dev"
 case "$what" in
-    check) pkgs="$pkgs libcmocka-dev valgrind curl chromium"
+    check) pkgs="$pkgs libcmocka-dev valgrind curl chromium postgresql"
         # the browser tests (tests/cli/browser.sh) need node and npm; a node
         # installed otherwise (nodesource's package carries npm) is kept
         command -v node >/dev/null 2>&1 || pkgs="$pkgs nodejs"
         command -v npm >/dev/null 2>&1 || pkgs="$pkgs npm" ;;
-    bench) pkgs="$pkgs libcmocka-dev valgrind hyperfine belenios-tool" ;;
+    bench) pkgs="$pkgs libcmocka-dev valgrind hyperfine belenios-tool postgresql" ;;
 esac
 missing=""
 for p in $pkgs; do
