@@ -3,7 +3,7 @@
 # missing (otherwise). Usage: scripts/deps.sh [build|check|bench]
 set -eu
 what=${1:-build}
-pkgs="build-essential cmake pkg-config libgmp-dev libsodium-dev libssl-dev libjansson-dev libsqlite3-dev libmicrohttpd-dev libpq-dev"
+pkgs="build-essential cmake pkg-config libgmp-dev libsodium-dev libssl-dev libjansson-dev libcjson-dev libsqlite3-dev libmicrohttpd-dev libpq-dev"
 case "$what" in
     check) pkgs="$pkgs libcmocka-dev valgrind curl chromium postgresql"
         # the browser tests (tests/cli/browser.sh) need node and npm; a node

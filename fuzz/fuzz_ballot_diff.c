@@ -1,0 +1,46 @@
+/* The encrypted-ballot readers on cJSON against the jansson readers they
+ * replaced (tests/ballot_diff.h): the record reader
+ * (DT_RECORD_FILE_BALLOT against dt_record_parse_ballot_jansson) with 32-
+ * and 512-byte elements, and dt_ballot_parse against
+ * dt_ballot_parse_jansson in both groups (the sample record's integer-group
+ * election and fuzz/election, ristretto255).
+ *
+ * Input: a ballot's JSON (encrypted_ballots/<device>/eballot-*.json).
+ * Promises checked: both accept with equal values, or both refuse with the
+ * same error and the same message; or the text is nested more than 1000
+ * levels and the cJSON readers alone refuse it, saying so. */
+#include "../tests/ballot_diff.h"
+#include "fuzz_election.h"
+
+static fuzz_election el_int, el_r255;
+
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+    (void)argc;
+    (void)argv;
+    fuzz_election_load(&el_int, FUZZ_ELECTION_INT);
+    fuzz_election_load(&el_r255, FUZZ_ELECTION_R255);
+    return 0;
+}
+
+static void expect_same(bd_outcome o, const char *why, const uint8_t *data, size_t size)
+{
+    if (o != BD_DIFFER)
+        return;
+    fprintf(stderr, "fuzz: the readers differ on %zu bytes: %s\n", size, why);
+    (void)data;
+    FUZZ_CHECK(o != BD_DIFFER);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    char why[4096];
+    /* an exact copy: a read past the end is an error under ASan */
+    char *text = (char *)fuzz_dup(data, size);
+    expect_same(bd_record(text, size, 32, why, sizeof why), why, data, size);
+    expect_same(bd_record(text, size, 512, why, sizeof why), why, data, size);
+    expect_same(bd_ballot(el_r255.ctx, text, size, why, sizeof why), why, data, size);
+    expect_same(bd_ballot(el_int.ctx, text, size, why, sizeof why), why, data, size);
+    free(text);
+    return 0;
+}
