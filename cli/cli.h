@@ -15,5 +15,6 @@ int decrypt_main(int argc, const char *argv[]);
 int board_main(int argc, const char *argv[]);
 int witness_main(int argc, const char *argv[]);
 int serve_main(int argc, const char *argv[]);
+int close_main(int argc, const char *argv[]);
 
 #endif

@@ -10,6 +10,7 @@
 
 #include "cli.h"
 #include "role_util.h"
+#include "steps.h"
 #include "util/codec.h"
 
 static const char usage_text[] =
@@ -115,21 +116,9 @@ out:
 
 static int publish_cmd(const char *prog, const char *dir)
 {
-    dt_board *b = NULL;
-    char *msg = NULL;
     size_t added = 0, cosigned = 0;
-    dt_err err = dt_board_open(&b, &msg, dir);
-    if (err == DT_OK)
-        err = dt_board_publish(b, &msg, &added, &cosigned);
-    dt_board_close(b);
-    if (err != DT_OK) {
-        dt_cli_err(prog, "%s", msg ? msg : dt_strerror(err));
-        free(msg);
+    if (dt_cli_board_publish(prog, dir, &added, &cosigned))
         return 1;
-    }
-    if (msg)
-        fprintf(stderr, "detente board publish: warning: %s\n", msg);
-    free(msg);
     printf("%s/board: %zu new entries; checkpoint cosigned by %zu witnesses.\n", dir, added, cosigned);
     return 0;
 }

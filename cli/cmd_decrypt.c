@@ -21,6 +21,7 @@
 #include "cli.h"
 #include "record/record.h"
 #include "role_util.h"
+#include "steps.h"
 #include "util/codec.h"
 
 static const char usage_text[] =
@@ -232,33 +233,6 @@ static int load_key_share(const dopts *o, const dt_record *rec, const char *pass
     return rc;
 }
 
-/* Steps 1-8 and 15-18 of the verifier must pass before a guardian decrypts
- * anything: the election, the ballots' proofs and codes, and the encrypted
- * tally as the product of the cast ballots. Steps 9-14 check decryptions,
- * which do not exist yet. */
-static int check_record(const dopts *o, const dt_record *rec)
-{
-    dt_verify_report *rep = NULL;
-    dt_cli_progress pr;
-    dt_verify_opts vo = {0, dt_cli_progress_tick, &pr};
-    int bad = 0;
-    dt_cli_progress_init(&pr, "checking the record");
-    if (dt_verify(&rep, rec, &vo) != DT_OK) {
-        dt_cli_err(o->prog, "cannot check the record (out of memory?)");
-        return -1;
-    }
-    for (int s = 1; s <= DT_VERIFY_STEPS; s++) {
-        if ((s >= 9 && s <= 14) || dt_verify_step_status(rep, s) != DT_STEP_FAIL)
-            continue;
-        dt_cli_err(o->prog, "refusing to decrypt: the record fails verification step %d (%s)%s%s", s,
-                   dt_verify_step_name(s), dt_verify_step_messages(rep, s) ? ": " : "",
-                   dt_verify_step_messages(rep, s) ? dt_verify_step_message(rep, s, 0) : "");
-        bad = 1;
-    }
-    dt_verify_report_destroy(rep);
-    return bad ? -1 : 0;
-}
-
 /* unlink and fsync of the folder */
 static int remove_durably(const char *path)
 {
@@ -305,7 +279,7 @@ static int cmd_share(const dopts *o)
                    o->dir);
         goto out;
     }
-    if (check_record(o, rec))
+    if (dt_cli_check_before_decrypt(o->prog, rec))
         goto out;
     if (!(pass = dt_cli_passphrase(o->prog, o->pass_file, o->key, 0)) || load_key_share(o, rec, pass, &i, &P))
         goto out;
@@ -549,23 +523,6 @@ out:
 
 /* ---- finish ---- */
 
-static void print_tally(const char *dir)
-{
-    dt_record *rec = NULL;
-    char *msg = NULL;
-    if (dt_record_load(&rec, &msg, dir) != DT_OK) {
-        free(msg);
-        return;
-    }
-    printf("\n%-20s %-24s %8s\n", "contest", "selection", "votes");
-    for (size_t c = 0; c < rec->tally.ncontests; c++)
-        for (size_t s = 0; s < rec->tally.contests[c].nsel; s++)
-            printf("%-20s %-24s %8llu\n", s ? "" : rec->tally.contests[c].id, rec->tally.contests[c].sel[s].id,
-                   (unsigned long long)rec->tally.contests[c].sel[s].value);
-    printf("\n");
-    dt_record_destroy(rec);
-}
-
 static int cmd_finish(const dopts *o)
 {
     dt_record *rec = NULL;
@@ -598,7 +555,7 @@ static int cmd_finish(const dopts *o)
     list_members(who, sizeof who, U, nU);
     printf("decrypted by guardians %s: %s/tally.json and %zu challenged ballot%s in %s/challenged_ballots/\n", who,
            o->dir, nchal, nchal == 1 ? "" : "s", o->dir);
-    print_tally(o->dir);
+    dt_cli_print_tally(o->dir);
     printf("Check the whole record: detente verify %s\n", o->dir);
     rc = 0;
 out:

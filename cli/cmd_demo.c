@@ -32,7 +32,7 @@
 static const char usage_text[] =
     "usage: detente demo [--group ristretto255|integer4096] [--guardians N] [--quorum K]\n"
     "                    [--absent A] [--ballots B] [--out DIR] [--until voting] [--quiet]\n"
-    "                    [--witnesses W] [--witness-quorum Q]\n"
+    "                    [--witnesses W] [--witness-quorum Q] [--selections S]\n"
     "\n"
     "Runs a whole election in one command and writes its record to DIR\n"
     "(default ./demo-election): the key ceremony among N guardians (default 5)\n"
@@ -41,7 +41,9 @@ static const char usage_text[] =
     "tally, and its decryption with A guardians absent (default 2). The guardians'\n"
     "key files go to DIR/private_data/trustees, encrypted under the passphrase\n"
     "'demo' (a demonstration only). --until voting stops after the ceremony with\n"
-    "the plaintext ballots written, ready for 'detente encrypt'.\n"
+    "the plaintext ballots written, ready for 'detente encrypt'. --selections S\n"
+    "replaces the demo's manifest with one of S options on every ballot (contests\n"
+    "of at most 5 options, one vote each; for load tests).\n"
     "\n"
     "Every public file goes onto the election's board (docs/board.md) as it is\n"
     "made: W witnesses (--witnesses W, default 3; each with its own key and state\n"
@@ -51,7 +53,7 @@ static const char usage_text[] =
 
 typedef struct opts {
     dt_group_id group;
-    uint32_t n, k, absent, ballots, witnesses, wquorum;
+    uint32_t n, k, absent, ballots, witnesses, wquorum, selections;
     const char *out;
     int until_voting, quiet;
 } opts;
@@ -150,6 +152,9 @@ static int parse_opts(opts *o, int argc, const char *argv[])
         } else if (!strcmp(a, "--witness-quorum")) {
             if (parse_u32(v, &o->wquorum, 1, DT_BOARD_MAX_WITNESSES, "--witness-quorum"))
                 return -1;
+        } else if (!strcmp(a, "--selections")) {
+            if (parse_u32(v, &o->selections, 1, 500, "--selections"))
+                return -1;
         } else if (!strcmp(a, "--out")) {
             o->out = v;
         } else if (!strcmp(a, "--until")) {
@@ -177,6 +182,42 @@ static int parse_opts(opts *o, int argc, const char *argv[])
         return -1;
     }
     return 0;
+}
+
+/* A manifest of nsel options in one ballot style: contests of at most 5
+ * options, one vote each (--selections). */
+static char *selections_manifest(uint32_t nsel)
+{
+    json_t *contests = json_array(), *cands = json_array(), *m;
+    char *text;
+    for (uint32_t c = 0, done = 0; done < nsel; c++) {
+        json_t *sels = json_array();
+        char cid[32];
+        snprintf(cid, sizeof cid, "question-%u", c + 1);
+        for (uint32_t o = 0; o < 5 && done < nsel; o++, done++) {
+            char sid[48], kid[48];
+            snprintf(sid, sizeof sid, "%s-option-%u", cid, o + 1);
+            snprintf(kid, sizeof kid, "candidate-%u-%u", c + 1, o + 1);
+            json_array_append_new(sels, json_pack("{s:s, s:i, s:s}", "object_id", sid, "sequence_order",
+                                                  (json_int_t)o + 1, "candidate_id", kid));
+            json_array_append_new(cands, json_pack("{s:s}", "object_id", kid));
+        }
+        json_array_append_new(contests, json_pack("{s:s, s:i, s:s, s:s, s:i, s:i, s:i, s:s, s:o}", "object_id", cid,
+                                                  "sequence_order", (json_int_t)c + 1, "electoral_district_id",
+                                                  "county", "vote_variation", "one_of_m", "number_elected", 1,
+                                                  "votes_allowed", 1, "option_selection_limit", 1, "name", cid,
+                                                  "ballot_selections", sels));
+    }
+    m = json_pack("{s:s, s:s, s:s, s:s, s:s, s:[{s:s, s:s, s:s}], s:[{s:s, s:[s], s:[]}], s:o, s:o, s:[], "
+                  "s:{s:s}}",
+                  "election_scope_id", "detente-demo-selections", "spec_version", "v2.0.0", "type", "general",
+                  "start_date", "2026-11-03T07:00:00Z", "end_date", "2026-11-03T20:00:00Z", "geopolitical_units",
+                  "object_id", "county", "name", "Rivals County", "type", "county", "ballot_styles", "object_id",
+                  "county-ballot", "geopolitical_unit_ids", "county", "party_ids", "contests", contests, "candidates",
+                  cands, "parties", "contact_information", "name", "Rivals County election office");
+    text = m ? json_dumps(m, JSON_INDENT(4) | JSON_PRESERVE_ORDER) : NULL;
+    json_decref(m);
+    return text;
 }
 
 /* ---- public messages and the board ---- */
@@ -542,7 +583,7 @@ static int remove_tree(const char *dir)
 int demo_main(int argc, const char *argv[])
 {
     opts o;
-    char *msg = NULL, *tmp = NULL;
+    char *msg = NULL, *tmp = NULL, *manifest = NULL;
     dt_trustee *trustees = NULL, *present = NULL;
     uint64_t *expected = NULL;
     dt_err err = DT_OK;
@@ -571,15 +612,16 @@ int demo_main(int argc, const char *argv[])
     tmp = dt_strdup_printf("%s.partial-%u", o.out, (unsigned)getpid());
     trustees = calloc(o.n, sizeof *trustees);
     present = calloc(o.n, sizeof *present);
-    expected = calloc(64, sizeof *expected);
-    if (!tmp || !trustees || !present || !expected) {
+    expected = calloc(o.selections > 64 ? o.selections : 64, sizeof *expected);
+    manifest = o.selections ? selections_manifest(o.selections) : strdup(demo_manifest);
+    if (!tmp || !trustees || !present || !expected || !manifest) {
         fprintf(stderr, "detente demo: out of memory\n");
         goto out;
     }
     say("detente demo: %s, %u guardians (quorum %u), %u ballots -> %s\n",
         o.group == DT_GROUP_RISTRETTO255 ? "ristretto255" : "integer4096", o.n, o.k, o.ballots, o.out);
     say("[1/5] election set-up\n");
-    if ((err = dt_election_create(&msg, tmp, o.group, (const unsigned char *)demo_manifest, strlen(demo_manifest),
+    if ((err = dt_election_create(&msg, tmp, o.group, (const unsigned char *)manifest, strlen(manifest),
                                   o.n, o.k, (const unsigned char *)"demo-device", 11, false)) ||
         (err = board_create(&o, tmp, &msg)) || (err = board_publish(tmp, &msg)))
         goto out;
@@ -645,6 +687,7 @@ out:
     free(trustees);
     free(present);
     free(expected);
+    free(manifest);
     free(tmp);
     free(msg);
     return rc;

@@ -14,7 +14,8 @@
 
 static const char usage_text[] =
     "usage: detente serve ELECTION_DIR --listen ADDR:PORT [--publish-every SECONDS]\n"
-    "                     [--threads N] [--connections N] [--web DIR] [--quiet]\n"
+    "                     [--threads N] [--connections N] [--connections-per-ip N]\n"
+    "                     [--timeout SECONDS] [--web DIR] [--quiet]\n"
     "\n"
     "Serves an election while voting is open (an election folder with a board, as\n"
     "'detente demo --until voting' makes): voters' devices POST encrypted ballots\n"
@@ -33,18 +34,22 @@ static const char usage_text[] =
     "                           (default 10; 0: never, publish with 'detente board publish')\n"
     "  --threads N              request threads (default 4)\n"
     "  --connections N          open connections at most (default 512)\n"
+    "  --connections-per-ip N   open connections from one address at most (default 64)\n"
+    "  --timeout SECONDS        close a connection idle this long (default 30)\n"
     "  --web DIR                the pages' folder (default: the web/ folder of the\n"
     "                           source tree this detente was built from)\n"
     "  --quiet                  no line per request on standard error\n"
     "\n"
     "Runs until SIGINT or SIGTERM, then finishes the requests in progress.\n"
+    "'detente close ELECTION_DIR' closes voting: the server then refuses ballots\n"
+    "(403) and goes on serving receipts and the board until it is stopped.\n"
     "exit status: 0 stopped by a signal, 2 usage error or the election cannot be served\n";
 
 int serve_main(int argc, const char *argv[])
 {
     const char *prog = "detente serve", *dir = NULL, *listen = NULL, *every = NULL, *threads = NULL,
-               *conns = NULL, *web = DT_WEB_DIR;
-    uint32_t publish_every = 10, nthreads = 4, nconns = 512;
+               *conns = NULL, *web = DT_WEB_DIR, *perip = NULL, *timeout = NULL;
+    uint32_t publish_every = 10, nthreads = 4, nconns = 512, nperip = 64, ntimeout = 30;
     dt_server_opts o;
     dt_server *s = NULL;
     struct addrinfo *ai;
@@ -71,6 +76,10 @@ int serve_main(int argc, const char *argv[])
             r = dt_cli_opt(prog, argc, argv, &i, "--connections", &conns);
         if (r == 0)
             r = dt_cli_opt(prog, argc, argv, &i, "--web", &web);
+        if (r == 0)
+            r = dt_cli_opt(prog, argc, argv, &i, "--connections-per-ip", &perip);
+        if (r == 0)
+            r = dt_cli_opt(prog, argc, argv, &i, "--timeout", &timeout);
         if (r < 0)
             return 2;
         if (r > 0)
@@ -87,7 +96,9 @@ int serve_main(int argc, const char *argv[])
     }
     if ((every && dt_cli_u32(prog, "--publish-every", every, 0, 86400, &publish_every) < 0) ||
         (threads && dt_cli_u32(prog, "--threads", threads, 1, 256, &nthreads) < 0) ||
-        (conns && dt_cli_u32(prog, "--connections", conns, 1, 65536, &nconns) < 0))
+        (conns && dt_cli_u32(prog, "--connections", conns, 1, 65536, &nconns) < 0) ||
+        (perip && dt_cli_u32(prog, "--connections-per-ip", perip, 1, 65536, &nperip) < 0) ||
+        (timeout && dt_cli_u32(prog, "--timeout", timeout, 1, 86400, &ntimeout) < 0))
         return 2;
     if (!(ai = dt_cli_listen_addr(prog, listen)))
         return 2;
@@ -102,6 +113,8 @@ int serve_main(int argc, const char *argv[])
     o.addr = ai->ai_addr;
     o.threads = nthreads;
     o.connections = nconns;
+    o.per_ip_connections = nperip;
+    o.timeout_seconds = ntimeout;
     o.publish_every = publish_every;
     o.quiet = quiet;
     o.web_dir = web;

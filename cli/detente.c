@@ -47,6 +47,9 @@ static const subcommand subcommands[] = {
      "a witness that cosigns a log's consistent checkpoints (C2SP tlog-witness)"},
     {"serve", serve_main, "serve ELECTION_DIR --listen ADDR:PORT [--publish-every SECONDS]",
      "the election server: takes ballots over HTTP, serves receipts and the board"},
+    {"close", close_main,
+     "close ELECTION_DIR [--guardians-from DIR [--passphrase-file FILE]] [--wait SECONDS]",
+     "close voting (a running server stops taking ballots), then tally and decrypt"},
     {"version", version_main, "version", "print the version"},
     {"help", help_main, "help [COMMAND]", "show this help, or a command's"},
 };

@@ -23,6 +23,7 @@ typedef struct dt_server_opts {
     unsigned threads;             /* request threads; 0: 4 */
     unsigned connections;         /* open connections at most; 0: 512 */
     unsigned timeout_seconds;     /* idle connection timeout; 0: 30 */
+    unsigned per_ip_connections;  /* open connections from one address at most; 0: 64 */
     unsigned publish_every;       /* seconds between publishes; 0: never */
     int quiet;                    /* 1: no request log on stderr */
     const char *web_dir;          /* the pages (docs/pages.md); NULL: none, every page 404 */
@@ -42,5 +43,34 @@ unsigned dt_server_port(const dt_server *s);
 /* Stops accepting, finishes the requests in progress (every ballot
  * acknowledged is on the log), stops the threads and frees. NULL allowed. */
 void dt_server_stop(dt_server *s);
+
+/* ---- closing voting (docs/api.md, "Closing") ----
+ *
+ * A server takes ballots while it holds DIR/private_data/serve.lock shared;
+ * it writes DIR/private_data/server.token (0600): "token HEX\nurl URL\npid
+ * N\n", what POST URL/api/v1/admin/close needs (from loopback, with
+ * "Authorization: Bearer HEX"). DIR/closed.json, once written, refuses
+ * every ballot: a server started later answers 403. */
+#define DT_SERVER_TOKEN_FILE "private_data/server.token"
+#define DT_CLOSED_FILE "closed.json"
+
+/* 1 if voting on the election in dir is closed (dir/closed.json exists). */
+int dt_voting_closed(const char *dir);
+
+/* Closes voting on the election in dir: tells each server that takes ballots
+ * on it to close (the admin endpoint, with the token of its token file) and
+ * waits, at most wait_seconds (0: 60), until no server takes ballots (each
+ * has committed what it acknowledged); then, with the serving lock held
+ * exclusively, publishes the board (a ballot written to the folder but not
+ * yet on the log goes on it) and writes DIR/closed.json durably:
+ * {"version": 1, "closed_at": UTC time, "board_size": N, "board_root":
+ * base64} (the log's size and root at closing; without a board, no board_*).
+ * Out: *board_size, N; *told, the number of servers that closed.
+ * Returns DT_OK (*msg NULL or a warning of the publish: free it);
+ * DT_ERR_INVALID if voting is already closed; DT_ERR_IO if a server still
+ * takes ballots after the wait, or a file cannot be written; the errors of
+ * dt_board_publish. */
+DT_WARN_UNUSED_RESULT DT_NONNULL(1, 2, 4, 5) dt_err dt_voting_close(char **msg, const char *dir, unsigned wait_seconds,
+                                                                    uint64_t *board_size, unsigned *told);
 
 #endif

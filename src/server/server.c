@@ -24,6 +24,7 @@
 #include <detente/tiles.h>
 
 #include "record/record.h"
+#include "server/admin.h"
 #include "server/server_impl.h"
 #include "util/codec.h"
 
@@ -51,6 +52,9 @@ struct dt_server {
 
     /* the pages, results and record archive (server_impl.h) */
     dt_web *web;
+
+    /* closing: the serving lock, the closed state, the admin token (admin.h) */
+    dt_admin *admin;
 
     /* receipts: one board handle, one request at a time */
     pthread_mutex_t board_mu;
@@ -277,6 +281,7 @@ typedef struct conn {
     char *buf;
     size_t len, cap; /* the buffer grows by doubling, up to DT_SERVER_BODY_MAX */
     bool too_big;
+    size_t dropped; /* bytes read and dropped after too_big */
 } conn;
 
 typedef struct answer {
@@ -383,6 +388,11 @@ static answer post_ballot(dt_server *s, const char *body, size_t len, dt_ballot_
     dt_err err;
 
     memset(&j, 0, sizeof j);
+    /* jansson stops at 2048 levels; a ballot has 8: refuse deep nesting before parsing */
+    if (dt_json_too_deep(body, len, DT_SERVER_JSON_DEPTH)) {
+        a = error_answer(400, "the JSON is nested more than 32 levels deep: not a ballot");
+        goto out;
+    }
     if ((err = dt_ballot_parse(s->ctx, &b, &msg, body, len)) != DT_OK) {
         a = err == DT_ERR_NOMEM ? error_answer(503, "out of memory") : error_answer(400, msg ? msg : "malformed ballot");
         goto out;
@@ -433,7 +443,20 @@ static answer post_ballot(dt_server *s, const char *body, size_t len, dt_ballot_
         a = error_answer(413, "the ballot is larger than one board entry (65535 bytes)");
         goto out;
     }
+    /* from here to the commit, closing waits for this ballot */
+    if (!dt_admin_ballot_begin(s->admin)) {
+        a = error_answer(DT_ADMIN_CLOSED_STATUS, DT_ADMIN_CLOSED_MSG);
+        goto out;
+    }
     err = store_new_file(s, full, text, textlen);
+    if (err == DT_OK) {
+        j.entry = entry;
+        j.len = entrylen;
+        commit_wait(s, &j);
+        if (j.err != DT_OK)
+            unlink(full);
+    }
+    dt_admin_ballot_end(s->admin);
     if (err == DT_ERR_INVALID) {
         msg = dt_strdup_printf("%s is already in the record: ballot %s was already received", path, dt_ballot_id(b));
         a = error_answer(409, msg ? msg : "already received");
@@ -443,11 +466,7 @@ static answer post_ballot(dt_server *s, const char *body, size_t len, dt_ballot_
         a = error_answer(503, "the ballot cannot be stored (the record folder cannot be written)");
         goto out;
     }
-    j.entry = entry;
-    j.len = entrylen;
-    commit_wait(s, &j);
     if (j.err != DT_OK) {
-        unlink(full);
         a = j.err == DT_ERR_INVALID ? error_answer(409, "a ballot with this confirmation code was already received")
                                     : error_answer(503, "the ballot cannot be put on the board (the log store failed)");
         goto out;
@@ -562,12 +581,19 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
             const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
             if (strcmp(method, "POST") != 0)
                 return send_error(s, c, method, url, 405, "method not allowed: ballots are POSTed", "POST");
+            if (dt_admin_closed(s->admin))
+                return send_error(s, c, method, url, DT_ADMIN_CLOSED_STATUS, DT_ADMIN_CLOSED_MSG, NULL);
             if (cl && strtoull(cl, NULL, 10) > DT_SERVER_BODY_MAX)
                 return send_error(s, c, method, url, 413, "the request body is larger than 1 MiB", NULL);
             if (!(u = calloc(1, sizeof *u)))
                 return MHD_NO;
             *con_cls = u;
             return MHD_YES;
+        }
+        if (strncmp(url, DT_ADMIN_PREFIX, strlen(DT_ADMIN_PREFIX)) == 0) {
+            a = (answer){0, NULL, "application/json", NULL, "no-store", -1, 0};
+            a.status = dt_admin_answer(s->admin, c, method, url, &a.body, &a.allow);
+            return send_answer(s, c, method, url, &a);
         }
         if (strncmp(url, "/api/v1/receipts/", 17) == 0) {
             if (!get)
@@ -594,6 +620,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
             free(u->buf);
             u->buf = NULL;
         }
+        /* Dropping has a limit too: past 16 MiB the connection is closed
+         * without an answer. (An answer sent before the body is read would be
+         * lost: closing a socket with unread data resets the connection.) */
+        if (u->too_big && (u->dropped += *data_size) > 16 * (size_t)DT_SERVER_BODY_MAX)
+            return MHD_NO;
         if (!u->too_big) {
             if (*data_size > u->cap - u->len) {
                 size_t cap = u->cap ? u->cap : 16384;
@@ -616,8 +647,12 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     if (u->too_big)
         return send_error(s, c, method, url, 413, "the request body is larger than 1 MiB", NULL);
     {
+        static const char *const args[] = {"action", NULL};
         const char *action = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "action");
         dt_ballot_state want;
+        char why[128];
+        if (!dt_server_query_ok(c, args, why, sizeof why))
+            return send_error(s, c, method, url, 400, why, NULL);
         if (!action || strcmp(action, "cast") == 0)
             want = DT_BALLOT_STATE_CAST;
         else if (strcmp(action, "challenge") == 0)
@@ -688,6 +723,8 @@ dt_err dt_server_start(dt_server **out, char **msg, const dt_server_opts *o)
     }
     if ((err = dt_board_open(&s->board, msg, o->dir)) != DT_OK)
         goto fail;
+    if ((err = dt_admin_open(&s->admin, msg, o->dir)) != DT_OK)
+        goto fail;
     if (!(logp = dt_strdup_printf("%s/private_data/board/log.db", o->dir))) {
         err = DT_ERR_NOMEM;
         goto fail;
@@ -710,18 +747,22 @@ dt_err dt_server_start(dt_server **out, char **msg, const dt_server_opts *o)
         }
         s->publisher_started = true;
     }
-    s->d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG |
+    s->d = MHD_start_daemon(MHD_USE_AUTO_INTERNAL_THREAD | MHD_USE_ERROR_LOG |
                                 (o->addr->sa_family == AF_INET6 ? MHD_USE_IPv6 : 0),
                             0, NULL, NULL, on_request, s, MHD_OPTION_SOCK_ADDR, o->addr, MHD_OPTION_THREAD_POOL_SIZE,
                             o->threads ? o->threads : 4u, MHD_OPTION_CONNECTION_LIMIT,
                             o->connections ? o->connections : 512u, MHD_OPTION_CONNECTION_TIMEOUT,
                             o->timeout_seconds ? o->timeout_seconds : 30u, MHD_OPTION_NOTIFY_COMPLETED, on_completed,
-                            NULL, MHD_OPTION_END);
+                            NULL, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+                            o->per_ip_connections ? o->per_ip_connections : 64u, MHD_OPTION_UNESCAPE_CALLBACK,
+                            dt_server_unescape, NULL, MHD_OPTION_END);
     if (!s->d) {
         *msg = dt_strdup_printf("cannot listen (the address is in use, or not an address of this machine)");
         err = DT_ERR_IO;
         goto fail;
     }
+    if ((err = dt_admin_write_token(s->admin, msg, o->addr, dt_server_port(s))) != DT_OK)
+        goto fail;
     free(logp);
     *out = s;
     return DT_OK;
@@ -764,6 +805,7 @@ void dt_server_stop(dt_server *s)
         pthread_mutex_unlock(&s->pub_mu);
         pthread_join(s->publisher, NULL);
     }
+    dt_admin_destroy(s->admin); /* every acknowledged ballot is committed: let go of the lock */
     dt_log_close(s->log);
     dt_board_close(s->board);
     dt_ballot_ctx_destroy(s->ctx);
