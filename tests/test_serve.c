@@ -11,7 +11,9 @@
  * pass on the folder. Then SIGKILL while ballots are being cast: after a
  * restart, every ballot acknowledged with 201 is in the log and in
  * encrypted_ballots/, none twice, and `detente board publish` and
- * `detente verify` still pass. */
+ * `detente verify` still pass; and the board is a consistent extension of
+ * every checkpoint served (GET /board/checkpoint) before the kill, one of
+ * them published while the clients cast. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -591,11 +593,79 @@ static size_t count_lines(const char *path)
     return n;
 }
 
+/* The checkpoints served before the kill (GET /board/checkpoint), each
+ * different one kept. */
+#define MAX_SEEN 16
+static char *seen[MAX_SEEN];
+static size_t nseen;
+
+static void see_checkpoint(const server *s)
+{
+    resp r;
+    request(s, "GET", "/board/checkpoint", &r);
+    expect_status(&r, 200, "checkpoint");
+    if ((nseen == 0 || strcmp(seen[nseen - 1], r.body) != 0) && nseen < MAX_SEEN) {
+        seen[nseen++] = r.body;
+        r.body = NULL;
+    }
+    resp_free(&r);
+}
+
+/* The board after the restart is a consistent extension of every
+ * checkpoint served before the kill: each is signed by the log's key, and a
+ * consistency proof from the log store leads from it to the root of the
+ * checkpoint published after the restart. */
+static void check_seen_consistent(void)
+{
+    char path[256], *vk, *now;
+    dt_note_verifier vlog;
+    uint64_t size2 = 0;
+    unsigned char root2[32];
+    const char *origin, *ext;
+    size_t originlen, extlen, textlen;
+    unsigned char ok;
+    dt_log *log = NULL;
+    snprintf(path, sizeof path, "%s/board/log.vkey", edir);
+    vk = slurp(path, NULL);
+    assert_non_null(vk);
+    assert_int_equal(dt_note_verifier_parse(&vlog, vk, strcspn(vk, "\n")), DT_OK);
+    snprintf(path, sizeof path, "%s/board/checkpoint", edir);
+    now = slurp(path, NULL);
+    assert_non_null(now);
+    assert_int_equal(dt_note_open(&textlen, &ok, NULL, now, strlen(now), &vlog, 1), DT_OK);
+    assert_int_equal(dt_checkpoint_parse(&origin, &originlen, &size2, root2, &ext, &extlen, now, textlen), DT_OK);
+    snprintf(path, sizeof path, "%s/private_data/board/log.db", edir);
+    assert_int_equal(dt_log_open(&log, path, 0), DT_OK);
+    for (size_t i = 0; i < nseen; i++) {
+        unsigned char root1[32], proof[DT_MERKLE_MAX_PROOF][32];
+        size_t plen = DT_MERKLE_MAX_PROOF;
+        uint64_t size1 = 0;
+        if (dt_note_open(&textlen, &ok, NULL, seen[i], strlen(seen[i]), &vlog, 1) != DT_OK)
+            fail_msg("checkpoint %zu served before the kill is not signed by the log's key:\n%s", i, seen[i]);
+        assert_int_equal(dt_checkpoint_parse(&origin, &originlen, &size1, root1, &ext, &extlen, seen[i], textlen),
+                         DT_OK);
+        if (size1 > size2)
+            fail_msg("the board shrank from %llu to %llu entries", (unsigned long long)size1,
+                     (unsigned long long)size2);
+        assert_int_equal(dt_log_consistency_proof(log, proof, &plen, size1, size2), DT_OK);
+        if (dt_merkle_consistency_verify(size1, size2, root1, root2, (const unsigned char(*)[32])proof, plen) != DT_OK)
+            fail_msg("the board after the restart (size %llu) is not a consistent extension of the checkpoint of "
+                     "size %llu served before the kill",
+                     (unsigned long long)size2, (unsigned long long)size1);
+        free(seen[i]);
+    }
+    printf("  the board of %llu entries extends the %zu checkpoints served before the kill\n",
+           (unsigned long long)size2, nseen);
+    dt_log_close(log);
+    free(vk);
+    free(now);
+}
+
 static void test_sigkill(void **state)
 {
     (void)state;
     char ack[256], path[512], logp[256];
-    pid_t clients[KILL_CLIENTS];
+    pid_t clients[KILL_CLIENTS], publisher;
     server s;
     size_t acked = 0;
     dt_log *log = NULL;
@@ -605,8 +675,13 @@ static void test_sigkill(void **state)
     snprintf(edir, sizeof edir, "%s/k", work);
     assert_int_equal(run("'%s' demo --until voting --ballots %d --guardians 3 --quorum 2 --absent 1 --quiet --out '%s' "
                          ">/dev/null 2>&1",
-                         DT_CLI, KILL_BALLOTS, edir),
+                         DT_CLI, KILL_BALLOTS + 2, edir),
                      0);
+    for (int i = KILL_BALLOTS; i < KILL_BALLOTS + 2; i++) /* cast before the clients start */
+        assert_int_equal(run("'%s' encrypt --allow-overvote '%s' '%s/private_data/input/pballot-ballot-%d.json' "
+                             ">'%s/pre%d.json' 2>/dev/null",
+                             DT_CLI, edir, edir, i + 1, work, i + 1),
+                         0);
     for (int i = 0; i < KILL_BALLOTS; i++)
         assert_int_equal(run("'%s' encrypt --allow-overvote '%s' '%s/private_data/input/pballot-ballot-%d.json' "
                              ">'%s/k%d.json' 2>/dev/null",
@@ -616,6 +691,30 @@ static void test_sigkill(void **state)
     unlink(ack);
 
     server_start(&s, "--quiet");
+    /* checkpoints served before the kill: the demo's; one after two ballots
+     * and a publish; any that a publish running beside the clients makes */
+    see_checkpoint(&s);
+    for (int i = KILL_BALLOTS; i < KILL_BALLOTS + 2; i++) {
+        char *body;
+        size_t len = 0;
+        resp r;
+        snprintf(path, sizeof path, "%s/pre%d.json", work, i + 1);
+        assert_non_null(body = slurp(path, &len));
+        post(&s, "/api/v1/ballots", body, len, &r);
+        expect_status(&r, 201, "a ballot before the clients");
+        free(body);
+        resp_free(&r);
+    }
+    assert_int_equal(run("'%s' board publish '%s' >'%s/publish-pre.out' 2>&1", DT_CLI, edir, work), 0);
+    see_checkpoint(&s);
+    publisher = fork();
+    assert_true(publisher >= 0);
+    if (publisher == 0) {
+        char cmd[1024];
+        snprintf(cmd, sizeof cmd, "exec '%s' board publish '%s' >'%s/publish-during.out' 2>&1", DT_CLI, edir, work);
+        execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
+        _exit(127);
+    }
     for (int k = 0; k < KILL_CLIENTS; k++) {
         clients[k] = fork();
         assert_true(clients[k] >= 0);
@@ -623,9 +722,13 @@ static void test_sigkill(void **state)
             kill_client(&s, work, k, ack);
     }
     /* kill -9 once a few ballots are acknowledged and others are in flight */
-    for (int i = 0; i < 600 && count_lines(ack) < KILL_BALLOTS / 3; i++)
+    for (int i = 0; i < 600 && count_lines(ack) < KILL_BALLOTS / 3; i++) {
+        see_checkpoint(&s);
         usleep(10000);
+    }
+    see_checkpoint(&s);
     assert_int_equal(server_stop(&s, SIGKILL), -1);
+    assert_int_equal(waitpid(publisher, NULL, 0), publisher);
     for (int k = 0; k < KILL_CLIENTS; k++) {
         int st = 0;
         assert_int_equal(waitpid(clients[k], &st, 0), clients[k]);
@@ -710,6 +813,7 @@ static void test_sigkill(void **state)
         }
         dt_board_report_destroy(rep);
     }
+    check_seen_consistent();
     {
         /* every ballot is in the folder exactly once */
         for (int i = 0; i < KILL_BALLOTS; i++) {
