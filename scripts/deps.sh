@@ -3,7 +3,8 @@
 # missing (otherwise). Usage: scripts/deps.sh [build|check|bench]
 set -eu
 what=${1:-build}
-pkgs="build-essential cmake pkg-config libgmp-dev libsodium-dev libssl-dev libjansson-dev libcjson-dev libsqlite3-dev libmicrohttpd-dev libpq-dev"
+pkgs="build-essential cmake pkg-config libgmp-dev libsodium-dev libssl-dev libjansson-dev libcjson-dev libsqlite3-dev libmicrohttpd-dev libpq-dev
+      libopenmpi-dev openmpi-bin" # Open MPI: detente verify --mpi, built when found, tested in make check
 case "$what" in
     check) pkgs="$pkgs libcmocka-dev valgrind curl chromium postgresql"
         # the browser tests (tests/cli/browser.sh) need node and npm; a node

@@ -1107,6 +1107,131 @@ out:
     return DT_OK;
 }
 
+/* ---- a shard: the election's files and some of the ballots (MPI) ---- */
+
+dt_err dt_record_ballot_files(char ***files, size_t *n, char **msg, const char *dir)
+{
+    rd r = {.file = "encrypted_ballots", .msg = msg};
+    dt_err err;
+    if (msg)
+        *msg = NULL;
+    err = list_json(&r, files, n, dir, "encrypted_ballots", true);
+    if (err && msg && !*msg)
+        *msg = dt_strdup_printf("encrypted_ballots: %s", dt_strerror(err));
+    return err;
+}
+
+void dt_record_free_files(char **files, size_t n)
+{
+    free_list(files, n);
+}
+
+/* A path the reader itself would list: encrypted_ballots/<folder>/<name>.json,
+ * neither part hidden (list_json). */
+static bool shard_path_ok(const char *p)
+{
+    static const char pre[] = "encrypted_ballots/";
+    const char *folder = p + sizeof pre - 1, *slash, *name;
+    size_t len;
+    if (strncmp(p, pre, sizeof pre - 1) != 0 || folder[0] == '.' || folder[0] == '/' || !(slash = strchr(folder, '/')))
+        return false;
+    name = slash + 1;
+    len = strlen(name);
+    return name[0] != '.' && !strchr(name, '/') && len >= 6 && strcmp(name + len - 5, ".json") == 0;
+}
+
+dt_err dt_record_load_shard(dt_record **out, char **msg, const char *dir, const char *const *files, size_t nfiles,
+                            int results)
+{
+    dt_record *rec = calloc(1, sizeof *rec);
+    rd r = {.file = "", .msg = msg, .elem_bytes = 0};
+    char **list = NULL, **chal = NULL;
+    size_t nlist = 0, nchal = 0;
+    dt_err err = DT_OK;
+
+    *out = NULL;
+    if (msg)
+        *msg = NULL;
+    if (!rec || !(rec->dir = strdup(dir))) {
+        free(rec);
+        return DT_ERR_NOMEM;
+    }
+    /* the shard's files in the reader's order (sorted), each at most once */
+    if (nfiles > ballot_limit) {
+        r.file = "encrypted_ballots";
+        err = fail(&r, DT_ERR_LIMIT, NULL, "more than %zu files in a shard", ballot_limit);
+        goto out;
+    }
+    if (!(list = calloc(nfiles ? nfiles : 1, sizeof *list))) {
+        err = DT_ERR_NOMEM;
+        goto out;
+    }
+    for (; nlist < nfiles; nlist++) {
+        if (!shard_path_ok(files[nlist])) {
+            r.file = files[nlist];
+            err = fail(&r, DT_ERR_INVALID, NULL, "not an encrypted ballot's path (encrypted_ballots/FOLDER/NAME.json)");
+            goto out;
+        }
+        if (!(list[nlist] = strdup(files[nlist]))) {
+            err = DT_ERR_NOMEM;
+            goto out;
+        }
+    }
+    if (nlist > 1)
+        qsort(list, nlist, sizeof *list, cmp_str);
+    for (size_t i = 1; i < nlist; i++)
+        if (strcmp(list[i - 1], list[i]) == 0) {
+            r.file = list[i];
+            err = fail(&r, DT_ERR_INVALID, NULL, "listed twice in a shard");
+            goto out;
+        }
+    if ((err = read_constants(rec, &r)) || (err = read_manifest(rec, &r)) || (err = read_config(rec, &r)) ||
+        (err = read_initialized(rec, &r)))
+        goto out;
+    if (!(rec->ballots = calloc(nlist ? nlist : 1, sizeof *rec->ballots))) {
+        err = DT_ERR_NOMEM;
+        goto out;
+    }
+    if ((err = read_ballots(rec, &r, list, nlist)))
+        goto out;
+    if (results && file_exists(dir, "encrypted_tally.json")) {
+        rec->has_etally = true;
+        if ((err = read_etally(rec, &r)))
+            goto out;
+    }
+    /* tally.json is small and every shard reads it: a ballot's contests are
+     * compared with it (10.E) where the ballot is verified */
+    if (file_exists(dir, "tally.json")) {
+        rec->has_tally = true;
+        if ((err = read_decrypted(rec, &r, &rec->tally, "tally.json", "id")))
+            goto out;
+    }
+    if (!results)
+        goto out;
+    if ((err = list_json(&r, &chal, &nchal, dir, "challenged_ballots", false)))
+        goto out;
+    if (!(rec->challenged = calloc(nchal ? nchal : 1, sizeof *rec->challenged))) {
+        err = DT_ERR_NOMEM;
+        goto out;
+    }
+    for (size_t i = 0; i < nchal; i++) {
+        rec->nchallenged++;
+        if ((err = read_decrypted(rec, &r, &rec->challenged[i], chal[i], "id")))
+            goto out;
+    }
+out:
+    free_list(list, nlist);
+    free_list(chal, nchal);
+    if (err) {
+        if (msg && !*msg)
+            *msg = dt_strdup_printf("%s: %s", r.file, dt_strerror(err));
+        dt_record_destroy(rec);
+        return err;
+    }
+    *out = rec;
+    return DT_OK;
+}
+
 /* dt_record_parse_file; reference: ballots through read_ballot_jansson */
 static dt_err parse_file(dt_record **out, char **msg, dt_record_file kind, size_t elem_bytes,
                          const unsigned char *bytes, size_t len, bool reference)

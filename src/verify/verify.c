@@ -1,7 +1,13 @@
 /* The verifier: ElectionGuard 2.0 verification steps 1-18 over a record.
  * Ballots (steps 5-7 and aggregation) and decryptions (steps 9-14) are
  * checked in parallel by a pool of threads; failures are merged in record
- * order so that the report is deterministic. */
+ * order so that the report is deterministic.
+ *
+ * In two parts (verify.h): the per-ballot steps make a partial result
+ * (dt_verify_ballots_partial), which the global steps finish
+ * (dt_verify_finish); dt_verify is the one followed by the other. The
+ * global steps look ballots up through sorted indexes of their metadata,
+ * so that they cost O(n log n) in the number of ballots. */
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -19,6 +25,7 @@
 
 #include "record/record.h"
 #include "util/codec.h"
+#include "verify/verify_impl.h"
 
 static const char *const step_names[DT_VERIFY_STEPS + 1] = {
     NULL,
@@ -58,10 +65,11 @@ struct dt_verify_report {
     vstep s[DT_VERIFY_STEPS + 1];
 };
 
-/* failures of one work item (a ballot, a decryption) */
+/* failures of one work item (a ballot, a decryption); a ballot's 10.E
+ * failures go to f[DT_VP_LATE10] */
 typedef struct item {
-    flist f[DT_VERIFY_STEPS + 1];
-    size_t checked[DT_VERIFY_STEPS + 1];
+    flist f[DT_VP_SLOTS];
+    size_t checked[DT_VP_SLOTS];
 } item;
 
 static void flist_vadd(flist *f, const char *fmt, va_list ap)
@@ -95,6 +103,16 @@ static void flist_merge(flist *dst, flist *src)
     }
     dst->n += src->n;
     memset(src, 0, sizeof *src);
+}
+
+/* Appends a message already counted (the count came in a sum): kept if
+ * there is room, freed otherwise. */
+static void flist_take(flist *f, char *msg)
+{
+    if (f->nstored < DT_VERIFY_MAX_MESSAGES)
+        f->msg[f->nstored++] = msg;
+    else
+        free(msg);
 }
 
 static void flist_free(flist *f)
@@ -131,14 +149,18 @@ typedef struct vctx {
     atomic_size_t next;
     atomic_size_t done;
     size_t chunk;            /* ballots per batch */
+    size_t base;             /* work done before this part (dt_verify: the ballots before the finish) */
     size_t total_work;
     const dt_verify_opts *opts;
     pthread_mutex_t progress_lock;
+    /* the global steps: the ballots' metadata, and its index by ballot id */
+    const dt_verify_partial *p;
+    struct vindex *ids;
 } vctx;
 
 static void progress_tick(vctx *v)
 {
-    size_t d = atomic_fetch_add(&v->done, 1) + 1;
+    size_t d = v->base + atomic_fetch_add(&v->done, 1) + 1;
     if (v->opts && v->opts->progress) {
         pthread_mutex_lock(&v->progress_lock);
         v->opts->progress(v->opts->progress_arg, d, v->total_work);
@@ -204,6 +226,132 @@ static bool decode_cv(const dt_group *g, dt_scalar *c, dt_scalar *v, const dt_re
         }
     }
     return true;
+}
+
+/* ---- indexes over the ballots' metadata, for the global steps ---- */
+
+/* A key: a string, then 32 bytes (each compared when both keys have it),
+ * then the position, so that equal keys keep record order. */
+typedef struct vkey {
+    const char *s;
+    const unsigned char *h;
+    size_t pos;
+} vkey;
+
+static int vkey_cmp_nopos(const vkey *x, const vkey *y)
+{
+    int c = 0;
+    if (x->s && y->s)
+        c = strcmp(x->s, y->s);
+    if (c == 0 && x->h && y->h)
+        c = memcmp(x->h, y->h, 32);
+    return c;
+}
+
+static int vkey_cmp(const void *a, const void *b)
+{
+    const vkey *x = a, *y = b;
+    int c = vkey_cmp_nopos(x, y);
+    return c ? c : (x->pos > y->pos) - (x->pos < y->pos);
+}
+
+/* The keys sorted; at[pos]: where position pos is among them (SIZE_MAX if
+ * it has no key); gstart[j]: the first key equal to key j. */
+typedef struct vindex {
+    size_t n, npos;
+    vkey *k;
+    size_t *at, *gstart;
+} vindex;
+
+static void vindex_free(vindex *ix)
+{
+    free(ix->k);
+    free(ix->at);
+    free(ix->gstart);
+    memset(ix, 0, sizeof *ix);
+}
+
+/* Takes keys (n of them, malloc'ed, positions below npos; NULL: out of
+ * memory). False if out of memory (keys freed). */
+static bool vindex_build(vindex *ix, vkey *keys, size_t n, size_t npos)
+{
+    memset(ix, 0, sizeof *ix);
+    ix->k = keys;
+    ix->n = n;
+    ix->npos = npos;
+    ix->at = malloc((npos ? npos : 1) * sizeof *ix->at);
+    ix->gstart = malloc((n ? n : 1) * sizeof *ix->gstart);
+    if (!keys || !ix->at || !ix->gstart) {
+        vindex_free(ix);
+        return false;
+    }
+    if (n > 1)
+        qsort(keys, n, sizeof *keys, vkey_cmp);
+    for (size_t i = 0; i < npos; i++)
+        ix->at[i] = SIZE_MAX;
+    for (size_t j = 0; j < n; j++) {
+        ix->at[keys[j].pos] = j;
+        ix->gstart[j] = j > 0 && vkey_cmp_nopos(&keys[j - 1], &keys[j]) == 0 ? ix->gstart[j - 1] : j;
+    }
+    return true;
+}
+
+/* The first key (in record order) equal to q, q.pos ignored; SIZE_MAX if none. */
+static size_t vindex_find(const vindex *ix, const vkey *q)
+{
+    size_t lo = 0, hi = ix->n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (vkey_cmp_nopos(&ix->k[mid], q) < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < ix->n && vkey_cmp_nopos(&ix->k[lo], q) == 0 ? lo : SIZE_MAX;
+}
+
+/* The keys before position pos that equal its own: k[*lo .. *hi), in record order. */
+static void vindex_earlier(const vindex *ix, size_t pos, size_t *lo, size_t *hi)
+{
+    size_t j = pos < ix->npos ? ix->at[pos] : SIZE_MAX;
+    *lo = *hi = 0;
+    if (j != SIZE_MAX) {
+        *lo = ix->gstart[j];
+        *hi = j;
+    }
+}
+
+/* The first ballot (in record order) with this id, or NULL. */
+static const dt_vp_ballot *find_meta(const vctx *v, const char *id)
+{
+    vkey q = {id, NULL, 0};
+    size_t j = vindex_find(v->ids, &q);
+    return j == SIZE_MAX ? NULL : &v->p->ballots[v->ids->k[j].pos];
+}
+
+/* The encrypted ballot of metadata m in the record being finished: the one
+ * it was verified from if that is this record's, else found by file (the
+ * record's ballots are in file order); NULL if the record lacks it. */
+static const dt_rec_ballot *ballot_of(const vctx *v, const dt_vp_ballot *m)
+{
+    const dt_record *rec = v->rec;
+    uintptr_t b = (uintptr_t)m->b, lo = (uintptr_t)rec->ballots, hi = (uintptr_t)(rec->ballots + rec->nballots);
+    size_t l = 0, h = rec->nballots;
+    /* a pointer into this record's ballots (and not one left from a record
+     * freed since, whose memory this one may reuse) */
+    if (m->b && b >= lo && b < hi && strcmp(m->b->file, m->file) == 0)
+        return m->b;
+    while (l < h) {
+        size_t mid = l + (h - l) / 2;
+        int c = strcmp(rec->ballots[mid].file, m->file);
+        if (c == 0)
+            return &rec->ballots[mid];
+        if (c < 0)
+            l = mid + 1;
+        else
+            h = mid;
+    }
+    return NULL;
 }
 
 /* ---- step 1 ---- */
@@ -369,8 +517,7 @@ static void step4(vctx *v, dt_verify_report *rep)
 
 typedef struct acc {
     dt_prod *PA, *PB; /* per global option, while adding up */
-    dt_elem *A, *B;   /* the totals (of accs[0], after the ballots) */
-    size_t *count;    /* cast ballots that contributed */
+    uint64_t *count;  /* cast ballots that contributed */
 } acc;
 
 /* The rest of a range proof's check (step 5 for a selection, 6 for a
@@ -696,28 +843,26 @@ static void verify_tally_sel(vctx *v, const tjob *j, item *it)
 
 static const char *const contest_statuses[] = {"normal", "null_vote", "over_vote", "under_vote"};
 
-static const dt_rec_ballot *find_ballot(const dt_record *rec, const char *id)
-{
-    for (size_t i = 0; i < rec->nballots; i++)
-        if (strcmp(rec->ballots[i].id, id) == 0)
-            return &rec->ballots[i];
-    return NULL;
-}
-
 static void verify_challenged(vctx *v, const dt_rec_decrypted *d, item *it)
 {
     const dt_record *rec = v->rec;
     const dt_group *g = v->g;
-    const dt_rec_ballot *b = find_ballot(rec, d->id);
+    const dt_vp_ballot *m = find_meta(v, d->id);
+    const dt_rec_ballot *b;
 
     if (memcmp(d->election_id, rec->he, 32) != 0)
         FAIL(it, 4, "4.A %s: election_id is not the extended base hash", d->file);
-    if (!b) {
+    if (!m) {
         FAIL(it, 12, "12 %s: ballot %s is not among the encrypted ballots", d->file, d->id);
         return;
     }
-    if (b->state != DT_BALLOT_CHALLENGED) {
+    if (m->state != DT_BALLOT_CHALLENGED) {
         FAIL(it, 12, "12 %s: ballot %s was cast, yet its decryption is published", d->file, d->id);
+        return;
+    }
+    if (!(b = ballot_of(v, m))) {
+        /* the caller of dt_verify_finish did not load it: never a pass */
+        FAIL(it, 12, "12 %s: ballot %s: its encrypted ballot %s was not loaded", d->file, d->id, m->file);
         return;
     }
     if (d->ncontests != b->ncontests)
@@ -878,12 +1023,22 @@ static void verify_challenged(vctx *v, const dt_rec_decrypted *d, item *it)
 
 /* ---- the thread pool ---- */
 
+/* What one thread's ballots add up to. */
+typedef struct tsum {
+    uint64_t nfail[DT_VP_SLOTS];
+    uint64_t checked[DT_VP_SLOTS];
+} tsum;
+
 typedef struct work {
     vctx *v;
     size_t n;
-    item *items;
-    acc *accs;        /* per thread, for ballots */
-    int kind;         /* 0 ballots, 1 tally selections, 2 challenged */
+    size_t first;       /* challenged ballots: the index of the first of this batch */
+    item *items;        /* tally selections, challenged ballots */
+    acc *accs;          /* per thread, for ballots */
+    tsum *sums;         /* per thread, for ballots */
+    dt_vp_ballot *meta; /* per ballot */
+    atomic_int nomem;   /* ballots: a thread could not keep what it found */
+    int kind;           /* 0 ballots, 1 tally selections, 2 challenged */
     tjob *tjobs;
 } work;
 
@@ -894,8 +1049,9 @@ typedef struct warg {
 
 /* After a failed batch: each ballot of [lo, hi) checked again without a
  * batch, keeping only the commitment-equation failures (x.E), which the
- * batched pass could not name; the other checks were recorded then. */
-static void name_batch_failures(vctx *v, work *w, size_t lo, size_t hi)
+ * batched pass could not name; the other checks were recorded then.
+ * items[i - lo] is ballot i's. */
+static void name_batch_failures(vctx *v, item *items, size_t lo, size_t hi)
 {
     for (size_t i = lo; i < hi; i++) {
         item tmp;
@@ -906,12 +1062,75 @@ static void name_batch_failures(vctx *v, work *w, size_t lo, size_t hi)
                 char tag[8];
                 snprintf(tag, sizeof tag, "%d.E ", s);
                 if (strncmp(tmp.f[s].msg[k], tag, strlen(tag)) == 0)
-                    FAIL(&w->items[i], s, "%s", tmp.f[s].msg[k]);
+                    FAIL(&items[i - lo], s, "%s", tmp.f[s].msg[k]);
             }
         }
         for (int s = 1; s <= DT_VERIFY_STEPS; s++)
             flist_free(&tmp.f[s]);
     }
+}
+
+/* 10.E for one ballot: each of its contests is in tally.json. Reported
+ * with step 10's label checks, after the tally's own (DT_VP_LATE10). */
+static void ballot_in_tally(vctx *v, const dt_rec_ballot *b, item *it)
+{
+    const dt_record *rec = v->rec;
+    if (!rec->has_tally)
+        return;
+    for (size_t c = 0; c < b->ncontests; c++) {
+        const char *id = b->contests[c].id;
+        bool found = false;
+        for (size_t i = 0; i < rec->tally.ncontests && !found; i++)
+            found = strcmp(rec->tally.contests[i].id, id) == 0;
+        if (!found)
+            FAIL(it, DT_VP_LATE10, "10.E tally.json: contest %s, used by ballot %s, is missing", id, b->id);
+    }
+}
+
+/* Keeps what the global steps need of ballot b in m, and moves the
+ * failures found (it, left empty) into m and the thread's sums. False if
+ * out of memory. */
+static bool keep_ballot(vctx *v, const dt_rec_ballot *b, item *it, dt_vp_ballot *m, tsum *sum)
+{
+    const dt_record *rec = v->rec;
+    size_t nmsg = 0, k = 0;
+    bool ok = true;
+
+    memset(m, 0, sizeof *m);
+    m->b = b;
+    m->state = (uint8_t)b->state;
+    memcpy(m->code, b->code, 32);
+    if (b->preencrypt)
+        m->flags |= DT_VP_PREENCRYPT;
+    if (rec->chain) {
+        if (b->baux.n >= 32) {
+            m->flags |= DT_VP_BAUX32;
+            memcpy(m->baux_prev, b->baux.p, 32);
+        }
+        if (b->baux.n == 32 + rec->baux0.n && (rec->baux0.n == 0 || memcmp(b->baux.p + 32, rec->baux0.p, rec->baux0.n) == 0))
+            m->flags |= DT_VP_BAUX_FORM;
+        ok = (m->device = strdup(b->device)) != NULL;
+    }
+    ok = ok && (m->file = strdup(b->file)) != NULL && (m->id = strdup(b->id)) != NULL;
+    for (int s = 1; s < DT_VP_SLOTS; s++) {
+        sum->nfail[s] += it->f[s].n;
+        sum->checked[s] += it->checked[s];
+        nmsg += it->f[s].nstored;
+    }
+    if (ok && nmsg && !(m->msg = malloc(nmsg * sizeof *m->msg)))
+        ok = false;
+    for (int s = 1; s < DT_VP_SLOTS; s++) {
+        if (ok) {
+            for (size_t i = 0; i < it->f[s].nstored; i++)
+                m->msg[k++] = (dt_vp_msg){(uint8_t)s, it->f[s].msg[i]};
+            memset(&it->f[s], 0, sizeof it->f[s]);
+        } else {
+            flist_free(&it->f[s]);
+        }
+        it->checked[s] = 0;
+    }
+    m->nmsg = k;
+    return ok;
 }
 
 /* Ballots in chunks: every range proof's commitment equations of a chunk
@@ -921,18 +1140,30 @@ static void ballot_chunks(warg *a)
     work *w = a->w;
     vctx *v = w->v;
     dt_batch *bt = v->K_ok ? dt_batch_create(v->g, &v->K) : NULL;
+    item *items = calloc(v->chunk, sizeof *items);
+    if (!items) {
+        atomic_store(&w->nomem, 1);
+        dt_batch_destroy(bt);
+        return;
+    }
     for (;;) {
         size_t lo = atomic_fetch_add(&v->next, v->chunk), hi;
         if (lo >= w->n)
             break;
         hi = lo + v->chunk < w->n ? lo + v->chunk : w->n;
-        for (size_t i = lo; i < hi; i++)
-            verify_ballot(v, &v->rec->ballots[i], &w->items[i], w->accs ? &w->accs[a->tid] : NULL, bt);
+        for (size_t i = lo; i < hi; i++) {
+            verify_ballot(v, &v->rec->ballots[i], &items[i - lo], &w->accs[a->tid], bt);
+            ballot_in_tally(v, &v->rec->ballots[i], &items[i - lo]);
+        }
         if (bt && dt_batch_check(bt) != DT_OK)
-            name_batch_failures(v, w, lo, hi);
-        for (size_t i = lo; i < hi; i++)
+            name_batch_failures(v, items, lo, hi);
+        for (size_t i = lo; i < hi; i++) {
+            if (!keep_ballot(v, &v->rec->ballots[i], &items[i - lo], &w->meta[i], &w->sums[a->tid]))
+                atomic_store(&w->nomem, 1);
             progress_tick(v);
+        }
     }
+    free(items);
     dt_batch_destroy(bt);
 }
 
@@ -952,7 +1183,7 @@ static void *worker(void *p)
         if (w->kind == 1)
             verify_tally_sel(v, &w->tjobs[i], &w->items[i]);
         else
-            verify_challenged(v, &v->rec->challenged[i], &w->items[i]);
+            verify_challenged(v, &v->rec->challenged[w->first + i], &w->items[i]);
         progress_tick(v);
     }
     return NULL;
@@ -982,46 +1213,59 @@ static void run_pool(work *w, unsigned threads)
         pthread_join(tid[t], NULL);
 }
 
+/* For each earlier key equal to position pos's (k[lo..hi) of an index), a
+ * message while the list has room, then only their count. */
+#define EACH_EARLIER(f, ix, pos, t, lo, hi)                                                                        \
+    for (vindex_earlier((ix), (pos), &(lo), &(hi)), (t) = (lo); (t) < (hi); (t)++)                                \
+        if ((f)->nstored >= DT_VERIFY_MAX_MESSAGES) {                                                              \
+            (f)->n += (hi) - (t);                                                                                  \
+            break;                                                                                                 \
+        } else
+
 /* ---- steps 8-10: structure of the tallies ---- */
 
-static void step8(vctx *v, dt_verify_report *rep, acc *total)
+static bool step8(vctx *v, dt_verify_report *rep)
 {
     const dt_record *rec = v->rec;
+    const dt_verify_partial *p = v->p;
     const dt_rec_etally *et = &rec->etally;
     flist *f = &rep->s[8].f;
     const char *file = "encrypted_tally.json";
-    size_t ncast = 0;
+    vindex cast;
+    vkey *keys;
+    size_t lo, hi, t;
 
     if (!rec->has_etally) {
         flist_add(f, "8 encrypted_tally.json is missing from the record");
-        return;
+        return true;
     }
     if (memcmp(et->election_id, rec->he, 32) != 0)
         flist_add(&rep->s[4].f, "4.A encrypted_tally.json: election_id is not the extended base hash");
+    if ((keys = malloc((et->ncast ? et->ncast : 1) * sizeof *keys)))
+        for (size_t k = 0; k < et->ncast; k++)
+            keys[k] = (vkey){et->cast_ids[k], NULL, k};
+    if (!vindex_build(&cast, keys, et->ncast, et->ncast))
+        return false;
     /* the cast ballots: the list equals the cast ballots of the record, no duplicates */
-    for (size_t i = 0; i < rec->nballots; i++) {
-        const dt_rec_ballot *b = &rec->ballots[i];
-        for (size_t k = 0; k < i; k++)
-            if (strcmp(rec->ballots[k].id, b->id) == 0)
-                flist_add(f, "8 %s and %s: ballot id %s appears twice", rec->ballots[k].file, b->file, b->id);
+    for (size_t i = 0; i < p->nballots; i++) {
+        const dt_vp_ballot *b = &p->ballots[i];
+        EACH_EARLIER(f, v->ids, i, t, lo, hi)
+            flist_add(f, "8 %s and %s: ballot id %s appears twice", p->ballots[v->ids->k[t].pos].file, b->file, b->id);
         if (b->state != DT_BALLOT_CAST)
             continue;
-        ncast++;
-        bool listed = false;
-        for (size_t k = 0; k < et->ncast && !listed; k++)
-            listed = strcmp(et->cast_ids[k], b->id) == 0;
-        if (!listed)
+        vkey q = {b->id, NULL, 0};
+        if (vindex_find(&cast, &q) == SIZE_MAX)
             flist_add(f, "8 %s: cast ballot %s is not in cast_ballot_ids", file, b->id);
     }
     for (size_t k = 0; k < et->ncast; k++) {
-        const dt_rec_ballot *b = find_ballot(rec, et->cast_ids[k]);
+        const dt_vp_ballot *b = find_meta(v, et->cast_ids[k]);
         if (!b || b->state != DT_BALLOT_CAST)
             flist_add(f, "8 %s: cast_ballot_ids lists %s, which is not a cast ballot of the record", file,
                       et->cast_ids[k]);
-        for (size_t j = 0; j < k; j++)
-            if (strcmp(et->cast_ids[j], et->cast_ids[k]) == 0)
-                flist_add(f, "8 %s: cast_ballot_ids lists %s twice", file, et->cast_ids[k]);
+        EACH_EARLIER(f, &cast, k, t, lo, hi)
+            flist_add(f, "8 %s: cast_ballot_ids lists %s twice", file, et->cast_ids[k]);
     }
+    vindex_free(&cast);
     /* every manifest option's aggregate */
     for (size_t mi = 0; mi < rec->manifest.ncontests; mi++) {
         const dt_rec_mcontest *mc = &rec->manifest.contests[mi];
@@ -1045,11 +1289,11 @@ static void step8(vctx *v, dt_verify_report *rep, acc *total)
                 flist_add(f, "8 %s: contest %s, option %s is missing", file, mc->id, mc->options[o].id);
                 continue;
             }
-            dt_elem_encode(v->g, enc, &total->A[gi]);
+            dt_elem_encode(v->g, enc, &p->A[gi]);
             if (memcmp(enc, es->ct.pad, v->eb) != 0)
                 flist_add(f, "8.A %s: contest %s, selection %s: pad is not the product of the cast ballots' alphas",
                           file, mc->id, es->id);
-            dt_elem_encode(v->g, enc, &total->B[gi]);
+            dt_elem_encode(v->g, enc, &p->B[gi]);
             if (memcmp(enc, es->ct.data, v->eb) != 0)
                 flist_add(f, "8.B %s: contest %s, selection %s: data is not the product of the cast ballots' betas",
                           file, mc->id, es->id);
@@ -1066,9 +1310,10 @@ static void step8(vctx *v, dt_verify_report *rep, acc *total)
                 flist_add(f, "8 %s: contest %s: selection %s is not in the manifest", file, et->contests[i].id,
                           et->contests[i].sel[s].id);
     }
+    return true;
 }
 
-static void tally_labels(vctx *v, dt_verify_report *rep)
+static void tally_labels(vctx *v, dt_verify_report *rep, dt_verify_partial *p)
 {
     const dt_record *rec = v->rec;
     const dt_rec_decrypted *t = &rec->tally;
@@ -1101,80 +1346,90 @@ static void tally_labels(vctx *v, dt_verify_report *rep)
             if (strcmp(t->contests[k].id, t->contests[i].id) == 0)
                 flist_add(f, "10.B tally.json: contest %s appears twice", mc->id);
     }
-    for (size_t b = 0; b < rec->nballots; b++) {
-        for (size_t c = 0; c < rec->ballots[b].ncontests; c++) {
-            const char *id = rec->ballots[b].contests[c].id;
-            bool found = false;
-            for (size_t i = 0; i < t->ncontests && !found; i++)
-                found = strcmp(t->contests[i].id, id) == 0;
-            if (!found)
-                flist_add(f, "10.E tally.json: contest %s, used by ballot %s, is missing", id, rec->ballots[b].id);
-        }
-    }
+    /* 10.E, found where each ballot was verified (ballot_in_tally) */
+    f->n += p->nfail[DT_VP_LATE10];
+    for (size_t i = 0; i < p->nballots; i++)
+        for (size_t k = 0; k < p->ballots[i].nmsg; k++)
+            if (p->ballots[i].msg[k].step == DT_VP_LATE10) {
+                flist_take(f, p->ballots[i].msg[k].text);
+                p->ballots[i].msg[k].text = NULL;
+            }
 }
 
 /* ---- 7.C and chaining ---- */
 
-static int cmp_code(const void *a, const void *b)
-{
-    const dt_rec_ballot *const *x = a, *const *y = b;
-    return memcmp((*x)->code, (*y)->code, 32);
-}
-
-static void step7_global(vctx *v, dt_verify_report *rep)
+static bool step7_global(vctx *v, dt_verify_report *rep)
 {
     const dt_record *rec = v->rec;
+    const dt_verify_partial *p = v->p;
+    const dt_vp_ballot *bs = p->ballots;
     flist *f = &rep->s[7].f;
-    const dt_rec_ballot **sorted;
-    if (rec->nballots == 0)
-        return;
-    sorted = malloc(rec->nballots * sizeof *sorted);
-    if (!sorted) {
-        flist_add(f, "out of memory");
-        return;
-    }
-    for (size_t i = 0; i < rec->nballots; i++)
-        sorted[i] = &rec->ballots[i];
-    qsort(sorted, rec->nballots, sizeof *sorted, cmp_code);
-    for (size_t i = 1; i < rec->nballots; i++)
-        if (memcmp(sorted[i - 1]->code, sorted[i]->code, 32) == 0)
-            flist_add(f, "7.C %s and %s: ballots %s and %s share a confirmation code", sorted[i - 1]->file,
-                      sorted[i]->file, sorted[i - 1]->id, sorted[i]->id);
-    free(sorted);
+    size_t n = p->nballots, nb = 0, lo, hi, t;
+    vindex codes, pred, dup;
+    vkey *keys;
+
+    if (n == 0)
+        return true;
+    /* 7.C: ballots in the order of their codes; equal codes side by side, in record order */
+    if ((keys = malloc(n * sizeof *keys)))
+        for (size_t i = 0; i < n; i++)
+            keys[i] = (vkey){NULL, bs[i].code, i};
+    if (!vindex_build(&codes, keys, n, n))
+        return false;
+    for (size_t j = 1; j < n; j++)
+        if (memcmp(bs[codes.k[j - 1].pos].code, bs[codes.k[j].pos].code, 32) == 0) {
+            const dt_vp_ballot *x = &bs[codes.k[j - 1].pos], *y = &bs[codes.k[j].pos];
+            flist_add(f, "7.C %s and %s: ballots %s and %s share a confirmation code", x->file, y->file, x->id, y->id);
+        }
+    vindex_free(&codes);
 
     if (!rec->chain)
-        return;
+        return true;
     /* 7.D/7.E: per device, each B_aux is (H_0 or another ballot's code of the
      * device) || B_aux,0, and no predecessor is used twice: one chain. */
-    {
-        unsigned char h0[32];
-        dt_hash_ctx h;
-        dt_hash_init(&h, rec->he);
-        dt_hash_u8(&h, DT_H_CONFIRMATION_CODE);
-        dt_hash_bytes(&h, rec->baux0.p, rec->baux0.n);
-        dt_hash_final(&h, h0);
-        for (size_t i = 0; i < rec->nballots; i++) {
-            const dt_rec_ballot *b = &rec->ballots[i];
-            bool pred_ok = false;
-            if (b->baux.n != 32 + rec->baux0.n || memcmp(b->baux.p + 32, rec->baux0.p, rec->baux0.n) != 0) {
-                flist_add(f, "7.E %s: ballot %s: B_aux is not a previous code followed by B_aux,0", b->file, b->id);
-                continue;
-            }
-            if (memcmp(b->baux.p, h0, 32) == 0)
-                pred_ok = true;
-            for (size_t k = 0; k < rec->nballots && !pred_ok; k++)
-                pred_ok = k != i && strcmp(rec->ballots[k].device, b->device) == 0 &&
-                          memcmp(rec->ballots[k].code, b->baux.p, 32) == 0;
-            if (!pred_ok)
-                flist_add(f, "7.E %s: ballot %s: B_aux names no earlier ballot of device %s", b->file, b->id,
-                          b->device);
-            for (size_t k = 0; k < i; k++)
-                if (strcmp(rec->ballots[k].device, b->device) == 0 && rec->ballots[k].baux.n >= 32 &&
-                    memcmp(rec->ballots[k].baux.p, b->baux.p, 32) == 0)
-                    flist_add(f, "7.E %s: ballots %s and %s of device %s chain from the same code", b->file,
-                              rec->ballots[k].id, b->id, b->device);
-        }
+    unsigned char h0[32];
+    dt_hash_ctx h;
+    dt_hash_init(&h, rec->he);
+    dt_hash_u8(&h, DT_H_CONFIRMATION_CODE);
+    dt_hash_bytes(&h, rec->baux0.p, rec->baux0.n);
+    dt_hash_final(&h, h0);
+    /* the predecessors, by (device, code); the links, by (device, B_aux's first 32 bytes) */
+    if ((keys = malloc(n * sizeof *keys)))
+        for (size_t i = 0; i < n; i++)
+            keys[i] = (vkey){bs[i].device ? bs[i].device : "", bs[i].code, i};
+    if (!vindex_build(&pred, keys, n, n))
+        return false;
+    if ((keys = malloc(n * sizeof *keys)))
+        for (size_t i = 0; i < n; i++)
+            if (bs[i].flags & DT_VP_BAUX32)
+                keys[nb++] = (vkey){bs[i].device ? bs[i].device : "", bs[i].baux_prev, i};
+    if (!vindex_build(&dup, keys, nb, n)) {
+        vindex_free(&pred);
+        return false;
     }
+    for (size_t i = 0; i < n; i++) {
+        const dt_vp_ballot *b = &bs[i];
+        const char *device = b->device ? b->device : "";
+        bool pred_ok = false;
+        if (!(b->flags & DT_VP_BAUX_FORM)) {
+            flist_add(f, "7.E %s: ballot %s: B_aux is not a previous code followed by B_aux,0", b->file, b->id);
+            continue;
+        }
+        if (memcmp(b->baux_prev, h0, 32) == 0)
+            pred_ok = true;
+        /* another ballot of the device whose code is B_aux's first 32 bytes */
+        vkey q = {device, b->baux_prev, 0};
+        for (size_t j = vindex_find(&pred, &q); !pred_ok && j < pred.n && vkey_cmp_nopos(&pred.k[j], &q) == 0; j++)
+            pred_ok = pred.k[j].pos != i;
+        if (!pred_ok)
+            flist_add(f, "7.E %s: ballot %s: B_aux names no earlier ballot of device %s", b->file, b->id, device);
+        EACH_EARLIER(f, &dup, i, t, lo, hi)
+            flist_add(f, "7.E %s: ballots %s and %s of device %s chain from the same code", b->file,
+                      bs[dup.k[t].pos].id, b->id, device);
+    }
+    vindex_free(&pred);
+    vindex_free(&dup);
+    return true;
 }
 
 /* ---- driver ---- */
@@ -1189,8 +1444,6 @@ static void acc_free(acc *a)
 {
     if (!a)
         return;
-    free(a->A);
-    free(a->B);
     free(a->PA);
     free(a->PB);
     free(a->count);
@@ -1198,70 +1451,79 @@ static void acc_free(acc *a)
 
 static bool acc_init(acc *a, const dt_group *g, size_t n)
 {
-    a->A = calloc(n ? n : 1, sizeof *a->A);
-    a->B = calloc(n ? n : 1, sizeof *a->B);
     a->PA = calloc(n ? n : 1, sizeof *a->PA);
     a->PB = calloc(n ? n : 1, sizeof *a->PB);
     a->count = calloc(n ? n : 1, sizeof *a->count);
-    if (!a->A || !a->B || !a->PA || !a->PB || !a->count)
+    if (!a->PA || !a->PB || !a->count)
         return false;
     for (size_t i = 0; i < n; i++) {
-        dt_elem_identity(g, &a->A[i]);
-        dt_elem_identity(g, &a->B[i]);
         dt_prod_init(g, &a->PA[i]);
         dt_prod_init(g, &a->PB[i]);
     }
     return true;
 }
 
-dt_err dt_verify(dt_verify_report **out, const dt_record *rec, const dt_verify_opts *opts)
+/* The selections of tally.json: work items of steps 9 and 10. */
+static size_t tally_jobs(const dt_record *rec)
 {
-    dt_verify_report *rep = calloc(1, sizeof *rep);
+    size_t n = 0;
+    if (rec->has_tally)
+        for (size_t i = 0; i < rec->tally.ncontests; i++)
+            n += rec->tally.contests[i].nsel;
+    return n;
+}
+
+/* done0 of total work items are done before this part (progress). */
+static bool vctx_init(vctx *v, const dt_record *rec, const dt_verify_opts *opts, size_t done0, size_t total)
+{
+    memset(v, 0, sizeof *v);
+    v->rec = rec;
+    v->g = rec->group;
+    v->eb = rec->elem_bytes;
+    v->he = rec->he;
+    v->opts = opts;
+    v->base = done0;
+    v->total_work = total;
+    pthread_mutex_init(&v->progress_lock, NULL);
+    v->K_ok = dt_elem_decode(v->g, &v->K, rec->K, v->eb) == DT_OK;
+    v->opt_offset = calloc(rec->manifest.ncontests + 1, sizeof *v->opt_offset);
+    if (!v->opt_offset)
+        return false;
+    for (size_t i = 0; i < rec->manifest.ncontests; i++) {
+        v->opt_offset[i] = v->nopts;
+        v->nopts += rec->manifest.contests[i].noptions;
+    }
+    return true;
+}
+
+static void vctx_free(vctx *v)
+{
+    free(v->opt_offset);
+    pthread_mutex_destroy(&v->progress_lock);
+}
+
+static dt_err partial_run(dt_verify_partial **out, const dt_record *rec, const dt_verify_opts *opts, size_t done0,
+                          size_t total)
+{
     vctx v;
     unsigned threads = opts && opts->threads ? opts->threads : default_threads();
     acc *accs = NULL;
-    item *items = NULL;
-    tjob *tjobs = NULL;
-    size_t ntj = 0;
+    tsum *sums = NULL;
+    dt_verify_partial *p = NULL;
     dt_err err = DT_ERR_NOMEM;
-    bool any_preencrypt = false;
 
     *out = NULL;
-    if (!rep)
-        return DT_ERR_NOMEM;
-    memset(&v, 0, sizeof v);
-    v.rec = rec;
-    v.g = rec->group;
-    v.eb = rec->elem_bytes;
-    v.he = rec->he;
-    v.opts = opts;
-    pthread_mutex_init(&v.progress_lock, NULL);
-    v.K_ok = dt_elem_decode(v.g, &v.K, rec->K, v.eb) == DT_OK;
-
-    v.opt_offset = calloc(rec->manifest.ncontests + 1, sizeof *v.opt_offset);
-    if (!v.opt_offset)
-        goto out;
-    for (size_t i = 0; i < rec->manifest.ncontests; i++) {
-        v.opt_offset[i] = v.nopts;
-        v.nopts += rec->manifest.contests[i].noptions;
-    }
-    if (rec->has_tally)
-        for (size_t i = 0; i < rec->tally.ncontests; i++)
-            ntj += rec->tally.contests[i].nsel;
-    v.total_work = rec->nballots + ntj + rec->nchallenged;
-
-    step1(&v, rep);
-    step2_3(&v, rep);
-    step4(&v, rep);
-
-    /* ballots */
     if (threads > rec->nballots && rec->nballots > 0)
         threads = (unsigned)rec->nballots;
-    accs = calloc(threads + 1, sizeof *accs);
-    items = calloc(rec->nballots + ntj + rec->nchallenged + 1, sizeof *items);
-    if (!accs || !items)
+    if (!vctx_init(&v, rec, opts, done0, total) || !(p = dt_vp_create(rec)))
         goto out;
-    for (unsigned t = 0; t <= threads; t++)
+    accs = calloc(threads, sizeof *accs);
+    sums = calloc(threads, sizeof *sums);
+    p->ballots = calloc(rec->nballots ? rec->nballots : 1, sizeof *p->ballots);
+    if (!accs || !sums || !p->ballots)
+        goto out;
+    p->nballots = p->cap = rec->nballots; /* every slot zeroed: destroying p frees what was kept */
+    for (unsigned t = 0; t < threads; t++)
         if (!acc_init(&accs[t], v.g, v.nopts))
             goto out;
     {
@@ -1277,34 +1539,103 @@ dt_err dt_verify(dt_verify_report **out, const dt_record *rec, const dt_verify_o
             v.chunk = per_thread;
         if (v.chunk < 1)
             v.chunk = 1;
-        work w = {.v = &v, .n = rec->nballots, .items = items, .accs = accs, .kind = 0};
+        work w = {.v = &v, .n = rec->nballots, .accs = accs, .sums = sums, .meta = p->ballots, .kind = 0};
+        atomic_init(&w.nomem, 0);
         run_pool(&w, threads);
+        if (atomic_load(&w.nomem))
+            goto out;
     }
-    for (size_t i = 0; i < rec->nballots; i++) {
-        item_merge(rep, &items[i]);
-        any_preencrypt |= rec->ballots[i].preencrypt;
-    }
+    for (unsigned t = 0; t < threads; t++)
+        for (int s = 1; s < DT_VP_SLOTS; s++) {
+            p->nfail[s] += sums[t].nfail[s];
+            p->checked[s] += sums[t].checked[s];
+        }
     for (unsigned t = 1; t < threads; t++)
         for (size_t o = 0; o < v.nopts; o++) {
             dt_prod_mul_prod(v.g, &accs[0].PA[o], &accs[t].PA[o]);
             dt_prod_mul_prod(v.g, &accs[0].PB[o], &accs[t].PB[o]);
+            accs[0].count[o] += accs[t].count[o];
         }
     for (size_t o = 0; o < v.nopts; o++) {
-        dt_prod_get(v.g, &accs[0].A[o], &accs[0].PA[o]);
-        dt_prod_get(v.g, &accs[0].B[o], &accs[0].PB[o]);
+        dt_prod_get(v.g, &p->A[o], &accs[0].PA[o]);
+        dt_prod_get(v.g, &p->B[o], &accs[0].PB[o]);
+        p->count[o] = accs[0].count[o];
     }
-    step7_global(&v, rep);
-    step8(&v, rep, &accs[0]);
+    if ((err = dt_vp_sort(p)))
+        goto out;
+    dt_vp_trim(p);
+    *out = p;
+    p = NULL;
+    err = DT_OK;
+out:
+    if (accs)
+        for (unsigned t = 0; t < threads; t++)
+            acc_free(&accs[t]);
+    free(accs);
+    free(sums);
+    dt_verify_partial_destroy(p);
+    vctx_free(&v);
+    return err;
+}
 
-    /* tally */
+static dt_err finish_run(dt_verify_report **out, const dt_record *rec, dt_verify_partial *p,
+                         const dt_verify_opts *opts, size_t done0, size_t total)
+{
+    dt_verify_report *rep = NULL;
+    vctx v;
+    vindex ids = {0}, dix = {0};
+    unsigned threads = opts && opts->threads ? opts->threads : default_threads();
+    item *items = NULL;
+    tjob *tjobs = NULL;
+    vkey *keys;
+    size_t ntj = tally_jobs(rec), lo, hi, t;
+    bool any_preencrypt = false;
+    dt_err err;
+
+    *out = NULL;
+    if (!dt_vp_matches(p, rec))
+        return DT_ERR_INVALID;
+    if ((err = dt_vp_sort(p)))
+        return err;
+    err = DT_ERR_NOMEM;
+    if (!vctx_init(&v, rec, opts, done0, total) || !(rep = calloc(1, sizeof *rep)))
+        goto out;
+    v.p = p;
+    v.ids = &ids;
+
+    step1(&v, rep);
+    step2_3(&v, rep);
+    step4(&v, rep);
+
+    /* the ballots' failures, in record order */
+    for (int s = 1; s <= DT_VERIFY_STEPS; s++) {
+        rep->s[s].checked += p->checked[s];
+        rep->s[s].f.n += p->nfail[s];
+    }
+    for (size_t i = 0; i < p->nballots; i++) {
+        dt_vp_ballot *b = &p->ballots[i];
+        any_preencrypt |= (b->flags & DT_VP_PREENCRYPT) != 0;
+        for (size_t k = 0; k < b->nmsg; k++)
+            if (b->msg[k].step <= DT_VERIFY_STEPS) {
+                flist_take(&rep->s[b->msg[k].step].f, b->msg[k].text);
+                b->msg[k].text = NULL;
+            }
+    }
+    if ((keys = malloc((p->nballots ? p->nballots : 1) * sizeof *keys)))
+        for (size_t i = 0; i < p->nballots; i++)
+            keys[i] = (vkey){p->ballots[i].id, NULL, i};
+    if (!vindex_build(&ids, keys, p->nballots, p->nballots) || !step7_global(&v, rep) || !step8(&v, rep))
+        goto out;
+
+    /* items: the tally's selections, then a batch of challenged ballots at a time */
+    if (!(items = calloc(ntj + 1024, sizeof *items)))
+        goto out;
     if (!rec->has_tally) {
         flist_add(&rep->s[9].f, "9 tally.json is missing from the record");
         flist_add(&rep->s[10].f, "10 tally.json is missing from the record");
     } else {
         size_t k = 0;
-        item *titems = items + rec->nballots;
-        tjobs = calloc(ntj + 1, sizeof *tjobs);
-        if (!tjobs)
+        if (!(tjobs = calloc(ntj + 1, sizeof *tjobs)))
             goto out;
         if (memcmp(rec->tally.election_id, rec->he, 32) != 0)
             flist_add(&rep->s[4].f, "4.A tally.json: election_id is not the extended base hash");
@@ -1325,64 +1656,83 @@ dt_err dt_verify(dt_verify_report **out, const dt_record *rec, const dt_verify_o
                               dc->id, dc->sel[s].id);
             }
         }
-        work w = {.v = &v, .n = ntj, .items = titems, .kind = 1, .tjobs = tjobs};
+        work w = {.v = &v, .n = ntj, .items = items, .kind = 1, .tjobs = tjobs};
         run_pool(&w, threads);
         for (size_t i = 0; i < ntj; i++)
-            item_merge(rep, &titems[i]);
-        tally_labels(&v, rep);
+            item_merge(rep, &items[i]);
+        tally_labels(&v, rep, p);
     }
     rep->s[11].note = strdup("the record decrypts no contest data of cast ballots");
 
     /* challenged ballots */
-    {
-        item *citems = items + rec->nballots + ntj;
-        for (size_t i = 0; i < rec->nballots; i++) {
-            const dt_rec_ballot *b = &rec->ballots[i];
-            bool found = false;
-            if (b->state != DT_BALLOT_CHALLENGED)
-                continue;
-            for (size_t k = 0; k < rec->nchallenged && !found; k++)
-                found = strcmp(rec->challenged[k].id, b->id) == 0;
-            if (!found)
-                flist_add(&rep->s[12].f, "12 %s: challenged ballot %s has no decryption in challenged_ballots/",
-                          b->file, b->id);
-        }
+    if ((keys = malloc((rec->nchallenged ? rec->nchallenged : 1) * sizeof *keys)))
         for (size_t i = 0; i < rec->nchallenged; i++)
-            for (size_t k = 0; k < i; k++)
-                if (strcmp(rec->challenged[k].id, rec->challenged[i].id) == 0)
-                    flist_add(&rep->s[12].f, "12 %s and %s: ballot %s is decrypted twice", rec->challenged[k].file,
-                              rec->challenged[i].file, rec->challenged[i].id);
-        work w = {.v = &v, .n = rec->nchallenged, .items = citems, .kind = 2};
+            keys[i] = (vkey){rec->challenged[i].id, NULL, i};
+    if (!vindex_build(&dix, keys, rec->nchallenged, rec->nchallenged))
+        goto out;
+    for (size_t i = 0; i < p->nballots; i++) {
+        const dt_vp_ballot *b = &p->ballots[i];
+        vkey q = {b->id, NULL, 0};
+        if (b->state == DT_BALLOT_CHALLENGED && vindex_find(&dix, &q) == SIZE_MAX)
+            flist_add(&rep->s[12].f, "12 %s: challenged ballot %s has no decryption in challenged_ballots/", b->file,
+                      b->id);
+    }
+    for (size_t i = 0; i < rec->nchallenged; i++)
+        EACH_EARLIER(&rep->s[12].f, &dix, i, t, lo, hi)
+            flist_add(&rep->s[12].f, "12 %s and %s: ballot %s is decrypted twice", rec->challenged[dix.k[t].pos].file,
+                      rec->challenged[i].file, rec->challenged[i].id);
+    for (size_t first = 0; first < rec->nchallenged; first += 1024) {
+        size_t n = rec->nchallenged - first < 1024 ? rec->nchallenged - first : 1024;
+        work w = {.v = &v, .n = n, .first = first, .items = items, .kind = 2};
         run_pool(&w, threads);
-        for (size_t i = 0; i < rec->nchallenged; i++)
-            item_merge(rep, &citems[i]);
-        if (rec->nchallenged == 0 && rep->s[12].f.n == 0) {
-            rep->s[12].note = strdup("no challenged ballots");
-            rep->s[13].note = strdup("no challenged ballots");
-            rep->s[14].note = strdup("no challenged ballots");
-        } else if (rep->s[14].checked == 0 && rep->s[14].f.n == 0) {
-            rep->s[14].note = strdup("no contest data on the challenged ballots");
-        }
+        for (size_t i = 0; i < n; i++)
+            item_merge(rep, &items[i]);
+    }
+    if (rec->nchallenged == 0 && rep->s[12].f.n == 0) {
+        rep->s[12].note = strdup("no challenged ballots");
+        rep->s[13].note = strdup("no challenged ballots");
+        rep->s[14].note = strdup("no challenged ballots");
+    } else if (rep->s[14].checked == 0 && rep->s[14].f.n == 0) {
+        rep->s[14].note = strdup("no contest data on the challenged ballots");
     }
     if (!any_preencrypt)
         for (int s = 15; s <= 18; s++)
             rep->s[s].note = strdup("no pre-encrypted ballots");
+    *out = rep;
+    rep = NULL;
     err = DT_OK;
 out:
-    if (accs)
-        for (unsigned t = 0; t <= threads; t++)
-            acc_free(&accs[t]);
-    free(accs);
+    dt_verify_report_destroy(rep);
     free(items);
     free(tjobs);
-    free(v.opt_offset);
-    pthread_mutex_destroy(&v.progress_lock);
-    if (err) {
-        dt_verify_report_destroy(rep);
-        return err;
-    }
-    *out = rep;
-    return DT_OK;
+    vindex_free(&ids);
+    vindex_free(&dix);
+    vctx_free(&v);
+    return err;
+}
+
+dt_err dt_verify_ballots_partial(dt_verify_partial **out, const dt_record *rec, const dt_verify_opts *opts)
+{
+    return partial_run(out, rec, opts, 0, rec->nballots);
+}
+
+dt_err dt_verify_finish(dt_verify_report **out, const dt_record *rec, dt_verify_partial *p,
+                        const dt_verify_opts *opts)
+{
+    return finish_run(out, rec, p, opts, 0, tally_jobs(rec) + rec->nchallenged);
+}
+
+dt_err dt_verify(dt_verify_report **out, const dt_record *rec, const dt_verify_opts *opts)
+{
+    dt_verify_partial *p = NULL;
+    size_t total = rec->nballots + tally_jobs(rec) + rec->nchallenged;
+    dt_err err;
+
+    *out = NULL;
+    if ((err = partial_run(&p, rec, opts, 0, total)) == DT_OK)
+        err = finish_run(out, rec, p, opts, rec->nballots, total);
+    dt_verify_partial_destroy(p);
+    return err;
 }
 
 void dt_verify_report_destroy(dt_verify_report *rep)
