@@ -3,13 +3,14 @@
 #   make check    install missing packages, build, run the whole suite, then again under ASan+UBSan
 #   make demo     build and run a demonstration
 #   make bench    benchmarks, as JSON lines
+#   make loadtest the election server under load (bench/loadtest.c), as JSON lines
 #   make fuzz     libFuzzer harnesses (clang, ASan+UBSan), FUZZ_SECONDS each (default 60)
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 BUILD ?= build
 ASAN_BUILD ?= build-asan
 FUZZ_SECONDS ?= 60
 
-.PHONY: all deps check check-normal check-asan demo bench fuzz clean
+.PHONY: all deps check check-normal check-asan demo bench loadtest fuzz clean
 
 all: deps
 	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
@@ -41,6 +42,12 @@ bench:
 	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 	cmake --build $(BUILD) -j$(JOBS)
 	scripts/bench.sh $(BUILD)
+
+loadtest:
+	@scripts/deps.sh build
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+	cmake --build $(BUILD) -j$(JOBS)
+	scripts/loadtest.sh $(BUILD)
 
 fuzz:
 	FUZZ_SECONDS=$(FUZZ_SECONDS) scripts/fuzz.sh
