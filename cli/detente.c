@@ -17,7 +17,7 @@ static const subcommand subcommands[] = {
      "check every verification step of an election record"},
     {"demo", demo_main,
      "demo [--group ristretto255|integer4096] [--guardians N] [--quorum K] [--absent A] [--ballots B] [--out DIR] "
-     "[--until voting]",
+     "[--until voting] [--selections S]",
      "run a whole election in one command and write its record"},
     {"election", election_main,
      "election create --manifest FILE --guardians N --quorum K [--group ristretto255|integer4096] [--chain] "

@@ -123,7 +123,9 @@ DETENTE_PASSPHRASE=demo expect "close again" 0 "already decrypted" "$e" --guardi
 
 # no server running: closed at once; a lock held without a token: gives up
 e=$work/e2
-"$dt" demo --until voting --ballots 1 --guardians 1 --quorum 1 --absent 0 --witnesses 1 --witness-quorum 1 --quiet --out "$e" >/dev/null 2>&1
+"$dt" demo --until voting --ballots 1 --selections 7 --guardians 1 --quorum 1 --absent 0 --witnesses 1 --witness-quorum 1 --quiet --out "$e" >/dev/null 2>&1
+n=$(grep -c '"candidate_id"' "$e/manifest.json" || true)
+[ "$n" = 7 ] && ok "demo --selections 7: 7 options" || bad "demo --selections 7: $n options"
 flock -s "$e/private_data/serve.lock" sleep 5 &
 lockpid=$!
 sleep 0.3
