@@ -7,8 +7,7 @@
  *
  * Input: a ballot's JSON (encrypted_ballots/<device>/eballot-*.json).
  * Promises checked: both accept with equal values, or both refuse with the
- * same error and the same message; or the text is nested more than 1000
- * levels and the cJSON readers alone refuse it, saying so. */
+ * same error and the same message. */
 #include "../tests/ballot_diff.h"
 #include "fuzz_election.h"
 

@@ -347,6 +347,8 @@ dt_err dt_ballot_parse(const dt_ballot_ctx *ctx, dt_ballot **out, char **msg, co
     if (len > DT_LIMIT_FILE_BYTES)
         return dt_ballot_fail(msg, DT_ERR_LIMIT, "encrypted ballot: %zu bytes, at most %u", len, DT_LIMIT_FILE_BYTES);
     err = dt_cjson_parse(&doc, why, sizeof why, json, len);
+    if (err == DT_ERR_LIMIT) /* nested deeper than cJSON goes: jansson decides */
+        return dt_ballot_parse_jansson(ctx, out, msg, json, len);
     if (err == DT_ERR_PARSE)
         return dt_ballot_fail(msg, err, "encrypted ballot: invalid JSON %s", why);
     if (err)

@@ -307,13 +307,14 @@ out:
     return err;
 }
 
-dt_err dt_rec_ballot_parse(dt_rec_ballot *b, char **msg, const char *file, size_t elem_bytes,
+dt_err dt_rec_ballot_parse(dt_rec_ballot *b, char **msg, bool *beyond, const char *file, size_t elem_bytes,
                            const unsigned char *text, size_t len)
 {
     rd r = {.file = file, .msg = msg, .elem_bytes = elem_bytes, .doc = NULL};
     dt_cjson_doc doc;
     char why[256];
     dt_err err = dt_cjson_parse(&doc, why, sizeof why, (const char *)text, len);
+    *beyond = err == DT_ERR_LIMIT;
     if (err == DT_ERR_PARSE)
         return fail(&r, err, NULL, "invalid JSON %s", why);
     if (err)

@@ -604,26 +604,40 @@ out:
     return err;
 }
 
-/* An encrypted ballot, read with cJSON (ballot_cjson.c): the hot path. */
+static dt_err read_ballot_jansson(dt_record *rec, rd *r, dt_rec_ballot *b, const char *rel);
+
+/* An encrypted ballot, read with cJSON (ballot_cjson.c): the hot path. A
+ * text nested deeper than cJSON goes (1001 to 2048 levels: jansson's limit)
+ * is read with jansson, so that no verdict changes. */
 static dt_err read_ballot(dt_record *rec, rd *r, dt_rec_ballot *b, const char *rel)
 {
     unsigned char *buf;
     const unsigned char *text;
     size_t len;
+    bool beyond = false;
     dt_err err;
     r->file = rel;
     if (!(b->file = strdup(rel)))
         return DT_ERR_NOMEM;
     if ((err = load_bytes(r, &buf, &text, &len, rec->dir, rel)))
         return err;
-    err = dt_rec_ballot_parse(b, r->msg, rel, r->elem_bytes, text, len);
+    err = dt_rec_ballot_parse(b, r->msg, &beyond, rel, r->elem_bytes, text, len);
+    if (beyond) {
+        rd rj = *r;
+        rj.mem = text;
+        rj.memlen = len;
+        free(b->file);
+        b->file = NULL;
+        err = read_ballot_jansson(rec, &rj, b, rel);
+    }
     free(buf);
     return err;
 }
 
-/* The same with jansson: the reference that tests/test_ballot_parse.c and
- * fuzz/fuzz_ballot_diff.c hold ballot_cjson.c to (dt_record_parse_ballot_jansson).
- * A change here goes there too. */
+/* The same with jansson: for the texts cJSON cannot parse, and the
+ * reference that tests/test_ballot_parse.c and fuzz/fuzz_ballot_diff.c hold
+ * ballot_cjson.c to (dt_record_parse_ballot_jansson). A change here goes
+ * there too. */
 static dt_err read_ballot_jansson(dt_record *rec, rd *r, dt_rec_ballot *b, const char *rel)
 {
     json_t *j, *arr, *it, *sarr, *sit, *v;

@@ -299,8 +299,12 @@ value:
     switch (p[i]) {
     case '{':
     case '[':
-        if (depth == DT_JSON_MAX_DEPTH)
-            return fail_at(s, i, "nested more than %u levels deep", DT_JSON_MAX_DEPTH), 0;
+        if (depth == DT_JSON_MAX_DEPTH) {
+            /* not an error: beyond cJSON, for jansson (dt_cjson_parse) */
+            fail_at(s, i, "nested more than %u levels deep", DT_JSON_MAX_DEPTH);
+            s->err = DT_ERR_LIMIT;
+            return 0;
+        }
         stack[depth++] = p[i++];
         i = skip_ws(p, n, i);
         if (i < n && p[i] == (stack[depth - 1] == '{' ? '}' : ']')) {
@@ -425,7 +429,7 @@ static const char *duplicate_key(const cJSON *obj, int *nomem)
     if (k <= 16) {
         for (c = obj->child; c; c = c->next)
             for (const cJSON *d = obj->child; d != c; d = d->next)
-                if (strcmp(c->string, d->string) == 0)
+                if (c->string[0] == d->string[0] && strcmp(c->string, d->string) == 0)
                     return c->string;
         return NULL;
     }
@@ -494,8 +498,8 @@ static int walk_item(walk *w, cJSON *v, const frame *f)
 /* A refused text's message, jansson's own: the scan knows that the text is
  * bad, jansson says where and why in its words (line, column in
  * characters, "near '...'"), so the messages stay those of the jansson
- * readers. The cold path only. A text that jansson accepts (nested 1001 to
- * 2048 levels) keeps the scan's reason. */
+ * readers. The cold path only. (Should jansson accept it, the scan's own
+ * reason stays: the differential test and fuzzer would show that.) */
 static void jansson_says(char *why, size_t whycap, const char *text, size_t len)
 {
     json_error_t jerr;
@@ -526,6 +530,10 @@ dt_err dt_cjson_parse(dt_cjson_doc *doc, char *why, size_t whycap, const char *t
     } else if (!scan_text(&s) && s.err == DT_OK) {
         s.err = DT_ERR_PARSE; /* not reached: every failure sets err */
     }
+    if (s.err == DT_ERR_LIMIT) {
+        dt_cjson_free(doc);
+        return DT_ERR_LIMIT; /* nested too deep for cJSON: the caller asks jansson */
+    }
     if (s.err != DT_OK) {
         if (s.err == DT_ERR_PARSE && whycap) {
             /* jansson's line and column, 1-based (columns in bytes here) */
@@ -546,9 +554,11 @@ dt_err dt_cjson_parse(dt_cjson_doc *doc, char *why, size_t whycap, const char *t
     }
     doc->root = cJSON_ParseWithLengthOpts(text, len, NULL, 0);
     if (!doc->root) {
-        /* the scan accepted it, so cJSON failed to allocate */
+        /* the scan accepted it: cJSON ran out of memory, or meets a limit
+         * of its own (Debian's 1.7.15 has none left below 1000 levels;
+         * upstream's cut numbers of 64 characters): jansson decides */
         dt_cjson_free(doc);
-        return DT_ERR_NOMEM;
+        return DT_ERR_LIMIT;
     }
     walk w = {.doc = doc, .next = 0, .err = DT_OK, .why = why, .whycap = whycap};
     if (!walk_item(&w, doc->root, NULL) || w.next != doc->nnums) {
@@ -604,7 +614,7 @@ const cJSON *dt_cjson_get(const cJSON *obj, const char *key)
     if (!obj || !cJSON_IsObject(obj))
         return NULL;
     for (const cJSON *c = obj->child; c; c = c->next)
-        if (strcmp(c->string, key) == 0)
+        if (c->string[0] == key[0] && strcmp(c->string, key) == 0)
             return c;
     return NULL;
 }

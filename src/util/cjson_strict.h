@@ -11,9 +11,10 @@
  * json_loadb(..., JSON_REJECT_DUPLICATES) checks it (a validating scan that
  * also records every number as jansson types it), then lets cJSON build the
  * tree, then checks every object's keys. A text is accepted exactly when
- * jansson accepts it, apart from nesting: cJSON refuses more than 1000
- * nested arrays and objects (CJSON_NESTING_LIMIT), so the scan refuses
- * them first (jansson: 2048). tests/test_ballot_parse.c and
+ * jansson accepts it. cJSON cannot parse more than 1000 nested arrays and
+ * objects (CJSON_NESTING_LIMIT; jansson: 2048): such a text (never a real
+ * ballot) is handed back to the caller, which reads it with jansson, so
+ * that no verdict changes. tests/test_ballot_parse.c and
  * fuzz/fuzz_ballot_diff.c hold the readers built on it to the jansson
  * readers.
  *
@@ -33,7 +34,8 @@
 
 #include <detente/common.h>
 
-/* The most arrays and objects nested in one another (cJSON's limit). */
+/* The most arrays and objects nested in one another that cJSON parses
+ * (its CJSON_NESTING_LIMIT); deeper texts go to jansson (DT_ERR_LIMIT). */
 #define DT_JSON_MAX_DEPTH 1000u
 
 /* jansson's types (json_type), booleans apart */
@@ -60,14 +62,18 @@ typedef struct dt_cjson_doc {
 } dt_cjson_doc;
 
 /* Parses text[0..len) (no NUL needed) into *doc, accepting exactly what
- * jansson's json_loadb(text, len, JSON_REJECT_DUPLICATES) accepts (but for
- * nesting deeper than DT_JSON_MAX_DEPTH). Returns DT_OK; DT_ERR_PARSE with
- * why set for "invalid JSON %s": jansson's own words for the same text
- * ("at line 2, column 29: \u0000 is not allowed without JSON_ALLOW_NUL"),
- * for which jansson parses it again (a refused text only: the cold path),
- * or the scan's where jansson accepts ("at line 1, column 1001: nested more
- * than 1000 levels deep"); or DT_ERR_NOMEM. On error *doc is empty. Free
- * with dt_cjson_free. Thread-safe (no global state). */
+ * jansson's json_loadb(text, len, JSON_REJECT_DUPLICATES) accepts. Returns
+ *  - DT_OK;
+ *  - DT_ERR_PARSE: refused, why set for "invalid JSON %s" in jansson's own
+ *    words ("at line 2, column 29: \u0000 is not allowed without
+ *    JSON_ALLOW_NUL"): jansson parses a refused text again for them (the
+ *    cold path only);
+ *  - DT_ERR_LIMIT: beyond cJSON: nested deeper than DT_JSON_MAX_DEPTH, or
+ *    cJSON failed (out of memory) on a text the scan found good so far.
+ *    Not a verdict: the caller reads the text with jansson instead;
+ *  - DT_ERR_NOMEM.
+ * On error *doc is empty. Free with dt_cjson_free. Thread-safe (no global
+ * state; localeconv, as jansson, for a real number). */
 DT_WARN_UNUSED_RESULT dt_err dt_cjson_parse(dt_cjson_doc *doc, char *why, size_t whycap, const char *text,
                                             size_t len);
 /* Frees the tree and the table; doc is empty after. */
