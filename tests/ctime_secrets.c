@@ -7,7 +7,8 @@
  * Secrets here: every byte of randomness the library draws (the test's
  * randomness source marks it undefined: guardian coefficients and nonce
  * seeds, proof nonces u, ballot nonces xi_B and the range proofs' simulated
- * branches), the votes of a plaintext ballot, the key shares, the share
+ * branches), the votes and write-ins of a plaintext ballot (and what the
+ * contest-data encoder takes from them), the key shares, the share
  * values, and the Argon2id output that keys a guardian file (crypto_pwhash
  * is wrapped at link time to mark its output undefined, as if the
  * passphrase were; libsodium's AEAD decryption is run as a black box). Outputs that become public (commitments, proofs,
@@ -289,6 +290,66 @@ out:
     dt_fixed_base_destroy(fk);
 }
 
+/* The contest-data layout (src/ballot/contest_data.c) from fixed-size
+ * slots, with everything secret that the encoder receives from the votes:
+ * the status, the options marked, the write-ins' bytes, lengths and number;
+ * every status, with no, one, three and four write-ins (a text cut at a
+ * UTF-8 boundary), no and all options marked (1- and 5-byte sequence
+ * numbers): cases that take the truncation steps 1 to 4. Each result, once
+ * public, equals the string form's on public inputs. */
+static void contest_data_layout(void)
+{
+    enum { M = 8, SLOTS = 4, SLOT = 96 };
+    static const char *const texts[SLOTS] = {
+        "A write-in name longer than thirty bytes",
+        "Zo\xc3\xab",
+        "abcdefghijklmnopqrstuvwxyzABC\xe2\x82\xac\xe2\x82\xac end", /* a euro sign across byte 30 */
+        "x",
+    };
+    static const size_t nws[] = {0, 1, 3, 4};
+    dt_rec_option opt[M];
+    dt_rec_mcontest mc = {.id = "council", .seq = 2, .votes_allowed = 2, .option_limit = 1, .noptions = M,
+                          .options = opt};
+    unsigned char slots[SLOTS * SLOT], marked[M], marked_pub[M], *d = NULL, *d2 = NULL;
+    uint32_t lens[SLOTS], nb = 0, nb2 = 0;
+    size_t dlen = 0, dlen2 = 0;
+
+    memset(opt, 0, sizeof opt);
+    for (size_t o = 0; o < M; o++)
+        opt[o].seq = o < M / 2 ? (uint32_t)o + 1 : 0x10000000u + (uint32_t)o;
+    for (int status = 0; status < 4; status++)
+        for (size_t k = 0; k < sizeof nws / sizeof nws[0]; k++)
+            for (int all = 0; all < 2; all++) {
+                int st = status;
+                size_t nw = nws[k];
+                memset(slots, 0, sizeof slots);
+                for (size_t i = 0; i < SLOTS; i++) {
+                    lens[i] = (uint32_t)strlen(texts[i]);
+                    memcpy(slots + i * SLOT, texts[i], lens[i]);
+                }
+                memset(marked_pub, all, sizeof marked_pub);
+                memcpy(marked, marked_pub, sizeof marked);
+                SECRET(&st, sizeof st);
+                SECRET(&nw, sizeof nw);
+                SECRET(marked, sizeof marked);
+                SECRET(slots, sizeof slots);
+                SECRET(lens, sizeof lens);
+                CHECK(dt_ballot_cd_encode_slots(&d, &dlen, &nb, &mc, st, marked, slots, SLOT, lens, SLOTS, nw) ==
+                      DT_OK);
+                PUBLIC(d, dlen);
+                PUBLIC(&nb, sizeof nb);
+                CHECK(dt_ballot_cd_encode(&d2, &dlen2, &nb2, &mc, status, marked_pub, (char *const *)texts,
+                                          nws[k]) == DT_OK);
+                CHECK(dlen == dlen2 && nb == nb2 && memcmp(d, d2, dlen) == 0);
+                free(d);
+                free(d2);
+                d = d2 = NULL;
+            }
+out:
+    free(d);
+    free(d2);
+}
+
 /* The whole path in one group: key ceremony, guardian files, ballots,
  * partial decryption. */
 static void election(dt_group_id id)
@@ -387,6 +448,15 @@ ballots:
         {0, 0, 0, 0, 0}, /* null, null */
         {0, 1, 0, 2, 2}, /* normal, over */
     };
+    /* the council's write-ins (L = 2): none; three, one of them long (the
+     * data is cut); one; none; four short ones */
+    static const char *const write_ins[] = {
+        "",
+        "\"A write-in name longer than thirty bytes\", \"Zo\\u00eb\", \"third\"",
+        "\"Zo\\u00eb Smith\"",
+        "",
+        "\"x\", \"y\", \"z\", \"w\"",
+    };
     /* the integer group's exponentiations are slow under valgrind: two
      * ballots there (normal, under and over votes), all of them in
      * ristretto255 */
@@ -398,17 +468,32 @@ ballots:
                  "{\"contest_id\": \"mayor\", \"selections\": [{\"selection_id\": \"mayor-a\", \"vote\": %u},"
                  " {\"selection_id\": \"mayor-b\", \"vote\": %u}]},"
                  "{\"contest_id\": \"council\", \"selections\": [{\"selection_id\": \"council-c\", \"vote\": %u},"
-                 " {\"selection_id\": \"council-d\", \"vote\": %u}, {\"selection_id\": \"council-e\", \"vote\": %u}]}]}",
-                 t, votes[t][0], votes[t][1], votes[t][2], votes[t][3], votes[t][4]);
+                 " {\"selection_id\": \"council-d\", \"vote\": %u}, {\"selection_id\": \"council-e\", \"vote\": %u}],"
+                 " \"write_ins\": [%s]}]}",
+                 t, votes[t][0], votes[t][1], votes[t][2], votes[t][3], votes[t][4], write_ins[t]);
         secret_random = 0;
         CHECK(dt_plaintext_ballot_parse(ctx, &pb, &msg, text, strlen(text)) == DT_OK);
-        for (size_t i = 0; i < pb->ncontests; i++)
+        for (size_t i = 0; i < pb->ncontests; i++) {
             SECRET(pb->contests[i].votes, ctx->m->contests[pb->contests[i].mi].noptions * sizeof(uint32_t));
+            /* the texts secret; each one's end is declassified by the
+             * encoder (a NUL-terminated string, stored at its length) */
+            for (size_t w = 0; w < pb->contests[i].nwrite; w++)
+                SECRET(pb->contests[i].write_ins[w], strlen(pb->contests[i].write_ins[w]) + 1);
+        }
         secret_random = 1;
         stamp("(parse)");
         CHECK(dt_ballot_encrypt(dev, &b, &xib, pb, 1700000000) == DT_OK);
         stamp("ballot encryption");
         declassify_ballot(b, eb);
+        /* the plaintext ballot's destroy wipes each write-in to its strlen
+         * (the parsing gap of docs/security.md): public from here on */
+        for (size_t i = 0; i < pb->ncontests; i++)
+            for (size_t w = 0; w < pb->contests[i].nwrite; w++)
+                for (const char *p = pb->contests[i].write_ins[w];; p++) { /* no strlen: secret bytes */
+                    PUBLIC(p, 1);
+                    if (!*p)
+                        break;
+                }
         PUBLIC(&xib, sizeof xib); /* a challenged ballot reveals it */
         secret_random = 0;
         {
@@ -503,13 +588,16 @@ int main(void)
     }
     testrand_init();
     dt_random_set_source_for_testing(random_source);
+    stamp("(begin)");
+    contest_data_layout();
+    stamp("contest-data layout");
     election(DT_GROUP_RISTRETTO255);
     election(DT_GROUP_INTEGER4096);
     if (failures) {
         fprintf(stderr, "ctime_secrets: %d checks failed\n", failures);
         return 1;
     }
-    printf("ctime_secrets: ceremony, guardian file, ballots, proofs and partial decryption checked with secret "
-           "keys, nonces and votes in ristretto255 and integer4096\n");
+    printf("ctime_secrets: ceremony, guardian file, ballots (contest data included), proofs and partial decryption "
+           "checked with secret keys, nonces, votes and write-ins in ristretto255 and integer4096\n");
     return 0;
 }

@@ -181,12 +181,26 @@ dt_plaintext_ballot *dt_plaintext_ballot_alloc(const dt_ballot_ctx *ctx, const c
 
 /* ---- contest_data.c ---- */
 
-/* The contest's data, encoded and padded: C1 is 32 (L+1) bytes (*c1len),
+/* The contest's data, encoded and padded: C1 is 32 (L+1) bytes (*dlen),
  * of which the first *num_bytes are the padded plaintext D. d receives
- * 32 (L+1) bytes (malloc'ed, caller wipes). */
+ * 32 (L+1) bytes (malloc'ed, caller wipes). Constant time in the secrets
+ * (docs/security.md): status (0..3), marked (noptions bytes, 1 for each
+ * option in the overvote list: every option voted for when the contest is
+ * overvoted, else none), the write-ins' bytes. Each write-in's length is
+ * declassified (a NUL-terminated string); more than DT_LIMIT_STRING bytes:
+ * DT_ERR_LIMIT. */
 DT_WARN_UNUSED_RESULT dt_err dt_ballot_cd_encode(unsigned char **d, size_t *dlen, uint32_t *num_bytes,
-                                          const dt_rec_mcontest *mc, int status, const uint32_t *over,
-                                          size_t nover, char *const *write_ins, size_t nwrite);
+                                          const dt_rec_mcontest *mc, int status, const unsigned char *marked,
+                                          char *const *write_ins, size_t nwrite);
+/* The same from fixed-size slots, constant time in the write-ins' lengths
+ * and number too: nslots slots of slot_size bytes, slot i holding the first
+ * min(lens[i], slot_size) bytes of a text of lens[i] bytes, zero-padded (a
+ * text longer than its slot must be longer than 32 (L+1) bytes: it is cut
+ * whatever follows); the first nw <= nslots are the write-ins. */
+DT_WARN_UNUSED_RESULT dt_err dt_ballot_cd_encode_slots(unsigned char **d, size_t *dlen, uint32_t *num_bytes,
+                                                const dt_rec_mcontest *mc, int status, const unsigned char *marked,
+                                                const unsigned char *slots, size_t slot_size, const uint32_t *lens,
+                                                size_t nslots, size_t nw);
 /* Parses a decrypted D (n = numBytes bytes, followed by the block padding up
  * to total bytes, which must be zero too). On success fills pc's contest data
  * fields (malloc'ed). */

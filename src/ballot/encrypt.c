@@ -54,10 +54,10 @@ static dt_err encrypt_contest(const dt_ballot_ctx *ctx, dt_bcontest *bc, const d
     /* ristretto255 records carry the proofs' commitments (batch verification) */
     const bool commit = dt_group_kind(g) == DT_GROUP_RISTRETTO255;
     dt_elem *ca = commit ? calloc(nproof, sizeof *ca) : NULL, *cb = commit ? calloc(nproof, sizeof *cb) : NULL;
-    uint32_t *over = calloc(m ? m : 1, sizeof *over);
+    unsigned char *marked = calloc(m ? m : 1, 1); /* the overvote list, a secret */
     unsigned char beta_enc[DT_ELEM_MAX_BYTES];
     unsigned char *d = NULL;
-    size_t dlen = 0, nover = 0;
+    size_t dlen = 0;
     uint32_t num_bytes = 0, keep;
     uint64_t sum = 0;
     int is_zero, is_over, is_under, status;
@@ -72,7 +72,7 @@ static dt_err encrypt_contest(const dt_ballot_ctx *ctx, dt_bcontest *bc, const d
     memset(&xi, 0, sizeof xi);
     memset(&cd_beta, 0, sizeof cd_beta);
     memset(beta_enc, 0, sizeof beta_enc);
-    if (!alpha || !beta || !c || !v || !over || (commit && (!ca || !cb)))
+    if (!alpha || !beta || !c || !v || !marked || (commit && (!ca || !cb)))
         goto out;
     bc->id = strdup(mc->id);
     bc->seq = mc->seq;
@@ -117,15 +117,8 @@ static dt_err encrypt_contest(const dt_ballot_ctx *ctx, dt_bcontest *bc, const d
         dt_scalar_add(g, &xibar, &xibar, &xi);
         dt_prod_mul(g, &pa, &alpha[o]);
         dt_prod_mul(g, &pb, &beta[o]);
-        /* KNOWN GAP (docs/security.md, "Constant time"): the contest data's
-         * layout (the status, the options marked in an overvote, the
-         * write-ins) is encoded with branches and lengths that depend on
-         * the votes; declassified here so that the ctime test checks the
-         * rest of the encryption. */
-        int marked = pc->votes[o] > 0;
-        dt_declassify(&marked, sizeof marked);
-        if (marked)
-            over[nover++] = mc->options[o].seq;
+        /* in the overvote list: voted for, in an overvoted contest (no branch) */
+        marked[o] = (unsigned char)((((uint64_t)0 - pc->votes[o]) >> 63) & (uint64_t)is_over);
     }
     dt_prod_get(g, &abar, &pa);
     dt_prod_get(g, &bbar, &pb);
@@ -136,12 +129,10 @@ static dt_err encrypt_contest(const dt_ballot_ctx *ctx, dt_bcontest *bc, const d
     dt_contest_hash(g, bc->hash, ctx->he, mc->seq, &ctx->K, alpha, beta, m);
 
     /* contest data: the options marked when overvoted, the write-ins, the
-     * status (the known gap above) */
-    dt_declassify(&status, sizeof status);
-    dt_declassify(&is_over, sizeof is_over);
-    if ((err = dt_ballot_cd_encode(&d, &dlen, &num_bytes, mc, status, over, is_over ? nover : 0, pc->write_ins,
-                            pc->nwrite)))
+     * status, encoded in constant time */
+    if ((err = dt_ballot_cd_encode(&d, &dlen, &num_bytes, mc, status, marked, pc->write_ins, pc->nwrite)))
         goto out;
+    dt_declassify(&num_bytes, sizeof num_bytes); /* public: the record's numBytes */
     err = DT_ERR_NOMEM;
     dt_ballot_contest_data_nonce(g, &xi, ctx->he, xi_b, mc->seq);
     int cd_zero = dt_scalar_is_zero(&xi);
@@ -165,9 +156,9 @@ out:
     if (d)
         dt_memzero(d, dlen);
     free(d);
-    if (over)
-        dt_memzero(over, (m ? m : 1) * sizeof *over);
-    free(over);
+    if (marked)
+        dt_memzero(marked, m ? m : 1);
+    free(marked);
     free(alpha);
     free(beta);
     free(c);
