@@ -28,7 +28,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     FUZZ_CHECK(nover == nover2 && nwi == nwi2 && nover <= size && nwi <= size);
     FUZZ_CHECK((nover == 0) == (over == NULL));
     for (size_t i = 0; i < nover; i++)
-        FUZZ_CHECK(over[i] <= 0x7fffffff);
+        FUZZ_CHECK(over[i] <= 0x7fffffff || over[i] == 0xFFFFFFFFu);
     free(over);
     return 0;
 }

@@ -101,7 +101,9 @@ dt_err dt_contest_data_parse(const unsigned char *plain, size_t n, char *status,
             return DT_ERR_NOMEM;
     }
     for (uint64_t i = 0; i < cnt; i++) {
-        if (varint(plain, n, &pos, &x) || x > 0x7fffffff) {
+        /* an option's sequence order, or 0xFFFFFFFF: egk-ec's marker that
+         * the overvote list was cut to its first L + 1 options */
+        if (varint(plain, n, &pos, &x) || (x > 0x7fffffff && x != 0xFFFFFFFFu)) {
             free(ov);
             return DT_ERR_ENCODING;
         }
