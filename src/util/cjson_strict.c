@@ -552,6 +552,10 @@ dt_err dt_cjson_parse(dt_cjson_doc *doc, char *why, size_t whycap, const char *t
         dt_cjson_free(doc);
         return s.err;
     }
+    /* cJSON writes its static error position (NULL, 0) at the start of
+     * every parse, from every thread that parses: a race on a value that
+     * nothing here reads (cJSON_GetErrorPtr is never called), the one
+     * shared state of cJSON 1.7.15's parser (default hooks, never set) */
     doc->root = cJSON_ParseWithLengthOpts(text, len, NULL, 0);
     if (!doc->root) {
         /* the scan accepted it: cJSON ran out of memory, or meets a limit

@@ -72,8 +72,9 @@ typedef struct dt_cjson_doc {
  *    cJSON failed (out of memory) on a text the scan found good so far.
  *    Not a verdict: the caller reads the text with jansson instead;
  *  - DT_ERR_NOMEM.
- * On error *doc is empty. Free with dt_cjson_free. Thread-safe (no global
- * state; localeconv, as jansson, for a real number). */
+ * On error *doc is empty. Free with dt_cjson_free. Threads may parse at
+ * once (no state of ours; cJSON's error position, never read, and
+ * localeconv for a real number, as in jansson: dt_cjson_parse). */
 DT_WARN_UNUSED_RESULT dt_err dt_cjson_parse(dt_cjson_doc *doc, char *why, size_t whycap, const char *text,
                                             size_t len);
 /* Frees the tree and the table; doc is empty after. */
