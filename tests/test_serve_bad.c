@@ -305,7 +305,8 @@ static void server_start(void)
     char logp[256], cmd[1024];
     snprintf(logp, sizeof logp, "%s/serve.log", work);
     snprintf(cmd, sizeof cmd,
-             "exec '%s' serve '%s' --listen 127.0.0.1:0 --publish-every 0 --quiet --connections 32 --connections-per-ip 16 "
+             "exec '%s' serve '%s' --listen 127.0.0.1:0 --publish-every 0 --quiet --connections 32 "
+             "--connections-per-ip 16 "
              "--timeout 2 --web '%s/noweb' 2>'%s'",
              DT_CLI, edir, work, logp);
     server_pid = fork();
@@ -770,7 +771,8 @@ static void test_admin(void **state)
     expect_json_error(&r, 403, "close with a short token");
     resp_free(&r);
     /* the right token from a peer that is not 127.0.0.1: 403 */
-    snprintf(head, sizeof head, "POST /api/v1/admin/close HTTP/1.1\r\nHost: x\r\nConnection: close\r\n%sContent-Length: 0\r\n\r\n", auth);
+    snprintf(head, sizeof head,
+             "POST /api/v1/admin/close HTTP/1.1\r\nHost: x\r\nConnection: close\r\n%sContent-Length: 0\r\n\r\n", auth);
     raw_from("127.0.0.2", head, NULL, 0, &r);
     expect_json_error(&r, 403, "close from 127.0.0.2");
     resp_free(&r);
@@ -786,7 +788,8 @@ static void test_admin(void **state)
 
     /* closing: 200 with the board size; then ballots are 403, nothing stored */
     snap_take(&before);
-    snprintf(head, sizeof head, "POST /api/v1/admin/close HTTP/1.1\r\nHost: x\r\nConnection: close\r\n%sContent-Length: 0\r\n\r\n", auth);
+    snprintf(head, sizeof head,
+             "POST /api/v1/admin/close HTTP/1.1\r\nHost: x\r\nConnection: close\r\n%sContent-Length: 0\r\n\r\n", auth);
     raw(head, NULL, 0, &r);
     expect_status(&r, 200, "close");
     {
