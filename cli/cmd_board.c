@@ -15,6 +15,7 @@
 
 static const char usage_text[] =
     "usage: detente board init DIR --origin ORIGIN --witness W [--witness W ...] [--quorum K]\n"
+    "                          [--board URI]\n"
     "       detente board publish DIR\n"
     "       detente board receipt DIR CONFIRMATION_CODE [--out FILE]\n"
     "       detente board entries BOARD_DIR [--log-key VKEY]\n"
@@ -29,6 +30,10 @@ static const char usage_text[] =
     "         A witness W is a witness folder ('detente witness init'), or\n"
     "         'http://HOST:PORT VKEY' for one served by 'detente witness serve'.\n"
     "         K witnesses must cosign each checkpoint (default: a majority).\n"
+    "         --board URI keeps the log in a PostgreSQL database (postgresql://...),\n"
+    "         which several 'detente serve' may share (docs/scale.md); the URI is\n"
+    "         written to DIR/private_data/board/log.location (0600). Default: the\n"
+    "         SQLite file DIR/private_data/board/log.db.\n"
     "publish  puts every file of DIR not yet on the board onto it, exports the\n"
     "         tiles to DIR/board/, and has the witnesses cosign a new checkpoint\n"
     "         (DIR/board/checkpoint). A published file that has changed is refused.\n"
@@ -44,7 +49,7 @@ static const char usage_text[] =
 
 static int init_cmd(const char *prog, int argc, const char *argv[])
 {
-    const char *dir = NULL, *origin = NULL;
+    const char *dir = NULL, *origin = NULL, *location = NULL;
     const char *w[DT_BOARD_MAX_WITNESSES];
     char *owned[DT_BOARD_MAX_WITNESSES] = {0};
     size_t nw = 0, quorum = 0;
@@ -71,6 +76,8 @@ static int init_cmd(const char *prog, int argc, const char *argv[])
                 spec = owned[nw];
             }
             w[nw++] = spec;
+        } else if (!strcmp(argv[i], "--board") && i + 1 < argc) {
+            location = argv[++i];
         } else if (!strcmp(argv[i], "--quorum") && i + 1 < argc) {
             char *end;
             unsigned long q = strtoul(argv[++i], &end, 10);
@@ -97,7 +104,7 @@ static int init_cmd(const char *prog, int argc, const char *argv[])
         goto out;
     }
     char *msg = NULL;
-    dt_err err = dt_board_init(&msg, dir, origin, w, nw, quorum);
+    dt_err err = dt_board_init_at(&msg, dir, location, origin, w, nw, quorum);
     if (err != DT_OK) {
         dt_cli_err(prog, "%s", msg ? msg : dt_strerror(err));
         free(msg);

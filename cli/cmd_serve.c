@@ -13,7 +13,7 @@
 #include "role_util.h"
 
 static const char usage_text[] =
-    "usage: detente serve ELECTION_DIR --listen ADDR:PORT [--publish-every SECONDS]\n"
+    "usage: detente serve ELECTION_DIR --listen ADDR:PORT [--board URI] [--publish-every SECONDS]\n"
     "                     [--threads N] [--connections N] [--connections-per-ip N]\n"
     "                     [--timeout SECONDS] [--web DIR] [--quiet]\n"
     "\n"
@@ -30,6 +30,9 @@ static const char usage_text[] =
     "\n"
     "  --listen ADDR:PORT       a numeric address (127.0.0.1:7380, [::1]:7380); port 0\n"
     "                           takes a free port, printed on standard error\n"
+    "  --board URI              the board's log on PostgreSQL (postgresql://...), which\n"
+    "                           other servers of this election share (docs/scale.md);\n"
+    "                           default: the board's own ('board init --board', or SQLite)\n"
     "  --publish-every SECONDS  publish the board (cosigned checkpoint) this often\n"
     "                           (default 10; 0: never, publish with 'detente board publish')\n"
     "  --threads N              request threads (default 4)\n"
@@ -56,6 +59,7 @@ int serve_main(int argc, const char *argv[])
     char *msg = NULL;
     sigset_t sigs;
     int sig = 0, quiet = 0;
+    const char *board = NULL;
 
     for (int i = 1; i < argc; i++) {
         int r;
@@ -68,6 +72,8 @@ int serve_main(int argc, const char *argv[])
             continue;
         }
         r = dt_cli_opt(prog, argc, argv, &i, "--listen", &listen);
+        if (r == 0)
+            r = dt_cli_opt(prog, argc, argv, &i, "--board", &board);
         if (r == 0)
             r = dt_cli_opt(prog, argc, argv, &i, "--publish-every", &every);
         if (r == 0)
@@ -100,6 +106,10 @@ int serve_main(int argc, const char *argv[])
         (perip && dt_cli_u32(prog, "--connections-per-ip", perip, 1, 65536, &nperip) < 0) ||
         (timeout && dt_cli_u32(prog, "--timeout", timeout, 1, 86400, &ntimeout) < 0))
         return 2;
+    if (board && strncmp(board, "postgresql://", 13) != 0 && strncmp(board, "postgres://", 11) != 0) {
+        dt_cli_err(prog, "--board: a postgresql:// (or postgres://) URI, not '%s'", board);
+        return 2;
+    }
     if (!(ai = dt_cli_listen_addr(prog, listen)))
         return 2;
     /* SIGINT and SIGTERM are taken by sigwait below: blocked before the
@@ -117,6 +127,7 @@ int serve_main(int argc, const char *argv[])
     o.timeout_seconds = ntimeout;
     o.publish_every = publish_every;
     o.quiet = quiet;
+    o.board = board;
     o.web_dir = web;
     if (dt_server_start(&s, &msg, &o) != DT_OK) {
         dt_cli_err(prog, "%s", msg ? msg : "cannot start");

@@ -27,10 +27,13 @@
 #include <cmocka.h>
 #include <libpq-fe.h>
 
+#include <detente/board.h>
 #include <detente/hash.h>
 #include <detente/log.h>
 #include <detente/tiles.h>
+#include <detente/witness.h>
 
+#include "board/board_impl.h"
 #include "board/log_impl.h"
 #include "testrand.h"
 #include "util/codec.h"
@@ -1201,6 +1204,140 @@ static void test_server_killed(void **state)
     free(acks);
 }
 
+/* ---- two publishers of one board ---- */
+
+typedef struct race {
+    const char *dir;
+    dt_board *other;
+    int step;
+} race;
+
+static void put_text(const char *dir, const char *name, const char *text)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    assert_int_equal(dt_write_file_atomic(path, text, strlen(text), 0644), DT_OK);
+}
+
+static uint64_t checkpoint_size(const char *dir)
+{
+    char path[512];
+    unsigned char *text = NULL;
+    size_t len = 0;
+    snprintf(path, sizeof path, "%s/board/checkpoint", dir);
+    assert_int_equal(dt_read_file(&text, &len, path, 1 << 16), DT_OK);
+    const char *nl = strchr((const char *)text, '\n');
+    assert_non_null(nl);
+    uint64_t size = strtoull(nl + 1, NULL, 10);
+    free(text);
+    return size;
+}
+
+/* Between the first publisher's signing (of 3 entries) and its witnesses:
+ * the other publishes a fourth file (its witnesses then have 4), and a
+ * fifth entry goes on the log. */
+static void go_ahead(void *arg)
+{
+    race *r = arg;
+    char *msg = NULL;
+    size_t added = 0, cosigned = 0;
+    if (r->step++ != 0)
+        return;
+    put_text(r->dir, "d.json", "{\"d\": 4}");
+    assert_int_equal(dt_board_publish(r->other, &msg, &added, &cosigned), DT_OK);
+    assert_null(msg);
+    assert_int_equal(added, 1);
+    assert_int_equal(checkpoint_size(r->dir), 4);
+    /* a fifth file, appended (not published) by someone else */
+    char *loc = NULL;
+    dt_log *log = NULL;
+    unsigned char *entry = NULL, hash[32], key[DT_BOARD_KEY_MAX];
+    size_t elen = 0;
+    int blob = 0;
+    put_text(r->dir, "e.json", "{\"e\": 5}");
+    assert_int_equal(dt_board_entry_format(&entry, &elen, "e.json", NULL, (const unsigned char *)"{\"e\": 5}", 8, hash,
+                                           &blob),
+                     DT_OK);
+    const unsigned char *ents[1] = {entry}, *keys[2] = {key, NULL};
+    size_t lens[1] = {elen}, klens[2] = {dt_board_path_key(key, "e.json", 6), 0};
+    assert_int_equal(dt_board_log_location(&loc, r->dir, NULL), DT_OK);
+    assert_int_equal(dt_log_open(&log, loc, 0), DT_OK);
+    assert_int_equal(dt_log_append_multikeyed(log, ents, lens, keys, klens, 2, 1, NULL, NULL), DT_OK);
+    dt_log_close(log);
+    free(loc);
+    free(entry);
+}
+
+/* Two publishers of one board on PostgreSQL (two election servers): the
+ * second goes ahead between the first's signing and its witnesses, so the
+ * witnesses have cosigned a newer checkpoint than the first one's. The
+ * first asks again at the log's size and succeeds; the checkpoint only
+ * moves forward. */
+static void test_publish_race(void **state)
+{
+    (void)state;
+    char dir[128], wdirs[3][128], *msg = NULL;
+    const char *ws[3];
+    dt_board *b1 = NULL, *b2 = NULL;
+    size_t added = 0, cosigned = 0;
+    const char *uri = fresh("t_race");
+    snprintf(dir, sizeof dir, "%s/race", workdir);
+    assert_int_equal(dt_mkdirs(dir), DT_OK);
+    for (int i = 0; i < 3; i++) {
+        char name[32];
+        snprintf(wdirs[i], sizeof wdirs[i], "%s/race-w%d", workdir, i + 1);
+        snprintf(name, sizeof name, "race.example/w%d", i + 1);
+        assert_int_equal(dt_witness_create(wdirs[i], name), DT_OK);
+        ws[i] = wdirs[i];
+    }
+    put_text(dir, "a.json", "{\"a\": 1}");
+    put_text(dir, "b.json", "{\"b\": 2}");
+    if (dt_board_init_at(&msg, dir, uri, "race.example/board", ws, 3, 2) != DT_OK)
+        fail_msg("board init: %s", msg);
+    /* another board on the same database is refused */
+    char other[128];
+    snprintf(other, sizeof other, "%s/race2", workdir);
+    assert_int_equal(dt_board_init_at(&msg, other, uri, "race.example/other", ws, 3, 2), DT_ERR_INVALID);
+    printf("  a second board on the database: %s\n", msg);
+    free(msg);
+    assert_int_equal(dt_board_open(&b1, &msg, dir), DT_OK);
+    assert_int_equal(dt_board_open_at(&b2, &msg, dir, uri), DT_OK);
+    assert_int_equal(dt_board_publish(b1, &msg, &added, &cosigned), DT_OK);
+    assert_int_equal(added, 2);
+    assert_int_equal(cosigned, 3);
+    assert_int_equal(checkpoint_size(dir), 2);
+
+    race r = {dir, b2, 0};
+    dt_board_test_before_witnesses(b1, go_ahead, &r);
+    put_text(dir, "c.json", "{\"c\": 3}");
+    dt_err err = dt_board_publish(b1, &msg, &added, &cosigned);
+    if (err != DT_OK)
+        fail_msg("the first publisher failed: %s", msg);
+    assert_null(msg);
+    assert_int_equal(added, 1);     /* c.json; d.json was the other's */
+    assert_int_equal(cosigned, 3);  /* at the log's new size */
+    assert_int_equal(r.step, 2);    /* signed 3, then 5 */
+    assert_int_equal(checkpoint_size(dir), 5);
+    /* nothing new for either */
+    dt_board_test_before_witnesses(b1, NULL, NULL);
+    assert_int_equal(dt_board_publish(b2, &msg, &added, &cosigned), DT_OK);
+    assert_int_equal(added, 0);
+    assert_int_equal(dt_board_publish(b1, &msg, &added, &cosigned), DT_OK);
+    assert_int_equal(checkpoint_size(dir), 5);
+    /* the log of another election's board is refused */
+    dt_board *b3 = NULL;
+    snprintf(other, sizeof other, "%s/race3", workdir);
+    const char *wsx[1] = {wdirs[0]};
+    char *u2 = strdup(fresh("t_race3"));
+    assert_int_equal(dt_board_init_at(&msg, other, u2, "race.example/third", wsx, 1, 1), DT_OK);
+    assert_int_equal(dt_board_open_at(&b3, &msg, dir, u2), DT_ERR_INVALID);
+    printf("  a board opened on another's log: %s\n", msg);
+    free(msg);
+    free(u2);
+    dt_board_close(b1);
+    dt_board_close(b2);
+}
+
 int main(void)
 {
     base_uri = getenv("DT_TEST_PG_URI");
@@ -1215,6 +1352,7 @@ int main(void)
         cmocka_unit_test(test_damaged),       cmocka_unit_test(test_blobs_meta),  cmocka_unit_test(test_tiles_same),
         cmocka_unit_test(test_concurrent),    cmocka_unit_test(test_client_killed),
         cmocka_unit_test(test_lost_connection), cmocka_unit_test(test_server_killed),
+        cmocka_unit_test(test_publish_race),
     };
     if (getenv("DT_TEST_ONLY")) /* one test by name (a pattern), when looking into one */
         cmocka_set_test_filter(getenv("DT_TEST_ONLY"));

@@ -72,10 +72,15 @@ size_t dt_board_code_key(unsigned char key[1 + DT_BOARD_CODE_BYTES], const unsig
  *   DIR/board/tile/...         the log as C2SP tlog-tiles
  *   DIR/board/blob/<hex>       artifacts too big for an entry
  *   DIR/private_data/board/    the operator's state: log.db (the log
- *                              store), log.key (the log's signer, 0600)
+ *                              store), log.key (the log's signer, 0600),
+ *                              or, for a log on PostgreSQL, log.location
+ *                              (its postgresql:// URI, 0600) instead of
+ *                              log.db
  * The witnesses to ask and the quorum are kept in the log store. A witness
  * is either a local witness folder (dt_witness_open) or an http:// URL with
- * its verifier key ("URL VKEY"). */
+ * its verifier key ("URL VKEY"). Several processes (election servers, on
+ * one machine or many) may open one board whose log is on PostgreSQL, each
+ * appending and publishing (docs/scale.md). */
 typedef struct dt_board dt_board;
 
 /* The largest number of witnesses of one board. */
@@ -89,9 +94,26 @@ typedef struct dt_board dt_board;
 DT_WARN_UNUSED_RESULT DT_NONNULL(1, 2, 3) dt_err dt_board_init(char **msg, const char *dir, const char *origin,
                                                                const char *const *witnesses, size_t nwitnesses,
                                                                size_t quorum);
-/* 1 if DIR has a board (its operator's state), else 0. */
+/* As dt_board_init, with the log at location: NULL for the SQLite store
+ * DIR/private_data/board/log.db, or a postgresql:// (postgres://) URI,
+ * written to DIR/private_data/board/log.location (0600) so that every later
+ * command finds the log. The database must not hold a board's log yet. */
+DT_WARN_UNUSED_RESULT DT_NONNULL(1, 2, 4) dt_err dt_board_init_at(char **msg, const char *dir, const char *location,
+                                                                  const char *origin, const char *const *witnesses,
+                                                                  size_t nwitnesses, size_t quorum);
+/* 1 if DIR has a board (its operator's state: log.db or log.location), else 0. */
 int dt_board_exists(const char *dir);
+/* Where DIR's log is: location if not NULL, else the URI in
+ * DIR/private_data/board/log.location, else DIR/private_data/board/log.db.
+ * *out malloc'ed. DT_ERR_IO if log.location cannot be read. */
+DT_WARN_UNUSED_RESULT DT_NONNULL(1, 2) dt_err dt_board_log_location(char **out, const char *dir, const char *location);
+/* Opens DIR's board, its log where dt_board_log_location(dir, NULL) says. */
 DT_WARN_UNUSED_RESULT DT_NONNULL(1, 2, 3) dt_err dt_board_open(dt_board **out, char **msg, const char *dir);
+/* As dt_board_open, with the log at location (NULL: as dt_board_open): the
+ * same database seen from another machine, say. The log must be this
+ * board's: its origin the name of DIR's log key. */
+DT_WARN_UNUSED_RESULT DT_NONNULL(1, 2, 3) dt_err dt_board_open_at(dt_board **out, char **msg, const char *dir,
+                                                                  const char *location);
 void dt_board_close(dt_board *b);
 
 /* Puts every public file of DIR not yet on the board onto it (in path
@@ -103,7 +125,12 @@ void dt_board_close(dt_board *b);
  * and the next publish asks again. *added (if not NULL) gets the number of
  * entries appended, *cosigned the number of witnesses that cosigned. On
  * success *msg is NULL, or says which witnesses refused and why (a warning:
- * the quorum cosigned); free it. */
+ * the quorum cosigned); free it. Several processes may publish one board at
+ * once: a file that another appended first is simply on the board; a
+ * witness that has cosigned a newer checkpoint of this log is asked again
+ * at the log's new size, and a newer checkpoint already cosigned and stored
+ * covers this one (success); DIR/board/checkpoint and the stored checkpoint
+ * only ever move forward. */
 DT_WARN_UNUSED_RESULT DT_NONNULL(1, 2) dt_err dt_board_publish(dt_board *b, char **msg, size_t *added,
                                                                size_t *cosigned);
 

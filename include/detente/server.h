@@ -27,6 +27,8 @@ typedef struct dt_server_opts {
     unsigned publish_every;       /* seconds between publishes; 0: never */
     int quiet;                    /* 1: no request log on stderr */
     const char *web_dir;          /* the pages (docs/pages.md); NULL: none, every page 404 */
+    const char *board;            /* the board's log: a postgresql:// URI shared with other servers
+                                     (docs/scale.md); NULL: the folder's own (dt_board_log_location) */
 } dt_server_opts;
 
 typedef struct dt_server dt_server;

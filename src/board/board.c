@@ -8,14 +8,17 @@
 #include <detente/witness.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "board/board_impl.h"
+#include "board/log_impl.h"
 #include "util/codec.h"
 
 struct dt_board {
@@ -24,6 +27,8 @@ struct dt_board {
     dt_note_signer signer;
     char origin[DT_CHECKPOINT_ORIGIN_MAX + 1];
     size_t nw, quorum;
+    void (*test_hook)(void *); /* dt_board_test_before_witnesses */
+    void *test_arg;
     struct {
         char *where;            /* a witness folder or an http:// URL */
         dt_note_verifier vkey;
@@ -45,9 +50,47 @@ static char *witness_dir(const char *dir, const char *where)
 int dt_board_exists(const char *dir)
 {
     char *p = dt_strdup_printf("%s/private_data/board/log.db", dir);
-    int ok = p && access(p, F_OK) == 0;
+    char *u = dt_strdup_printf("%s/private_data/board/log.location", dir);
+    int ok = p && u && (access(p, F_OK) == 0 || access(u, F_OK) == 0);
     free(p);
+    free(u);
     return ok;
+}
+
+/* The largest log.location: a URI with its parameters. */
+#define LOCATION_MAX 4096
+
+dt_err dt_board_log_location(char **out, const char *dir, const char *location)
+{
+    if (out == NULL || dir == NULL)
+        dt_misuse("dt_board_log_location: NULL argument");
+    *out = NULL;
+    if (location) {
+        *out = strdup(location);
+        return *out ? DT_OK : DT_ERR_NOMEM;
+    }
+    char *u = dt_strdup_printf("%s/private_data/board/log.location", dir);
+    unsigned char *text = NULL;
+    size_t len = 0;
+    dt_err err = u ? DT_OK : DT_ERR_NOMEM;
+    if (err == DT_OK && access(u, F_OK) != 0) {
+        *out = dt_strdup_printf("%s/private_data/board/log.db", dir);
+        err = *out ? DT_OK : DT_ERR_NOMEM;
+    } else if (err == DT_OK && (err = dt_read_file(&text, &len, u, LOCATION_MAX)) == DT_OK) {
+        while (len && (text[len - 1] == '\n' || text[len - 1] == '\r' || text[len - 1] == ' '))
+            text[--len] = '\0';
+        if (len == 0 || strlen((char *)text) != len || !dt_log_is_pg((char *)text)) {
+            err = DT_ERR_INVALID; /* one postgresql:// URI, one line */
+        } else {
+            *out = (char *)text;
+            text = NULL;
+        }
+    }
+    if (text)
+        dt_memzero(text, len); /* it may hold a password */
+    free(text);
+    free(u);
+    return err;
 }
 
 static dt_err write_text(char **msg, const char *path, const char *text, size_t len, unsigned mode)
@@ -87,9 +130,20 @@ static dt_err witness_spec(char **msg, const char *dir, const char *spec, char *
 dt_err dt_board_init(char **msg, const char *dir, const char *origin, const char *const *witnesses,
                      size_t nwitnesses, size_t quorum)
 {
+    return dt_board_init_at(msg, dir, NULL, origin, witnesses, nwitnesses, quorum);
+}
+
+dt_err dt_board_init_at(char **msg, const char *dir, const char *location, const char *origin,
+                        const char *const *witnesses, size_t nwitnesses, size_t quorum)
+{
     if (msg == NULL || dir == NULL || origin == NULL || (witnesses == NULL && nwitnesses))
         dt_misuse("dt_board_init: NULL argument");
     *msg = NULL;
+    if (location && !dt_log_is_pg(location)) {
+        *msg = dt_strdup_printf("--board '%s': a postgresql:// (or postgres://) URI; without it the board's log is "
+                                "DIR/private_data/board/log.db", location);
+        return DT_ERR_INVALID;
+    }
     size_t olen = strlen(origin);
     if (olen == 0 || olen > DT_NOTE_NAME_MAX || strpbrk(origin, " +\n") != NULL) {
         *msg = dt_strdup_printf("origin '%s': 1 to %d printable characters, no space or '+'", origin,
@@ -110,19 +164,20 @@ dt_err dt_board_init(char **msg, const char *dir, const char *origin, const char
     dt_note_signer s;
     int have_signer = 0;
     char *pdir = dt_strdup_printf("%s/private_data/board", dir), *bdir = dt_strdup_printf("%s/board", dir);
-    char *dbp = NULL, *keyp = NULL, *vkp = NULL, *wvp = NULL, *wtext = NULL, *skey = NULL;
+    char *dbp = NULL, *keyp = NULL, *vkp = NULL, *wvp = NULL, *wtext = NULL, *skey = NULL, *locp = NULL;
     size_t wtlen = 0, wvlen = 0;
     char *wvtext = NULL;
     if (!pdir || !bdir)
         goto out;
-    dbp = dt_strdup_printf("%s/log.db", pdir);
+    dbp = location ? strdup(location) : dt_strdup_printf("%s/log.db", pdir);
+    locp = dt_strdup_printf("%s/log.location", pdir);
     keyp = dt_strdup_printf("%s/log.key", pdir);
     vkp = dt_strdup_printf("%s/log.vkey", bdir);
     wvp = dt_strdup_printf("%s/witnesses.vkey", bdir);
     wtext = calloc(nwitnesses, 2 * 4096 + DT_NOTE_VKEY_MAX);
     wvtext = calloc(nwitnesses, DT_NOTE_VKEY_MAX + 1);
     skey = malloc(DT_NOTE_SKEY_MAX);
-    if (!dbp || !keyp || !vkp || !wvp || !wtext || !wvtext || !skey)
+    if (!dbp || !locp || !keyp || !vkp || !wvp || !wtext || !wvtext || !skey)
         goto out;
     /* The witnesses first: a bad one stops everything before anything is written. */
     for (size_t i = 0; i < nwitnesses; i++) {
@@ -142,6 +197,32 @@ dt_err dt_board_init(char **msg, const char *dir, const char *origin, const char
         free(where);
         if (err != DT_OK)
             goto out;
+    }
+    /* A database must be reachable and hold no board yet, before any key
+     * is written (checked again, atomically, when the origin is set). */
+    if (location) {
+        char *why = NULL;
+        unsigned char *o = NULL;
+        size_t ol = 0;
+        uint64_t size = 0;
+        if ((err = dt_log_open_msg(&log, &why, location, 1)) != DT_OK) {
+            *msg = dt_strdup_printf("the board's database: cannot open it (%s)%s%s", dt_strerror(err), why ? ": " : "",
+                                    why ? why : "");
+            free(why);
+            goto out;
+        }
+        if ((err = dt_log_size(log, &size)) == DT_OK && (err = dt_log_meta_get(log, "origin", &o, &ol)) == DT_OK)
+            err = DT_ERR_INVALID;
+        if (err == DT_ERR_NOT_FOUND && size == 0)
+            err = DT_OK;
+        else if (err == DT_ERR_INVALID || (err == DT_ERR_NOT_FOUND && size > 0))
+            *msg = dt_strdup_printf("the board's database already holds a log%s%.*s: give each board its own "
+                                    "database (or schema)", o ? " with origin " : "", (int)ol, o ? (char *)o : "");
+        free(o);
+        if (err != DT_OK) {
+            err = err == DT_ERR_NOT_FOUND ? DT_ERR_INVALID : err;
+            goto out;
+        }
     }
     if ((err = dt_mkdirs(pdir)) != DT_OK || (err = dt_mkdirs(bdir)) != DT_OK) {
         *msg = dt_strdup_printf("%s: cannot create the board's folders", dir);
@@ -184,16 +265,25 @@ dt_err dt_board_init(char **msg, const char *dir, const char *origin, const char
     }
     char q[32];
     int ql = snprintf(q, sizeof q, "%zu", quorum);
-    if ((err = dt_log_open(&log, dbp, 1)) != DT_OK || (err = dt_log_meta_set(log, "origin", origin, olen)) != DT_OK ||
+    /* the origin only if none is set: of two boards made at once on one
+     * database, one gets it */
+    if ((!log && (err = dt_log_open(&log, dbp, 1)) != DT_OK) ||
+        (err = dt_log_meta_swap(log, "origin", NULL, 0, origin, olen)) != DT_OK ||
         (err = dt_log_meta_set(log, "witnesses", wtext, wtlen)) != DT_OK ||
         (err = dt_log_meta_set(log, "quorum", q, (size_t)ql)) != DT_OK) {
         if (*msg == NULL)
-            *msg = dt_strdup_printf("%s: cannot create the log store (%s)", dbp, dt_strerror(err));
+            *msg = dt_strdup_printf("%s: cannot create the log store (%s)", location ? "the board's database" : dbp,
+                                    err == DT_ERR_INVALID && location ? "another board took it meanwhile"
+                                                                      : dt_strerror(err));
         dt_log_close(log);
         log = NULL;
-        unlink(dbp);
+        if (!location)
+            unlink(dbp);
         goto out;
     }
+    /* a board exists once log.db, or log.location, does */
+    if (location && (err = write_text(msg, locp, location, strlen(location), 0600)) != DT_OK)
+        goto out;
 out:
     if (have_signer)
         dt_note_signer_clear(&s);
@@ -203,6 +293,7 @@ out:
     free(pdir);
     free(bdir);
     free(dbp);
+    free(locp);
     free(keyp);
     free(vkp);
     free(wvp);
@@ -228,24 +319,36 @@ void dt_board_close(dt_board *b)
 
 dt_err dt_board_open(dt_board **out, char **msg, const char *dir)
 {
+    return dt_board_open_at(out, msg, dir, NULL);
+}
+
+dt_err dt_board_open_at(dt_board **out, char **msg, const char *dir, const char *location)
+{
     if (out == NULL || msg == NULL || dir == NULL)
         dt_misuse("dt_board_open: NULL argument");
     *out = NULL;
     *msg = NULL;
-    if (!dt_board_exists(dir)) {
+    if (!location && !dt_board_exists(dir)) {
         *msg = dt_strdup_printf("%s has no board (create one with 'detente board init')", dir);
         return DT_ERR_NOT_FOUND;
     }
     dt_board *b = calloc(1, sizeof *b);
-    char *dbp = dt_strdup_printf("%s/private_data/board/log.db", dir);
+    char *dbp = NULL, *why = NULL;
     char *keyp = dt_strdup_printf("%s/private_data/board/log.key", dir);
     unsigned char *v = NULL, *key = NULL;
     size_t vlen = 0, klen = 0;
     dt_err err = DT_ERR_NOMEM;
-    if (!b || !dbp || !keyp || !(b->dir = strdup(dir)))
+    if (!b || !keyp || !(b->dir = strdup(dir)))
         goto out;
-    if ((err = dt_log_open(&b->log, dbp, 0)) != DT_OK) {
-        *msg = dt_strdup_printf("%s: cannot open the log store (%s)", dbp, dt_strerror(err));
+    if ((err = dt_board_log_location(&dbp, dir, location)) != DT_OK) {
+        *msg = dt_strdup_printf("%s/private_data/board/log.location: not one postgresql:// URI (%s)", dir,
+                                dt_strerror(err));
+        goto out;
+    }
+    if ((err = dt_log_open_msg(&b->log, &why, dbp, 0)) != DT_OK) {
+        *msg = dt_strdup_printf("%s: cannot open the log store (%s)%s%s",
+                                dt_log_is_pg(dbp) ? "the board's database" : dbp, dt_strerror(err),
+                                why ? ": " : "", why ? why : "");
         goto out;
     }
     if ((err = dt_read_file(&key, &klen, keyp, DT_NOTE_SKEY_MAX + 1)) != DT_OK) {
@@ -264,6 +367,20 @@ dt_err dt_board_open(dt_board **out, char **msg, const char *dir)
     b->origin[vlen] = '\0';
     free(v);
     v = NULL;
+    {
+        /* the log must be this board's: a location given by hand may name
+         * another election's */
+        size_t nl = 0;
+        dt_note_verifier lv;
+        dt_note_signer_verifier(&lv, &b->signer);
+        const char *name = dt_note_verifier_name(&lv, &nl);
+        if (nl != vlen || memcmp(name, b->origin, nl) != 0) {
+            *msg = dt_strdup_printf("the log at %s is the board of '%s', not of this election ('%.*s')",
+                                    dt_log_is_pg(dbp) ? "the location given" : dbp, b->origin, (int)nl, name);
+            err = DT_ERR_INVALID;
+            goto out;
+        }
+    }
     if ((err = dt_log_meta_get(b->log, "quorum", &v, &vlen)) != DT_OK)
         goto bad_meta;
     b->quorum = strtoul((const char *)v, NULL, 10);
@@ -295,7 +412,10 @@ out:
         dt_memzero(key, klen);
     free(key);
     free(v);
+    if (dbp)
+        dt_memzero(dbp, strlen(dbp)); /* a URI may hold a password */
     free(dbp);
+    free(why);
     free(keyp);
     if (err != DT_OK) {
         dt_board_close(b);
@@ -517,9 +637,11 @@ static dt_err ask_witness(dt_board *b, size_t i, const char *note, size_t notele
         size_t reqlen = 0, resplen = 0;
         int status = 0;
         if (old > size) {
-            snprintf(why, whycap, "it has cosigned a larger tree (%llu entries) than this log holds",
+            /* another publisher of this log went ahead (publish asks again
+             * at the log's new size) */
+            snprintf(why, whycap, "it has cosigned a newer checkpoint (%llu entries) than this one",
                      (unsigned long long)old);
-            return DT_ERR_INVALID;
+            return DT_ERR_RANGE;
         }
         if (old == 0 || old == size)
             plen = 0;
@@ -635,6 +757,115 @@ static dt_err ask_witness(dt_board *b, size_t i, const char *note, size_t notele
     return DT_ERR_PROOF;
 }
 
+/* The size a signed checkpoint note names (its second line). */
+static dt_err note_size(const unsigned char *note, size_t len, uint64_t *size)
+{
+    const unsigned char *nl = memchr(note, '\n', len), *end;
+    char num[24];
+    if (!nl || !(end = memchr(nl + 1, '\n', len - (size_t)(nl + 1 - note))) || end - nl - 1 < 1 ||
+        end - nl - 1 > 20)
+        return DT_ERR_ENCODING;
+    memcpy(num, nl + 1, (size_t)(end - nl - 1));
+    num[end - nl - 1] = '\0';
+    if (strspn(num, "0123456789") != strlen(num))
+        return DT_ERR_ENCODING;
+    errno = 0;
+    *size = strtoull(num, NULL, 10);
+    return errno ? DT_ERR_ENCODING : DT_OK;
+}
+
+/* The latest cosigned checkpoint in the log store, and its size. */
+static dt_err stored_checkpoint(dt_board *b, unsigned char **note, size_t *len, uint64_t *size)
+{
+    dt_err err = dt_log_meta_get(b->log, "checkpoint", note, len);
+    if (err == DT_OK && (err = note_size(*note, *len, size)) != DT_OK) {
+        free(*note);
+        *note = NULL;
+    }
+    return err;
+}
+
+/* Makes the cosigned note (of size entries) the board's checkpoint, unless
+ * a checkpoint of that size or more is already stored (another publisher's:
+ * it stays, and DIR/board/checkpoint gets it if it has less). Stored means:
+ * in the log store by compare and swap, so that concurrent publishers on
+ * any machine only move it forward, then in DIR/board/checkpoint, written
+ * under an exclusive lock of private_data/board/publish.lock, so that the
+ * publishers sharing this folder write it in that order too. The tiles of
+ * the size exported are there; another size's are exported first. *newer
+ * is set if a newer checkpoint than note was found. */
+static dt_err store_checkpoint(dt_board *b, char **msg, const char *note, size_t notelen, uint64_t size,
+                               uint64_t exported, int *newer)
+{
+    char *lockp = dt_strdup_printf("%s/private_data/board/publish.lock", b->dir);
+    char *cpp = dt_strdup_printf("%s/board/checkpoint", b->dir), *bdir = dt_strdup_printf("%s/board", b->dir);
+    unsigned char *cur = NULL, *file = NULL;
+    size_t curlen = 0, filelen = 0;
+    uint64_t cursize = 0, filesize = 0;
+    int fd = -1;
+    dt_err err = DT_ERR_NOMEM;
+    *newer = 0;
+    if (!lockp || !cpp || !bdir)
+        goto out;
+    err = DT_ERR_IO;
+    if ((fd = open(lockp, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600)) < 0 || flock(fd, LOCK_EX) != 0) {
+        *msg = dt_strdup_printf("%s: cannot lock it", lockp);
+        goto out;
+    }
+    for (int attempt = 0;; attempt++) {
+        free(cur);
+        cur = NULL;
+        err = stored_checkpoint(b, &cur, &curlen, &cursize);
+        if (err == DT_OK && cursize >= size) {
+            *newer = cursize > size;
+            break; /* as new or newer there already */
+        }
+        if (err != DT_OK && err != DT_ERR_NOT_FOUND)
+            goto out;
+        err = dt_log_meta_swap(b->log, "checkpoint", cur, err == DT_OK ? curlen : 0, note, notelen);
+        if (err == DT_OK) {
+            free(cur);
+            if (!(cur = malloc(notelen))) {
+                err = DT_ERR_NOMEM;
+                goto out;
+            }
+            memcpy(cur, note, notelen);
+            curlen = notelen;
+            cursize = size;
+            break;
+        }
+        if (err != DT_ERR_INVALID || attempt == 10) /* INVALID: another publisher stored one meanwhile */
+            goto out;
+    }
+    /* the folder's copy: never older than what it has */
+    if (dt_read_file(&file, &filelen, cpp, DT_NOTE_MAX_BYTES) == DT_OK && note_size(file, filelen, &filesize) == DT_OK &&
+        (filesize > cursize || (filesize == cursize && filelen == curlen && memcmp(file, cur, curlen) == 0))) {
+        err = DT_OK;
+        goto out;
+    }
+    /* a checkpoint stored by a publisher on another machine needs its tiles here */
+    if (cursize != exported && (err = dt_log_export_tiles(b->log, bdir, cursize)) != DT_OK) {
+        *msg = dt_strdup_printf("%s: cannot write the tiles (%s)", bdir, dt_strerror(err));
+        goto out;
+    }
+    if ((err = dt_write_file_atomic(cpp, cur, curlen, 0644)) != DT_OK) {
+        *msg = dt_strdup_printf("%s: cannot write the checkpoint", cpp);
+        goto out;
+    }
+    char v[32];
+    int vl = snprintf(v, sizeof v, "%llu", (unsigned long long)cursize);
+    err = dt_log_meta_set(b->log, "checkpoint.size", v, (size_t)vl); /* kept for older readers */
+out:
+    if (fd >= 0)
+        close(fd); /* and the lock with it */
+    free(cur);
+    free(file);
+    free(lockp);
+    free(cpp);
+    free(bdir);
+    return err;
+}
+
 dt_err dt_board_publish(dt_board *b, char **msg, size_t *added, size_t *cosigned)
 {
     if (b == NULL || msg == NULL)
@@ -649,84 +880,114 @@ dt_err dt_board_publish(dt_board *b, char **msg, size_t *added, size_t *cosigned
     pending p;
     memset(&p, 0, sizeof p);
     char *note = malloc(DT_NOTE_MAX_BYTES), *sigs = malloc(DT_NOTE_MAX_BYTES), *whys = calloc(1, 4096);
-    char *bdir = dt_strdup_printf("%s/board", b->dir), *cpp = dt_strdup_printf("%s/board/checkpoint", b->dir);
+    char *bdir = dt_strdup_printf("%s/board", b->dir);
     size_t notelen = DT_NOTE_MAX_BYTES, siglen = 0, wl = 0;
     uint64_t size = 0, last = 0;
+    unsigned char *stored = NULL;
+    size_t storedlen = 0;
+    int newer = 0;
     dt_err err = DT_ERR_NOMEM;
-    if (!note || !sigs || !whys || !bdir || !cpp)
+    if (!note || !sigs || !whys || !bdir)
         goto out;
-    if ((err = dt_board_list_files(&paths, &n, msg, b->dir)) != DT_OK || (err = collect(b, msg, paths, n, &p)) != DT_OK)
-        goto out;
-    for (size_t at = 0; at < p.n; at += DT_LOG_BATCH_MAX) {
-        size_t k = p.n - at < DT_LOG_BATCH_MAX ? p.n - at : DT_LOG_BATCH_MAX, dup = 0;
-        err = dt_log_append_multikeyed(b->log, (const unsigned char *const *)p.entries + at, p.lens + at,
-                                       (const unsigned char *const *)p.keys + 2 * at, p.keylens + 2 * at, 2, k, NULL,
-                                       &dup);
-        if (err == DT_ERR_INVALID) {
-            *msg = dt_strdup_printf("%s: its confirmation code or path is already on the board, or twice in the record",
-                                    p.paths[at + dup]);
+    /* Another process may append some of these files first (an election
+     * server, another publisher): the append then refuses the batch, and
+     * the files are listed again (those now on the board are checked byte
+     * for byte, as any published file). */
+    for (int attempt = 0;; attempt++) {
+        if ((err = dt_board_list_files(&paths, &n, msg, b->dir)) != DT_OK ||
+            (err = collect(b, msg, paths, n, &p)) != DT_OK)
             goto out;
-        } else if (err != DT_OK) {
-            *msg = dt_strdup_printf("the log store refused the entries (%s); nothing of this batch was stored",
-                                    dt_strerror(err));
+        for (size_t at = 0; at < p.n && err == DT_OK; at += DT_LOG_BATCH_MAX) {
+            size_t k = p.n - at < DT_LOG_BATCH_MAX ? p.n - at : DT_LOG_BATCH_MAX, dup = 0;
+            err = dt_log_append_multikeyed(b->log, (const unsigned char *const *)p.entries + at, p.lens + at,
+                                           (const unsigned char *const *)p.keys + 2 * at, p.keylens + 2 * at, 2, k,
+                                           NULL, &dup);
+            if (err == DT_ERR_INVALID && attempt == 2) {
+                *msg = dt_strdup_printf(
+                    "%s: its confirmation code or path is already on the board, or twice in the record",
+                    dup < k ? p.paths[at + dup] : "a file");
+                goto out;
+            } else if (err != DT_OK && err != DT_ERR_INVALID) {
+                *msg = dt_strdup_printf("the log store refused the entries (%s: %s); nothing of this batch was stored",
+                                        dt_strerror(err), dt_log_errmsg(b->log));
+                goto out;
+            }
+            if (err == DT_OK && added)
+                *added += k;
+        }
+        if (err == DT_OK)
+            break;
+        pending_free(&p);
+        memset(&p, 0, sizeof p);
+        dt_board_free_paths(paths, n);
+        paths = NULL;
+        n = 0;
+    }
+    /* Sign the log's size and ask the witnesses. A witness that has
+     * cosigned a newer checkpoint (another publisher of this log went
+     * ahead) means: sign again at the log's new size. */
+    for (int round = 0;; round++) {
+        int ahead = 0;
+        if ((err = dt_log_size(b->log, &size)) != DT_OK)
+            goto out;
+        if (size == 0) {
+            *msg = dt_strdup_printf("%s: the record has no public file to publish", b->dir);
+            err = DT_ERR_INVALID;
             goto out;
         }
-        if (added)
-            *added += k;
-    }
-    if ((err = dt_log_size(b->log, &size)) != DT_OK)
-        goto out;
-    if (size == 0) {
-        *msg = dt_strdup_printf("%s: the record has no public file to publish", b->dir);
-        err = DT_ERR_INVALID;
-        goto out;
-    }
-    if (meta_u64(b->log, "checkpoint.size", &last) == DT_OK && last == size) {
-        err = DT_OK; /* nothing new, and that size is already cosigned */
-        ok = b->quorum;
-        goto out;
-    }
-    if ((err = dt_log_export_tiles(b->log, bdir, size)) != DT_OK) {
-        *msg = dt_strdup_printf("%s: cannot write the tiles (%s)", bdir, dt_strerror(err));
-        goto out;
-    }
-    if ((err = sign_checkpoint(b, note, &notelen, size)) != DT_OK)
-        goto out;
-    for (size_t i = 0; i < b->nw; i++) {
-        char why[512] = "";
-        dt_err e = ask_witness(b, i, note, notelen, size, sigs, &siglen, DT_NOTE_MAX_BYTES, why, sizeof why);
-        if (e == DT_OK) {
-            ok++;
-        } else if (wl + strlen(b->w[i].where) + strlen(why) + 16 < 4096) {
-            if (why[0] == '\0')
-                snprintf(why, sizeof why, "%s", dt_strerror(e));
-            wl += (size_t)sprintf(whys + wl, "; %s: %s", b->w[i].where, why);
+        free(stored);
+        stored = NULL;
+        if (stored_checkpoint(b, &stored, &storedlen, &last) == DT_OK && last >= size) {
+            /* nothing new, or a newer checkpoint (another publisher's) covers it */
+            ok = b->quorum;
+            err = store_checkpoint(b, msg, (const char *)stored, storedlen, last, 0, &newer);
+            goto out;
         }
-    }
-    if (ok < b->quorum) {
-        *msg = dt_strdup_printf("only %zu of %zu witnesses cosigned the checkpoint of %llu entries (quorum %zu)%s",
-                                ok, b->nw, (unsigned long long)size, b->quorum, whys);
-        err = DT_ERR_PROOF;
-        goto out;
+        if ((err = dt_log_export_tiles(b->log, bdir, size)) != DT_OK) {
+            *msg = dt_strdup_printf("%s: cannot write the tiles (%s)", bdir, dt_strerror(err));
+            goto out;
+        }
+        notelen = DT_NOTE_MAX_BYTES;
+        siglen = wl = ok = 0;
+        whys[0] = '\0';
+        if ((err = sign_checkpoint(b, note, &notelen, size)) != DT_OK)
+            goto out;
+        if (b->test_hook)
+            b->test_hook(b->test_arg);
+        for (size_t i = 0; i < b->nw; i++) {
+            char why[512] = "";
+            dt_err e = ask_witness(b, i, note, notelen, size, sigs, &siglen, DT_NOTE_MAX_BYTES, why, sizeof why);
+            if (e == DT_OK) {
+                ok++;
+            } else {
+                ahead |= e == DT_ERR_RANGE;
+                if (wl + strlen(b->w[i].where) + strlen(why) + 16 < 4096) {
+                    if (why[0] == '\0')
+                        snprintf(why, sizeof why, "%s", dt_strerror(e));
+                    wl += (size_t)sprintf(whys + wl, "; %s: %s", b->w[i].where, why);
+                }
+            }
+        }
+        if (ok >= b->quorum)
+            break;
+        if (!ahead || round == 4) {
+            *msg = dt_strdup_printf("only %zu of %zu witnesses cosigned the checkpoint of %llu entries (quorum %zu)%s",
+                                    ok, b->nw, (unsigned long long)size, b->quorum, whys);
+            err = DT_ERR_PROOF;
+            goto out;
+        }
     }
     if (notelen + siglen >= DT_NOTE_MAX_BYTES) {
         err = DT_ERR_LIMIT;
         goto out;
     }
+    memcpy(note + notelen, sigs, siglen);
+    notelen += siglen;
+    if ((err = store_checkpoint(b, msg, note, notelen, size, size, &newer)) != DT_OK)
+        goto out;
     if (ok < b->nw)
         *msg = dt_strdup_printf("%zu of %zu witnesses did not cosign the checkpoint of %llu entries%s", b->nw - ok, b->nw,
                                 (unsigned long long)size, whys);
-    memcpy(note + notelen, sigs, siglen);
-    notelen += siglen;
-    char v[32];
-    int vl = snprintf(v, sizeof v, "%llu", (unsigned long long)size);
-    if ((err = dt_write_file_atomic(cpp, note, notelen, 0644)) != DT_OK) {
-        *msg = dt_strdup_printf("%s: cannot write the checkpoint", cpp);
-        goto out;
-    }
-    if ((err = dt_log_meta_set(b->log, "checkpoint", note, notelen)) != DT_OK ||
-        (err = dt_log_meta_set(b->log, "checkpoint.size", v, (size_t)vl)) != DT_OK)
-        goto out;
 out:
     if (cosigned)
         *cosigned = ok;
@@ -734,12 +995,18 @@ out:
         *msg = dt_strdup_printf("%s: cannot publish the board (%s)", b->dir, dt_strerror(err));
     pending_free(&p);
     dt_board_free_paths(paths, n);
+    free(stored);
     free(note);
     free(sigs);
     free(whys);
     free(bdir);
-    free(cpp);
     return err;
+}
+
+void dt_board_test_before_witnesses(dt_board *b, void (*fn)(void *arg), void *arg)
+{
+    b->test_hook = fn;
+    b->test_arg = arg;
 }
 
 dt_err dt_board_receipt(dt_board *b, char **msg, const unsigned char code[DT_BOARD_CODE_BYTES], char **receipt,
@@ -761,17 +1028,19 @@ dt_err dt_board_receipt(dt_board *b, char **msg, const unsigned char code[DT_BOA
         *msg = dt_strdup_printf("no ballot with this confirmation code is on the board");
         return err;
     }
-    if (err == DT_OK && (err = meta_u64(b->log, "checkpoint.size", &size)) == DT_OK && index >= size) {
+    /* the size from the note itself: another publisher may replace the
+     * stored checkpoint at any moment */
+    if (err == DT_OK && (err = stored_checkpoint(b, &note, &notelen, &size)) == DT_OK && index >= size) {
         *msg = dt_strdup_printf("the ballot is on the board (entry %llu) but not yet in a cosigned checkpoint; "
                                 "publish the board and ask again", (unsigned long long)index);
+        free(note);
         return DT_ERR_NOT_FOUND;
     }
     if (err == DT_ERR_NOT_FOUND) {
         *msg = dt_strdup_printf("the board has no cosigned checkpoint yet");
         return err;
     }
-    if (err == DT_OK && (err = dt_log_meta_get(b->log, "checkpoint", &note, &notelen)) == DT_OK &&
-        (err = dt_log_entry(b->log, index, &entry, &elen)) == DT_OK &&
+    if (err == DT_OK && (err = dt_log_entry(b->log, index, &entry, &elen)) == DT_OK &&
         (err = dt_log_inclusion_proof(b->log, proof, &plen, index, size)) == DT_OK)
         err = dt_receipt_format(receipt, len, entry, elen, index, proof, plen, (const char *)note, notelen);
     if (err != DT_OK && *msg == NULL)

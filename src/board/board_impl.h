@@ -27,4 +27,9 @@ int dt_board_is_ballot_path(const char *path, size_t len);
 /* The confirmation code of an encrypted ballot file's JSON text. */
 dt_err dt_board_ballot_code(unsigned char code[DT_BOARD_CODE_BYTES], const unsigned char *json, size_t len);
 
+/* Test hook (tests/test_log_pg.c): fn(arg) runs in dt_board_publish after
+ * each checkpoint is signed and before its witnesses are asked, so that a
+ * test can have another publisher go ahead at that moment. NULL: none. */
+void dt_board_test_before_witnesses(dt_board *b, void (*fn)(void *arg), void *arg);
+
 #endif

@@ -43,6 +43,7 @@ typedef struct job {
 
 struct dt_server {
     char *dir;
+    char *board_at; /* the board's log location given (--board), or NULL: the folder's own */
     dt_record *rec;
     dt_ballot_ctx *ctx;
     int quiet;
@@ -185,7 +186,7 @@ static void *publisher_main(void *arg)
     dt_server *s = arg;
     dt_board *b = NULL;
     char *msg = NULL;
-    if (dt_board_open(&b, &msg, s->dir) != DT_OK) {
+    if (dt_board_open_at(&b, &msg, s->dir, s->board_at) != DT_OK) {
         fprintf(stderr, "detente serve: periodic publishing stopped: %s\n", msg ? msg : "cannot open the board");
         free(msg);
         return NULL;
@@ -690,7 +691,9 @@ dt_err dt_server_start(dt_server **out, char **msg, const dt_server_opts *o)
         dt_misuse("dt_server_start: NULL argument");
     *out = NULL;
     *msg = NULL;
-    if (!(s = calloc(1, sizeof *s)) || !(s->dir = strdup(o->dir))) {
+    if (!(s = calloc(1, sizeof *s)) || !(s->dir = strdup(o->dir)) || (o->board && !(s->board_at = strdup(o->board)))) {
+        if (s)
+            free(s->dir);
         free(s);
         return DT_ERR_NOMEM;
     }
@@ -716,24 +719,27 @@ dt_err dt_server_start(dt_server **out, char **msg, const dt_server_opts *o)
         err = DT_ERR_INVALID;
         goto fail;
     }
-    if (!dt_board_exists(o->dir)) {
+    if (!o->board && !dt_board_exists(o->dir)) {
         *msg = dt_strdup_printf("%s has no board (make one with detente board init, or detente demo)", o->dir);
         err = DT_ERR_NOT_FOUND;
         goto fail;
     }
-    if ((err = dt_board_open(&s->board, msg, o->dir)) != DT_OK)
+    if ((err = dt_board_open_at(&s->board, msg, o->dir, o->board)) != DT_OK)
         goto fail;
     if ((err = dt_admin_open(&s->admin, msg, o->dir)) != DT_OK)
         goto fail;
-    if (!(logp = dt_strdup_printf("%s/private_data/board/log.db", o->dir))) {
-        err = DT_ERR_NOMEM;
+    if ((err = dt_board_log_location(&logp, o->dir, o->board)) != DT_OK)
         goto fail;
-    }
     if ((err = dt_web_create(&s->web, o->dir, o->web_dir)) != DT_OK)
         goto fail;
-    if ((err = dt_log_open(&s->log, logp, 0)) != DT_OK) {
-        *msg = dt_strdup_printf("%s: cannot open the log store (%s)", logp, dt_strerror(err));
-        goto fail;
+    {
+        char *why = NULL;
+        if ((err = dt_log_open_msg(&s->log, &why, logp, 0)) != DT_OK)
+            *msg = dt_strdup_printf("%s: cannot open the log store (%s)%s%s", o->board ? "--board" : logp,
+                                    dt_strerror(err), why ? ": " : "", why ? why : "");
+        free(why);
+        if (err != DT_OK)
+            goto fail;
     }
     if (pthread_create(&s->committer, NULL, committer_main, s) != 0) {
         err = DT_ERR_NOMEM;
@@ -817,5 +823,6 @@ void dt_server_stop(dt_server *s)
     pthread_mutex_destroy(&s->pub_mu);
     pthread_cond_destroy(&s->pub_cv);
     free(s->dir);
+    free(s->board_at);
     free(s);
 }
