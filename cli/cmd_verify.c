@@ -509,9 +509,9 @@ static uint64_t share(uint64_t n, int r, int nranks)
     return n / (uint64_t)nranks * (uint64_t)r + n % (uint64_t)nranks * (uint64_t)r / (uint64_t)nranks;
 }
 
-/* This rank's ballot files: *files (malloc'ed strings) for its share. On
- * failure *msg says why and the return is 2; with the board unusable here,
- * *fell (the board's tiles cannot be read) is set instead. */
+/* This rank's ballot files: *files (malloc'ed strings) for its share, and
+ * 0. 1 if the board's entries cannot be read here (the ranks then share the
+ * ballot files), 2 if the record cannot be read; *msg says why. */
 static int shard_files(char ***files, size_t *nfiles, uint64_t *first, uint64_t *end, uint64_t *missing, char **msg,
                        const char *dir, int mode, uint64_t size, int rank, int nranks)
 {
