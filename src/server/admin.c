@@ -41,6 +41,7 @@
 
 struct dt_admin {
     char *dir;
+    char *location; /* the board's log given to the server (--board), or NULL: the folder's own */
     char *token_path;
     int lock_fd;
     bool locked;
@@ -102,7 +103,7 @@ int dt_voting_closed(const char *dir)
     return r;
 }
 
-dt_err dt_admin_open(dt_admin **out, char **msg, const char *dir)
+dt_err dt_admin_open(dt_admin **out, char **msg, const char *dir, const char *location)
 {
     dt_admin *a = calloc(1, sizeof *a);
     unsigned char t[TOKEN_BYTES];
@@ -113,7 +114,8 @@ dt_err dt_admin_open(dt_admin **out, char **msg, const char *dir)
     a->lock_fd = -1;
     pthread_mutex_init(&a->mu, NULL);
     pthread_cond_init(&a->cv, NULL);
-    if (!(a->dir = strdup(dir)) || !(a->token_path = dt_strdup_printf("%s/%s", dir, DT_SERVER_TOKEN_FILE)))
+    if (!(a->dir = strdup(dir)) || !(a->token_path = dt_strdup_printf("%s/%s", dir, DT_SERVER_TOKEN_FILE)) ||
+        (location && !(a->location = strdup(location))))
         goto fail;
     if ((err = dt_random_bytes(t, sizeof t)) != DT_OK)
         goto fail;
@@ -198,6 +200,7 @@ void dt_admin_destroy(dt_admin *a)
     pthread_cond_destroy(&a->cv);
     dt_memzero(a->token, sizeof a->token);
     free(a->dir);
+    free(a->location);
     free(a->token_path);
     free(a);
 }
@@ -294,9 +297,8 @@ int dt_admin_answer(dt_admin *a, struct MHD_Connection *c, const char *method, c
         return error_body(body, 403, "a missing or wrong admin token (Authorization: Bearer, from "
                                      "private_data/server.token)");
     close_voting(a);
-    if (!(logp = dt_strdup_printf("%s/private_data/board/log.db", a->dir)))
-        return error_body(body, 503, "out of memory");
-    if (dt_log_open(&log, logp, 0) != DT_OK || dt_log_size(log, &size) != DT_OK) {
+    if (dt_board_log_location(&logp, a->dir, a->location) != DT_OK || dt_log_open(&log, logp, 0) != DT_OK ||
+        dt_log_size(log, &size) != DT_OK) {
         dt_log_close(log);
         free(logp);
         return error_body(body, 503, "voting is closed, but the log store cannot be read for its size");
@@ -332,7 +334,8 @@ static int token_read(const char *dir, token_file *t)
     }
     free(p);
     s = (char *)text;
-    if (strncmp(s, "token ", 6) != 0 || strspn(s + 6, "0123456789abcdef") != 2 * TOKEN_BYTES || s[6 + 2 * TOKEN_BYTES] != '\n')
+    if (strncmp(s, "token ", 6) != 0 || strspn(s + 6, "0123456789abcdef") != 2 * TOKEN_BYTES ||
+        s[6 + 2 * TOKEN_BYTES] != '\n')
         goto out;
     memcpy(t->token, s + 6, 2 * TOKEN_BYTES);
     if (!(u = strstr(s, "\nurl http://")))
@@ -480,11 +483,13 @@ static dt_err write_marker(char **msg, const char *dir, uint64_t *board_size)
     if (!(j = json_pack("{s:i,s:s}", "version", 1, "closed_at", when)))
         goto out;
     if (dt_board_exists(dir)) {
-        if (!(logp = dt_strdup_printf("%s/private_data/board/log.db", dir)))
+        if ((err = dt_board_log_location(&logp, dir, NULL)) != DT_OK) {
+            *msg = dt_strdup_printf("%s: cannot tell where the board's log is (%s)", dir, dt_strerror(err));
             goto out;
+        }
         if ((err = dt_log_open(&log, logp, 0)) != DT_OK || (err = dt_log_size(log, board_size)) != DT_OK ||
             (err = dt_log_root(log, *board_size, root)) != DT_OK) {
-            *msg = dt_strdup_printf("%s: cannot read the board's log (%s)", logp, dt_strerror(err));
+            *msg = dt_strdup_printf("%s: cannot read the board's log (%s)", dir, dt_strerror(err));
             goto out;
         }
         err = DT_ERR_NOMEM;
@@ -493,7 +498,8 @@ static dt_err write_marker(char **msg, const char *dir, uint64_t *board_size)
             json_object_set_new(j, "board_root", json_string(root64)) != 0)
             goto out;
     }
-    if (!(text = json_dumps(j, JSON_INDENT(4) | JSON_PRESERVE_ORDER)) || !(path = dt_strdup_printf("%s/%s", dir, DT_CLOSED_FILE)))
+    if (!(text = json_dumps(j, JSON_INDENT(4) | JSON_PRESERVE_ORDER)) ||
+        !(path = dt_strdup_printf("%s/%s", dir, DT_CLOSED_FILE)))
         goto out;
     {
         char *nl = dt_strdup_printf("%s\n", text);

@@ -27,8 +27,10 @@ typedef struct dt_admin dt_admin;
  * dir/private_data/serve.lock, held while the server takes ballots: `detente
  * close` takes it exclusively), then learns whether voting is closed
  * (dir/closed.json). A closed server holds no lock. Waits up to 120 s for a
- * `detente close` that holds the lock. Draws the admin token. */
-DT_WARN_UNUSED_RESULT dt_err dt_admin_open(dt_admin **out, char **msg, const char *dir);
+ * `detente close` that holds the lock. Draws the admin token. location: the
+ * board's log as the server was given it (NULL: the folder's own), where
+ * closing reads the board's size. */
+DT_WARN_UNUSED_RESULT dt_err dt_admin_open(dt_admin **out, char **msg, const char *dir, const char *location);
 
 /* Writes dir/private_data/server.token (0600, atomically): the token, the
  * loopback URL of the server listening on addr (its port: port) and the pid. */

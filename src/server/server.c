@@ -726,7 +726,7 @@ dt_err dt_server_start(dt_server **out, char **msg, const dt_server_opts *o)
     }
     if ((err = dt_board_open_at(&s->board, msg, o->dir, o->board)) != DT_OK)
         goto fail;
-    if ((err = dt_admin_open(&s->admin, msg, o->dir)) != DT_OK)
+    if ((err = dt_admin_open(&s->admin, msg, o->dir, o->board)) != DT_OK)
         goto fail;
     if ((err = dt_board_log_location(&logp, o->dir, o->board)) != DT_OK)
         goto fail;
