@@ -122,6 +122,15 @@ mpi 3 verify --mpi --quiet "$work/rec" >"$work/mpi3" 2>"$work/err"
 check "mpi 3: tampered is invalid" 1 $?
 same "mpi 3: the same failures and messages" "$work/single" "$work/mpi3"
 
+# tiles a rank cannot read: every rank shares the ballot files instead, and B.3 fails on both paths
+rm -rf "$work/rec/board/tile/entries"
+"$dt" verify --quiet "$work/rec" >"$work/single" 2>"$work/err"
+check "single: tiles missing" 1 $?
+mpi 2 verify --mpi --quiet "$work/rec" >"$work/mpi" 2>"$work/err"
+check "mpi 2: tiles missing" 1 $?
+same "mpi 2 tiles missing: the same report" "$work/single" "$work/mpi"
+contains "says why" "$work/mpi" "^mpi: 2 ranks over the record's [0-9]* ballot files (board/: entry bundle 0 cannot be read"
+
 # without a board: the ranks share the record's ballot files
 rm -rf "$work/rec/board"
 "$dt" verify --quiet "$work/rec" >"$work/single" 2>"$work/err"
