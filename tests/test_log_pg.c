@@ -1095,11 +1095,13 @@ static void test_client_killed(void **state)
     free(acks);
 }
 
-/* A connection lost at each point of an append: before COMMIT (appended
- * again on a new connection), the session ended by the server just before
- * COMMIT (not committed: found out, appended again), and COMMIT done with
- * its answer lost (committed: found out, acknowledged, not appended
- * again). Each time the entries are there exactly once. */
+/* A connection lost at each point of an append: closed before the writes
+ * and COMMIT are sent (not committed: appended again on a new connection,
+ * perhaps after finding out, since the client cannot always tell how much
+ * of a pipeline left), the session ended by the server just before COMMIT
+ * (not committed: found out, appended again), and COMMIT done with its
+ * answer lost (committed: found out, acknowledged, not appended again).
+ * Each time the entries are there exactly once. */
 static void test_lost_connection(void **state)
 {
     (void)state;
@@ -1115,12 +1117,13 @@ static void test_lost_connection(void **state)
     static const struct {
         int fault;
         const char *what;
-        unsigned committed, not;
+        unsigned committed, not; /* resolutions that this case adds (not: at most, for the first) */
     } cases[] = {
-        {DT_LOG_PG_FAULT_BEFORE_COMMIT, "connection closed before COMMIT", 0, 0},
+        {DT_LOG_PG_FAULT_BEFORE_COMMIT, "connection closed before COMMIT", 0, 1},
         {DT_LOG_PG_FAULT_KILLED, "session ended by the server before COMMIT", 0, 1},
-        {DT_LOG_PG_FAULT_LOST_ANSWER, "COMMIT done, its answer lost", 1, 1},
+        {DT_LOG_PG_FAULT_LOST_ANSWER, "COMMIT done, its answer lost", 1, 0},
     };
+    unsigned before[2] = {0, 0};
     for (size_t k = 0; k < 3; k++) {
         dt_log_pg_test_fault(log, cases[k].fault);
         first = 999;
@@ -1131,8 +1134,12 @@ static void test_lost_connection(void **state)
         dt_log_pg_test_recoveries(log, rec);
         printf("  %s: acknowledged at %llu (resolved so far: %u committed, %u not)\n", cases[k].what,
                (unsigned long long)first, rec[0], rec[1]);
-        assert_int_equal(rec[0], cases[k].committed);
-        assert_int_equal(rec[1], cases[k].not);
+        assert_int_equal(rec[0] - before[0], cases[k].committed);
+        if (k == 0)
+            assert_true(rec[1] - before[1] <= cases[k].not);
+        else
+            assert_int_equal(rec[1] - before[1], cases[k].not);
+        before[0] = rec[0], before[1] = rec[1];
         check_tree(log, (const hash_t *)leaves, size, 0);
         /* and the handle goes on */
         assert_int_equal(append_range(log, size, 3, &first), DT_OK);

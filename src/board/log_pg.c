@@ -81,6 +81,8 @@ enum {
     P_META_ADD,
     P_META_SWAP,
     P_CHECK,
+    P_LOCK,
+    P_FRONTIER,
     P_COUNT
 };
 
@@ -88,14 +90,16 @@ static const char *const stmt_sql[P_COUNT] = {
     [P_SIZE] = "SELECT size FROM dtlog_head WHERE id = 1",
     /* $1 first index, $2/$3 keys and their entries' positions in the batch,
      * $4 entries (or none: inserted by P_ENTRIES), $5/$6 new nodes, $7 new
-     * size, $8 the batch's id */
+     * size, $8 the batch's id; one row, or an error */
     [P_WRITE] = "WITH k AS (INSERT INTO dtlog_keys(key, idx)"
                 "           SELECT u.k, $1::int8 + u.p FROM unnest($2::bytea[], $3::int8[]) AS u(k, p)),"
                 " e AS (INSERT INTO dtlog_entries(idx, data)"
                 "       SELECT $1::int8 + u.o - 1, u.d FROM unnest($4::bytea[]) WITH ORDINALITY AS u(d, o)),"
                 " t AS (INSERT INTO dtlog_nodes(key, hash) SELECT * FROM unnest($5::int8[], $6::bytea[])),"
-                " b AS (INSERT INTO dtlog_batches(id, first, n) VALUES ($8, $1::int8, $7::int8 - $1::int8))"
-                " UPDATE dtlog_head SET size = $7::int8 WHERE id = 1",
+                " b AS (INSERT INTO dtlog_batches(id, first, n) VALUES ($8, $1::int8, $7::int8 - $1::int8)),"
+                " u AS (UPDATE dtlog_head SET size = $7::int8 WHERE id = 1 RETURNING 1)"
+                /* without the head row, an error (not a commit of the rest) */
+                " SELECT 1 / count(*) FROM u",
     [P_ENTRIES] = "INSERT INTO dtlog_entries(idx, data)"
                   " SELECT $1::int8 + u.o - 1, u.d FROM unnest($2::bytea[]) WITH ORDINALITY AS u(d, o)",
     [P_FIND] = "SELECT idx FROM dtlog_keys WHERE key = $1",
@@ -117,6 +121,14 @@ static const char *const stmt_sql[P_COUNT] = {
     [P_META_SWAP] = "UPDATE dtlog_meta SET value = $3 WHERE key = $1 AND value = $2",
     [P_CHECK] = "SELECT (SELECT size FROM dtlog_head WHERE id = 1), (SELECT max(idx) FROM dtlog_entries),"
                 " (SELECT max(key) FROM dtlog_nodes), (SELECT version FROM dtlog_head WHERE id = 1)",
+    /* an append's lock: the head row's, to the end of the transaction */
+    [P_LOCK] = "SELECT 1 FROM dtlog_head WHERE id = 1 FOR UPDATE",
+    /* the size and the frontier, every node (l, (size >> l) - 1) for a bit l
+     * set in size (a row with l NULL for size 0) */
+    [P_FRONTIER] = "WITH h AS (SELECT size FROM dtlog_head WHERE id = 1)"
+                   " SELECT h.size, f.l, n.hash FROM h"
+                   " LEFT JOIN LATERAL (SELECT l FROM generate_series(0, 62) AS l WHERE (h.size >> l) & 1 = 1) AS f"
+                   " ON true LEFT JOIN dtlog_nodes AS n ON n.key = ((((h.size >> f.l) << f.l) - 1) << 6) | f.l",
 };
 
 static const char schema_sql[] =
@@ -132,27 +144,13 @@ static const char schema_sql[] =
     " at timestamptz NOT NULL DEFAULT now());"
     "INSERT INTO dtlog_head VALUES (1, 0, 1);";
 
-/* The lock, the size and the frontier (every node
- * (l, (size >> l) - 1) for a bit l set in size), in one round trip: three
- * statements in the simple protocol (text results). The frontier is read by
- * a statement after the one that waits for the lock, because in READ
- * COMMITTED a statement sees the rows committed before it started: a
- * statement that waited for the lock would see the head row's new size (the
- * locked row is read again) but not the nodes committed with it. */
-static const char lock_sql[] =
-    "BEGIN;"
-    "SELECT 1 FROM dtlog_head WHERE id = 1 FOR UPDATE;"
-    "WITH h AS (SELECT size FROM dtlog_head WHERE id = 1)"
-    " SELECT h.size, f.l, encode(n.hash, 'hex') FROM h"
-    " LEFT JOIN LATERAL (SELECT l FROM generate_series(0, 62) AS l WHERE (h.size >> l) & 1 = 1) AS f ON true"
-    " LEFT JOIN dtlog_nodes AS n ON n.key = ((((h.size >> f.l) << f.l) - 1) << 6) | f.l";
-
 typedef struct pg_log {
     dt_log base;
     PGconn *conn;
     char *uri;
     int prepared;           /* the statements are prepared on conn */
     int ended;              /* the server ended the session (a FATAL error): as good as lost */
+    char failed_cons[64];   /* the constraint that the last failed pipeline broke, if any */
     int pid;                /* the server process of conn, and its start */
     char started[64];
     char errmsg[512];
@@ -195,6 +193,12 @@ static void put_be64(unsigned char out[8], uint64_t v)
 {
     for (int i = 7; i >= 0; i--, v >>= 8)
         out[i] = (unsigned char)v;
+}
+
+static uint32_t get_be32(const char *p)
+{
+    const unsigned char *u = (const unsigned char *)p;
+    return (uint32_t)u[0] << 24 | (uint32_t)u[1] << 16 | (uint32_t)u[2] << 8 | u[3];
 }
 
 static uint64_t get_be64(const unsigned char *p)
@@ -432,6 +436,89 @@ static dt_err run_int8(pg_log *log, int id, uint64_t v, PGresult **out)
     return run(log, id, 1, values, lengths, NULL, out);
 }
 
+/* Sends n statements in one round trip (libpq's pipeline mode) and reads
+ * their results into res[] (NULL for those that did not run): statement i
+ * is sql[i] (simple text, no parameters) or, sql[i] NULL, the prepared
+ * statement ids[i], with the nvalues parameters values/lengths (binary)
+ * if it is the one that has them. The first failure is returned (res_err), and its
+ * constraint's name kept in log->failed_cons. With lose non-NULL, the
+ * answer is waited for and then not read (*lose = 1: the caller drops the
+ * connection; a test fault). */
+static dt_err pipeline(pg_log *log, int n, const char *const *sql, const int *ids, int nvalues,
+                       const char *const *values, const int *lengths, int *lose, PGresult **res)
+{
+    static const int binary[8] = {1, 1, 1, 1, 1, 1, 1, 1};
+    dt_err err = DT_OK;
+    int sent = 0;
+    if (nvalues > 8)
+        dt_misuse("log_pg.c: pipeline: more than 8 parameters");
+    log->failed_cons[0] = '\0';
+    for (int i = 0; i < n; i++)
+        res[i] = NULL;
+    if (!PQenterPipelineMode(log->conn))
+        return res_err(log, NULL);
+    for (int i = 0; i < n; i++) {
+        char name[8];
+        stmt_name(name, ids[i]);
+        int ok = sql[i] ? PQsendQueryParams(log->conn, sql[i], 0, NULL, NULL, NULL, NULL, 1)
+                        : PQsendQueryPrepared(log->conn, name, values ? nvalues : 0, values, lengths, binary, 1);
+        if (!ok)
+            break;
+        sent++;
+    }
+    if (sent < n || !PQpipelineSync(log->conn)) {
+        err = res_err(log, NULL);
+        log->ended = 1; /* what reached the server is unknown: the connection is not used again */
+        return err == DT_OK ? DT_ERR_IO : err;
+    }
+    if (lose) {
+        struct pollfd p = {PQsocket(log->conn), POLLIN, 0};
+        (void)poll(&p, 1, 10000);
+        *lose = 1;
+        return DT_ERR_IO;
+    }
+    for (int i = 0; i < n; i++) {
+        PGresult *r = PQgetResult(log->conn);
+        ExecStatusType st = PQresultStatus(r);
+        if (!r) {
+            err = err != DT_OK ? err : res_err(log, NULL);
+            log->ended = 1;
+            break;
+        }
+        if (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK) {
+            res[i] = r;
+        } else {
+            if (err == DT_OK && st != PGRES_PIPELINE_ABORTED) {
+                const char *cons = PQresultErrorField(r, PG_DIAG_CONSTRAINT_NAME);
+                err = res_err(log, r);
+                snprintf(log->failed_cons, sizeof log->failed_cons, "%s", cons ? cons : "");
+            }
+            PQclear(r);
+        }
+        /* the NULL that ends each statement's results */
+        while ((r = PQgetResult(log->conn)) != NULL && PQresultStatus(r) != PGRES_PIPELINE_SYNC)
+            PQclear(r);
+        if (r) { /* a sync before the statement's end: the connection is gone */
+            PQclear(r);
+            log->ended = 1;
+            return err != DT_OK ? err : DT_ERR_IO;
+        }
+        if (lost(log))
+            break;
+    }
+    if (!lost(log)) {
+        PGresult *r = PQgetResult(log->conn); /* the sync */
+        if (PQresultStatus(r) != PGRES_PIPELINE_SYNC)
+            log->ended = 1;
+        PQclear(r);
+    }
+    if (!lost(log) && !PQexitPipelineMode(log->conn))
+        log->ended = 1;
+    if (err == DT_OK && lost(log))
+        err = DT_ERR_IO;
+    return err;
+}
+
 /* Column c of row i as an int8 (binary result); -1 if NULL. */
 static int64_t col_int8(const PGresult *r, int i, int c)
 {
@@ -581,11 +668,6 @@ static dt_err collect_nodes(void *arg, unsigned level, uint64_t lo, uint64_t hi,
     return b->nkeys.failed || b->nhash.failed ? DT_ERR_NOMEM : DT_OK;
 }
 
-static int hexval(char c)
-{
-    return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-}
-
 /* The key conflicts of a batch the server refused: the batch position of
  * the first offending entry, as the SQLite store reports it (keys taken in
  * order, each offending if already in the log or equal to an earlier one). */
@@ -663,7 +745,8 @@ static void kill_own_session(pg_log *log)
  * the connection was lost, and when; *first is set once read. */
 static dt_err txn(pg_log *log, batch *b, uint64_t *first, size_t *dup, const unsigned char id[16], int *how)
 {
-    PGresult *r = NULL;
+    PGresult *r = NULL, *res[3] = {NULL, NULL, NULL};
+    int lose = 0;
     buf keys = {0}, pos = {0}, ents = {0};
     uint64_t size = 0;
     int fault = log->fault;
@@ -671,37 +754,33 @@ static dt_err txn(pg_log *log, batch *b, uint64_t *first, size_t *dup, const uns
 
     *how = T_DONE;
     log->fault = DT_LOG_PG_FAULT_NONE;
-    /* the lock, the size, the transaction id, the frontier */
-    r = PQexec(log->conn, lock_sql);
-    if (PQresultStatus(r) != PGRES_TUPLES_OK || PQntuples(r) < 1) {
-        err = PQresultStatus(r) == PGRES_TUPLES_OK ? DT_ERR_INVALID : res_err(log, r);
-        if (PQresultStatus(r) == PGRES_TUPLES_OK)
-            set_msg(log, "the log's head row is missing");
+    /* One round trip: BEGIN, the lock, then the size and the frontier. The
+     * frontier is read by a statement after the one that waits for the
+     * lock, because in READ COMMITTED a statement sees the rows committed
+     * before it started: a statement that waited for the lock would see the
+     * head row's new size (the locked row is read again) but not the nodes
+     * committed with it. */
+    {
+        const char *sql[3] = {"BEGIN", NULL, NULL};
+        int ids[3] = {-1, P_LOCK, P_FRONTIER};
+        if ((err = pipeline(log, 3, sql, ids, 0, NULL, NULL, NULL, res)) != DT_OK)
+            goto out;
+        r = res[2];
+        res[2] = NULL;
+    }
+    if (PQntuples(r) < 1 || col_int8(r, 0, 0) < 0 || (uint64_t)col_int8(r, 0, 0) > DT_LOG_MAX) {
+        set_msg(log, "the log's head row is missing or damaged");
+        err = DT_ERR_INVALID;
         goto out;
     }
-    {
-        char *end = NULL;
-        errno = 0;
-        size = strtoull(PQgetvalue(r, 0, 0), &end, 10);
-        if (errno || *end || size > DT_LOG_MAX) {
-            err = DT_ERR_INVALID;
-            goto out;
-        }
-        b->have = 0;
-        for (int i = 0; i < PQntuples(r); i++) {
-            const char *hex = PQgetvalue(r, i, 2);
-            int l = atoi(PQgetvalue(r, i, 1));
-            if (PQgetisnull(r, i, 1) || PQgetisnull(r, i, 2) || l < 0 || l > 63 || strlen(hex) != 2 * HB)
-                continue; /* missing or damaged: an error if it is needed */
-            int ok = 1;
-            for (size_t j = 0; j < HB && ok; j++) {
-                int hi = hexval(hex[2 * j]), lo = hexval(hex[2 * j + 1]);
-                ok = hi >= 0 && lo >= 0;
-                b->fr[l][j] = (unsigned char)(hi << 4 | lo);
-            }
-            if (ok)
-                b->have |= (uint64_t)1 << l;
-        }
+    size = (uint64_t)col_int8(r, 0, 0);
+    b->have = 0;
+    for (int i = 0; i < PQntuples(r); i++) {
+        int l = PQgetisnull(r, i, 1) || PQgetlength(r, i, 1) != 4 ? -1 : (int)get_be32(PQgetvalue(r, i, 1));
+        if (l < 0 || l > 63 || PQgetisnull(r, i, 2) || PQgetlength(r, i, 2) != HB)
+            continue; /* missing or damaged: an error if it is needed */
+        memcpy(b->fr[l], PQgetvalue(r, i, 2), HB);
+        b->have |= (uint64_t)1 << l;
     }
     PQclear(r);
     r = NULL;
@@ -774,6 +853,10 @@ static dt_err txn(pg_log *log, batch *b, uint64_t *first, size_t *dup, const uns
     }
     if (fault == DT_LOG_PG_FAULT_BEFORE_COMMIT)
         shutdown(PQsocket(log->conn), SHUT_RDWR);
+    if (fault == DT_LOG_PG_FAULT_KILLED)
+        kill_own_session(log);
+    /* One round trip: the writes and COMMIT. From the moment they are sent
+     * until the answer, the outcome is the server's to tell. */
     {
         unsigned char f8[8], s8[8];
         put_be64(f8, size);
@@ -782,59 +865,42 @@ static dt_err txn(pg_log *log, batch *b, uint64_t *first, size_t *dup, const uns
                                  (const char *)ents.p,    (const char *)b->nkeys.p, (const char *)b->nhash.p,
                                  (const char *)s8,        (const char *)id};
         int lengths[8] = {8, (int)keys.len, (int)pos.len, (int)ents.len, (int)b->nkeys.len, (int)b->nhash.len, 8, 16};
-        int formats[8] = {1, 1, 1, 1, 1, 1, 1, 1};
-        char name[8];
-        stmt_name(name, P_WRITE);
-        r = PQexecPrepared(log->conn, name, 8, values, lengths, formats, 1);
+        const char *sql[2] = {NULL, "COMMIT"};
+        int ids[2] = {P_WRITE, -1};
+        *first = size;
+        *how = T_LOST_AFTER_COMMIT;
+        err = pipeline(log, 2, sql, ids, 8, values, lengths, fault == DT_LOG_PG_FAULT_LOST_ANSWER ? &lose : NULL, res);
     }
-    if (PQresultStatus(r) != PGRES_COMMAND_OK || strcmp(PQcmdTuples(r), "1") != 0) {
-        err = PQresultStatus(r) == PGRES_COMMAND_OK ? DT_ERR_INVALID : res_err(log, r);
-        const char *cons = PQresultErrorField(r, PG_DIAG_CONSTRAINT_NAME);
-        if (err == DT_ERR_INVALID && cons && strcmp(cons, "dtlog_keys_pkey") == 0) {
-            PQclear(r);
-            r = PQexec(log->conn, "ROLLBACK");
-            dt_err e = find_dup(log, b, dup);
-            if (e != DT_OK)
-                err = e;
-        }
-        goto out;
-    }
-    PQclear(r);
-    r = NULL;
-    if (fault == DT_LOG_PG_FAULT_KILLED)
-        kill_own_session(log);
-    /* COMMIT: from here until its answer, the outcome is the server's to tell */
-    *first = size;
-    *how = T_LOST_AFTER_COMMIT;
-    if (!PQsendQuery(log->conn, "COMMIT"))
-        goto out;
-    if (fault == DT_LOG_PG_FAULT_LOST_ANSWER) {
+    if (lose) {
         /* the answer has come (the commit is done) and is never read */
-        struct pollfd p = {PQsocket(log->conn), POLLIN, 0};
-        (void)poll(&p, 1, 10000);
-        shutdown(PQsocket(log->conn), SHUT_RDWR);
         PQfinish(log->conn);
         log->conn = NULL;
         log->prepared = 0;
         goto out;
     }
-    r = PQgetResult(log->conn);
-    if (PQresultStatus(r) == PGRES_COMMAND_OK && strcmp(PQcmdStatus(r), "COMMIT") == 0) {
+    if (err == DT_OK && strcmp(PQcmdTuples(res[0]), "1") == 0 && strcmp(PQcmdStatus(res[1]), "COMMIT") == 0) {
         *how = T_DONE;
-    } else {
-        dt_err e = res_err(log, r); /* notes a session that the server ended */
-        if (!lost(log)) {
-            /* an answer, and not COMMIT, from a live session: rolled back */
-            *how = T_DONE;
-            err = e == DT_OK || e == DT_ERR_INVALID ? DT_ERR_IO : e;
-        }
+        goto out;
     }
-    PQclear(r);
-    while ((r = PQgetResult(log->conn)) != NULL)
-        PQclear(r);
+    if (lost(log))
+        goto out; /* unknown */
+    /* an answer from a live session, and not COMMIT: nothing was committed */
+    *how = T_DONE;
+    if (err == DT_OK) {
+        set_msg(log, "the log's head row is missing");
+        err = DT_ERR_INVALID;
+    }
+    if (err == DT_ERR_INVALID && strcmp(log->failed_cons, "dtlog_keys_pkey") == 0) {
+        PQclear(PQexec(log->conn, "ROLLBACK"));
+        dt_err e = find_dup(log, b, dup);
+        if (e != DT_OK)
+            err = e;
+    }
 out:
     if (r)
         PQclear(r);
+    for (int i = 0; i < 3; i++)
+        PQclear(res[i]);
     if (err != DT_OK && *how == T_DONE && lost(log))
         *how = T_LOST_BEFORE_COMMIT;
     if (log->conn && !lost(log) && PQtransactionStatus(log->conn) != PQTRANS_IDLE)
