@@ -767,6 +767,9 @@ static dt_err txn(pg_log *log, batch *b, uint64_t *first, size_t *dup, const uns
             goto out;
         r = res[2];
         res[2] = NULL;
+        PQclear(res[0]);
+        PQclear(res[1]);
+        res[0] = res[1] = NULL;
     }
     if (PQntuples(r) < 1 || col_int8(r, 0, 0) < 0 || (uint64_t)col_int8(r, 0, 0) > DT_LOG_MAX) {
         set_msg(log, "the log's head row is missing or damaged");
