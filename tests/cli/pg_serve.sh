@@ -100,12 +100,13 @@ tail -n "$n2" "$work/all" >"$work/phase2"
 start_server() { # NAME [--board URI]: sets port
     name=$1
     shift
-    "$dt" serve "$e" --listen 127.0.0.1:0 --publish-every 1 --quiet "$@" 2>"$work/$name.log" &
+    : >"$work/$name.log"
+    "$dt" serve "$e" --listen 127.0.0.1:0 --publish-every 1 --quiet "$@" 2>>"$work/$name.log" &
     spid=$!
     port=
     i=0
     while [ $i -lt 200 ] && [ -z "$port" ]; do
-        port=$(sed -n 's/.* on port \([0-9][0-9]*\).*/\1/p' "$work/$name.log")
+        port=$(sed -n 's/.* on port \([0-9][0-9]*\).*/\1/p' "$work/$name.log" || true)
         [ -n "$port" ] || sleep 0.05
         i=$((i + 1))
     done
@@ -178,7 +179,8 @@ printf '%s\n' $failed | sed '/^$/d' >"$work/p2.retry"
 : >"$work/r2.retry"
 cast "$porta" "$work/p2.retry" "$work/r2.retry"
 odd=$(awk '$2 != 201 && $2 != 409' "$work/r2.retry" "$work/r2.a" | wc -l)
-[ "$odd" = 0 ] && ok "A took every ballot after the kill (201, or 409 for a file B had written)" ||
+[ "$odd" = 0 ] && ok "A took every ballot after the kill: $(awk '$2 == 201' "$work/r2.retry" | wc -l) of the \
+$(wc -l <"$work/p2.retry") sent again 201, the others 409 (a file B had written)" ||
     { bad "A answered otherwise $odd times"; awk '$2 != 201 && $2 != 409' "$work/r2.retry" "$work/r2.a" | head -3; }
 # let A's publisher run once more, then stop it
 sleep 1.5
