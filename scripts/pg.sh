@@ -19,8 +19,10 @@
 # exits 77, which CTest reports as skipped. initdb refuses to run as root: as
 # root the server runs as the user postgres (the package's), or nobody, and
 # its folders are theirs. The URI connects over TCP to 127.0.0.1 with a
-# password (written in DIR/uri, mode 0600); the socket, in DIR/sock (0700),
-# is for the server's owner only. The server runs with fsync and
+# password (the URI is kept in DIR/uri, mode 0600); the Unix socket, in DIR/sock (0700),
+# is for the server's owner only (DIR/data, DIR/sock and DIR/logs move to a
+# folder of /tmp, named in DIR/home, when that user cannot reach DIR). The
+# server runs with fsync and
 # synchronous_commit on: what the tests check as durable is durable.
 set -eu
 
@@ -58,26 +60,38 @@ as_pg() {
 
 mkdir -p "$dir"
 dir=$(cd "$dir" && pwd)
-data=$dir/data
-sock=$dir/sock
+# The server's own folders (data, socket, logs) are under DIR, unless the
+# server's user cannot reach DIR (a private home folder): then under a
+# folder of /tmp, named in DIR/home
+home=$dir
+if [ -f "$dir/home" ]; then
+    home=$(cat "$dir/home")
+elif [ -n "$pguser" ] && ! runuser -u "$pguser" -- test -x "$dir" 2>/dev/null; then
+    home=$(mktemp -d /tmp/dt-pg-XXXXXX)
+    chmod 755 "$home"
+    echo "$home" >"$dir/home"
+fi
+data=$home/data
+sock=$home/sock
+logs=$home/logs
 
 pgctl() {
-    as_pg "$bindir/pg_ctl" -D "$data" -l "$dir/logs/server.log" "$@"
+    as_pg "$bindir/pg_ctl" -D "$data" -l "$logs/server.log" "$@"
 }
 
 # Starts the server on the port of DIR/port, or on a free one: a port taken
 # by someone else makes the server fail to start, and the next is tried.
 start() {
     if [ ! -f "$data/PG_VERSION" ]; then
-        rm -rf "$data" "$sock" "$dir/logs"
-        mkdir -p "$data" "$sock" "$dir/logs"
+        rm -rf "$data" "$sock" "$logs"
+        mkdir -p "$data" "$sock" "$logs"
         chmod 700 "$data" "$sock"
-        od -An -N16 -tx1 /dev/urandom | tr -d ' \n' >"$dir/password"
-        chmod 600 "$dir/password"
-        [ -z "$pguser" ] || chown "$pguser" "$data" "$sock" "$dir/logs" "$dir/password"
+        od -An -N16 -tx1 /dev/urandom | tr -d ' \n' >"$home/password"
+        chmod 600 "$home/password"
+        [ -z "$pguser" ] || chown "$pguser" "$data" "$sock" "$logs" "$home/password"
         # --no-sync: initdb's own files need not survive a power cut, this
         # server's commits do (fsync stays on)
-        if ! as_pg "$bindir/initdb" -D "$data" -U detente --pwfile="$dir/password" --auth-local=scram-sha-256 \
+        if ! as_pg "$bindir/initdb" -D "$data" -U detente --pwfile="$home/password" --auth-local=scram-sha-256 \
             --auth-host=scram-sha-256 -E UTF8 --locale=C --no-sync --no-instructions >"$dir/initdb.log" 2>&1; then
             cat "$dir/initdb.log" >&2
             echo "pg.sh: initdb failed" >&2
@@ -111,14 +125,14 @@ EOF
         fi
         tries=$((tries + 1))
         if [ $tries -ge 20 ]; then
-            tail -20 "$dir/logs/server.log" >&2 || true
+            tail -20 "$logs/server.log" >&2 || true
             echo "pg.sh: the server does not start" >&2
             exit 1
         fi
         port=$((port + 1))
     done
     echo "$port" >"$dir/port"
-    uri="postgresql://detente:$(cat "$dir/password")@127.0.0.1:$port/postgres"
+    uri="postgresql://detente:$(cat "$home/password")@127.0.0.1:$port/postgres"
     (umask 077 && echo "$uri" >"$dir/uri")
     echo "$uri"
 }
@@ -141,7 +155,7 @@ case "$what" in
         ;;
     run)
         [ $# -ge 1 ] || usage
-        trap 'stop; rm -rf "$data"' EXIT
+        trap 'stop; rm -rf "$data"; [ "$home" = "$dir" ] || rm -rf "$home" "$dir/home"' EXIT
         trap 'exit 130' INT TERM
         uri=$(start)
         st=0
