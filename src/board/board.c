@@ -838,7 +838,8 @@ static dt_err store_checkpoint(dt_board *b, char **msg, const char *note, size_t
             goto out;
     }
     /* the folder's copy: never older than what it has */
-    if (dt_read_file(&file, &filelen, cpp, DT_NOTE_MAX_BYTES) == DT_OK && note_size(file, filelen, &filesize) == DT_OK &&
+    if (dt_read_file(&file, &filelen, cpp, DT_NOTE_MAX_BYTES) == DT_OK &&
+        note_size(file, filelen, &filesize) == DT_OK &&
         (filesize > cursize || (filesize == cursize && filelen == curlen && memcmp(file, cur, curlen) == 0))) {
         err = DT_OK;
         goto out;
