@@ -534,6 +534,8 @@ static void pg_close(dt_log *base)
     pg_log *log = (pg_log *)base;
     if (log->conn)
         PQfinish(log->conn);
+    if (log->uri)
+        dt_memzero(log->uri, strlen(log->uri)); /* it may hold a password */
     free(log->uri);
     free(log);
 }
