@@ -31,6 +31,39 @@ static void run(const char *fmt, ...)
     assert_int_equal(system(cmd), 0);
 }
 
+/* Runs the cases; with DT_TEST_SHARD=I/N only the cases whose index is I
+ * mod N. `make check` runs these tests in two builds, normal and under the
+ * sanitizers, and gives each build its own share (tests/CMakeLists.txt):
+ * every case runs once in `make check`, in one build or the other, where
+ * running each in both would cost minutes (each case verifies a whole
+ * record again, mostly in GMP, which the sanitizers do not instrument).
+ * Without DT_TEST_SHARD (by hand) every case runs. */
+static int run_cases(const char *name, const struct CMUnitTest *tests, size_t n, CMFixtureFunction setup,
+                     CMFixtureFunction teardown_all)
+{
+    const char *e = getenv("DT_TEST_SHARD");
+    unsigned long shard = 0, nshards = 1;
+    struct CMUnitTest *sub;
+    size_t k = 0;
+    int rc;
+    if (e && (sscanf(e, "%lu/%lu", &shard, &nshards) != 2 || nshards == 0 || shard >= nshards)) {
+        fprintf(stderr, "%s: DT_TEST_SHARD must be I/N with I < N, not '%s'\n", name, e);
+        return 1;
+    }
+    if (nshards == 1)
+        return _cmocka_run_group_tests(name, tests, n, setup, teardown_all);
+    sub = calloc(n, sizeof *sub);
+    if (!sub)
+        return 1;
+    for (size_t i = shard; i < n; i += nshards)
+        sub[k++] = tests[i];
+    printf("%s: DT_TEST_SHARD=%lu/%lu: %zu of the %zu cases here, the others in the other build\n", name, shard,
+           nshards, k, n);
+    rc = _cmocka_run_group_tests(name, sub, k, setup, teardown_all);
+    free(sub);
+    return rc;
+}
+
 /* Copies the public part of the record in src to a fresh working folder. */
 static int tamper_setup(const char *src)
 {

@@ -449,5 +449,5 @@ int main(void)
     if (getenv("DT_TEST_FILTER"))
         cmocka_set_test_filter(getenv("DT_TEST_FILTER"));
     const struct CMUnitTest tests[] = {TESTS(setup_r255), TESTS(setup_int)};
-    return cmocka_run_group_tests(tests, make_records, remove_records);
+    return run_cases("test_tamper", tests, sizeof tests / sizeof *tests, make_records, remove_records);
 }

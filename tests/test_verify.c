@@ -351,5 +351,5 @@ int main(void)
         T(test_step14_status),
         T(test_step15_preencrypted),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return run_cases("test_verify", tests, sizeof tests / sizeof *tests, NULL, NULL);
 }
