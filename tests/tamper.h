@@ -38,7 +38,7 @@ static void run(const char *fmt, ...)
  * running each in both would cost minutes (each case verifies a whole
  * record again, mostly in GMP, which the sanitizers do not instrument).
  * Without DT_TEST_SHARD (by hand) every case runs. */
-static int run_cases(const char *name, const struct CMUnitTest *tests, size_t n, CMFixtureFunction setup,
+static inline int run_cases(const char *name, const struct CMUnitTest *tests, size_t n, CMFixtureFunction setup,
                      CMFixtureFunction teardown_all)
 {
     const char *e = getenv("DT_TEST_SHARD");
