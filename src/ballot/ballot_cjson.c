@@ -20,31 +20,8 @@ typedef struct rd {
     const dt_cjson_doc *doc;
 } rd;
 
-/* A key path ("contests[0].selections[1].proof"), as ballot_json.c's join
- * and element write it, but written out only for a message: on a valid
- * ballot, formatting every path cost more than the JSON checks. */
-typedef struct kp {
-    const struct kp *up; /* NULL: the top level */
-    const char *key;
-    size_t index;
-    bool indexed;        /* key[index] */
-} kp;
-
-static void kp_format(char *out, size_t cap, const kp *k)
-{
-    const kp *v[32];
-    size_t n = 0, len = 0;
-    for (; k && n < sizeof v / sizeof *v; k = k->up)
-        v[n++] = k;
-    out[0] = '\0';
-    while (n-- > 0 && len < cap) {
-        int w = v[n]->indexed ? snprintf(out + len, cap - len, "%s%s[%zu]", len ? "." : "", v[n]->key, v[n]->index)
-                              : snprintf(out + len, cap - len, "%s%s", len ? "." : "", v[n]->key);
-        if (w < 0)
-            break;
-        len += (size_t)w;
-    }
-}
+/* the key path of a message (util/cjson_strict.h) */
+typedef dt_cjson_path kp;
 
 /* "<where>: <path>: <text>", the messages of ballot_json.c */
 static dt_err fail(rd *r, dt_err err, const kp *path, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
@@ -57,7 +34,7 @@ static dt_err fail(rd *r, dt_err err, const kp *path, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(text, sizeof text, fmt, ap);
     va_end(ap);
-    kp_format(p, sizeof p, path);
+    dt_cjson_path_format(p, sizeof p, path);
     return dt_ballot_fail(r->msg, err, "%s: %s: %s", r->where, p, text);
 }
 

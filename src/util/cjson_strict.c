@@ -631,3 +631,19 @@ size_t dt_cjson_size(const cJSON *v)
             n++;
     return n;
 }
+
+void dt_cjson_path_format(char *out, size_t cap, const dt_cjson_path *k)
+{
+    const dt_cjson_path *v[32];
+    size_t n = 0, len = 0;
+    for (; k && n < sizeof v / sizeof *v; k = k->up)
+        v[n++] = k;
+    out[0] = '\0';
+    while (n-- > 0 && len < cap) {
+        int w = v[n]->indexed ? snprintf(out + len, cap - len, "%s%s[%zu]", len ? "." : "", v[n]->key, v[n]->index)
+                              : snprintf(out + len, cap - len, "%s%s", len ? "." : "", v[n]->key);
+        if (w < 0)
+            break;
+        len += (size_t)w;
+    }
+}

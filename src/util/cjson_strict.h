@@ -95,4 +95,17 @@ const cJSON *dt_cjson_get(const cJSON *obj, const char *key);
  * time linear in it, as cJSON keeps a list. */
 size_t dt_cjson_size(const cJSON *v);
 
+/* A key path ("contests[0].selections[1].proof") kept on the stack as a
+ * reader descends, written out only for an error message: on a valid
+ * ballot, formatting every path cost more than the JSON checks. */
+typedef struct dt_cjson_path {
+    const struct dt_cjson_path *up; /* NULL: the top level */
+    const char *key;
+    size_t index;
+    bool indexed; /* key[index] */
+} dt_cjson_path;
+
+/* Writes the path as the jansson readers' messages do ("a.b[2].c"). */
+void dt_cjson_path_format(char *out, size_t cap, const dt_cjson_path *k);
+
 #endif
