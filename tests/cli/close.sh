@@ -73,7 +73,9 @@ done
 t=$(sed -n 's/^token //p' "$tok")
 st=$(curl -s -o /dev/null -w '%{http_code}' -X POST "$url/api/v1/admin/close")
 [ "$st" = 403 ] && ok "admin: no token 403" || bad "admin: no token $st"
-st=$(curl -s -o /dev/null -w '%{http_code}' -X POST -H "Authorization: Bearer ${t%?}0" "$url/api/v1/admin/close")
+# the token with its last digit changed (never to itself: 0 becomes 1, else 0)
+case "$t" in *0) wrong="${t%?}1" ;; *) wrong="${t%?}0" ;; esac
+st=$(curl -s -o /dev/null -w '%{http_code}' -X POST -H "Authorization: Bearer $wrong" "$url/api/v1/admin/close")
 [ "$st" = 403 ] && ok "admin: wrong token 403" || bad "admin: wrong token $st"
 st=$(curl -s -o /dev/null -w '%{http_code}' -X POST --interface 127.0.0.2 -H "Authorization: Bearer $t" "$url/api/v1/admin/close")
 [ "$st" = 403 ] && ok "admin: peer 127.0.0.2 403" || bad "admin: peer 127.0.0.2 $st"
