@@ -536,6 +536,112 @@ static void test_decode(void **state)
     assert_int_equal(decode_matches(s), 1); /* the identity */
 }
 
+/* dt_fe_pow22523_x8 on AVX-512 IFMA against the portable dt_fe_pow22523,
+ * lane by lane: random limbs up to the 2^52 bound the vector code relies on,
+ * and the edge values of test_field_edges in every lane */
+static void test_ifma_pow(void **state)
+{
+    (void)state;
+    if (!dt_r255_ifma()) {
+        printf("no AVX-512 IFMA here (or DT_NO_IFMA set): the vector path is not run\n");
+        skip();
+    }
+    dt_fe in[8], got[8], want;
+    long n = 0;
+    for (long it = 0; it < ITER / 8 + 1; it++) {
+        static const int bounds[] = {51, 52};
+        for (int j = 0; j < 8; j++)
+            rand_fe(&in[j], bounds[(it + j) % 2]);
+        dt_fe_pow22523_x8(got, in);
+        for (int j = 0; j < 8; j++, n++) {
+            dt_fe_pow22523(&want, &in[j]);
+            assert_reduced(&got[j]);
+            assert_true(dt_fe_eq(&got[j], &want));
+        }
+    }
+    {
+        static const uint64_t m = DT_FE_MASK, top = (UINT64_C(1) << 52) - 1;
+        const dt_fe edges[8] = {
+            {{0, 0, 0, 0, 0}},         {{1, 0, 0, 0, 0}},     {{m - 18, m, m, m, m}}, /* p */
+            {{m - 19, m, m, m, m}},    {{m, m, m, m, m}},     {{top, top, top, top, top}},
+            {{top, 0, top, 0, top}},   {{0, top, 0, top, 0}},
+        };
+        for (int r = 0; r < 8; r++) { /* every edge in every lane */
+            for (int j = 0; j < 8; j++)
+                in[j] = edges[(j + r) % 8];
+            dt_fe_pow22523_x8(got, in);
+            for (int j = 0; j < 8; j++, n++) {
+                dt_fe_pow22523(&want, &in[j]);
+                assert_reduced(&got[j]);
+                assert_true(dt_fe_eq(&got[j], &want));
+            }
+        }
+    }
+    printf("ifma: %ld exponentiations match\n", n);
+}
+
+/* dt_r255_decode_many and dt_elem_decode_batch_var against one decode at a
+ * time, on batches of every length up to 70 mixing valid points, random
+ * strings and non-canonical encodings (on the IFMA path where the processor
+ * has it, and the portable one under DT_NO_IFMA: CTest runs both) */
+static void test_decode_many(void **state)
+{
+    (void)state;
+    enum { MAXN = 70 };
+    unsigned char buf[MAXN][32];
+    const unsigned char *in[MAXN];
+    dt_ge_affine got[MAXN], want;
+    int ret[MAXN];
+    dt_elem e[MAXN], one;
+    long valid = 0, total = 0;
+    printf("decode_many: IFMA %s\n", dt_r255_ifma() ? "on" : "off");
+    for (long it = 0; it < ITER / 64 + MAXN; it++) {
+        size_t n = (size_t)(it % MAXN) + 1;
+        int all_ok = 1;
+        for (size_t i = 0; i < n; i++) {
+            switch (testrand_u64(4)) {
+            case 0:
+                testrand_bytes(buf[i], 32);
+                break;
+            case 1: /* non-canonical: p + k */
+                memset(buf[i], 0xff, 32);
+                buf[i][31] = 0x7f;
+                buf[i][0] = (unsigned char)(0xed + testrand_u64(19));
+                break;
+            default:
+                rand_point(buf[i]);
+            }
+            in[i] = buf[i];
+        }
+        dt_r255_decode_many(got, ret, in, n);
+        for (size_t i = 0; i < n; i++, total++) {
+            int r = dt_r255_decode(&want, in[i]);
+            assert_int_equal(ret[i], r);
+            if (r == 0) {
+                unsigned char a[32], b[32];
+                valid++;
+                dt_fe_tobytes(a, &got[i].x), dt_fe_tobytes(b, &want.x);
+                assert_memory_equal(a, b, 32);
+                dt_fe_tobytes(a, &got[i].y), dt_fe_tobytes(b, &want.y);
+                assert_memory_equal(a, b, 32);
+                dt_fe_tobytes(a, &got[i].t), dt_fe_tobytes(b, &want.t);
+                assert_memory_equal(a, b, 32);
+            }
+            all_ok &= r == 0;
+        }
+        assert_int_equal(dt_elem_decode_batch_var(G, e, in, 32, n) == DT_OK, all_ok);
+        for (size_t i = 0; i < n; i++) {
+            if (dt_elem_decode(G, &one, in[i], 32) == DT_OK) {
+                assert_true(dt_elem_eq(G, &e[i], &one));
+                assert_enc(&e[i], in[i]);
+            } else
+                assert_true(dt_elem_is_identity(G, &e[i]));
+        }
+    }
+    printf("decode_many: %ld encodings, %ld valid\n", total, valid);
+    assert_true(valid > total / 4);
+}
+
 static void test_add(void **state)
 {
     (void)state;
@@ -962,6 +1068,8 @@ int main(void)
         cmocka_unit_test(test_field_random),
         cmocka_unit_test(test_field_edges),
         cmocka_unit_test(test_decode),
+        cmocka_unit_test(test_ifma_pow),
+        cmocka_unit_test(test_decode_many),
         cmocka_unit_test(test_add),
         cmocka_unit_test(test_torsion),
         cmocka_unit_test(test_scalarmult),

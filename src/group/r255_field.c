@@ -54,19 +54,16 @@ void dt_fe_pow22523(dt_fe *h, const dt_fe *f)
     dt_fe_mul(h, &t19, f); /* 2^252 - 3 = (p - 5)/8 */
 }
 
-unsigned dt_fe_sqrt_ratio_m1(dt_fe *r, const dt_fe *u, const dt_fe *v)
+/* The end of SQRT_RATIO_M1(u, v) once v3 = v^3 and pw = (u v^7)^((p-5)/8)
+ * are known. */
+static unsigned dt_fe_sqrt_ratio_m1_end(dt_fe *r, const dt_fe *u, const dt_fe *v, const dt_fe *v3,
+                                        const dt_fe *pw)
 {
-    dt_fe v3, v7, x, check, t, nu, nui;
+    dt_fe x, check, t, nu, nui;
     unsigned correct, flipped, flipped_i;
 
-    dt_fe_sq(&v3, v);
-    dt_fe_mul(&v3, &v3, v); /* v^3 */
-    dt_fe_sq(&v7, &v3);
-    dt_fe_mul(&v7, &v7, v); /* v^7 */
-    dt_fe_mul(&t, u, &v7);
-    dt_fe_pow22523(&t, &t); /* (u v^7)^((p-5)/8) */
-    dt_fe_mul(&x, u, &v3);
-    dt_fe_mul(&x, &x, &t); /* r = u v^3 (u v^7)^((p-5)/8) */
+    dt_fe_mul(&x, u, v3);
+    dt_fe_mul(&x, &x, pw); /* r = u v^3 (u v^7)^((p-5)/8) */
 
     dt_fe_sq(&check, &x);
     dt_fe_mul(&check, &check, v); /* v r^2 */
@@ -80,6 +77,47 @@ unsigned dt_fe_sqrt_ratio_m1(dt_fe *r, const dt_fe *u, const dt_fe *v)
     dt_fe_cmov(&x, &t, flipped | flipped_i);
     dt_fe_abs(r, &x);
     return correct | flipped;
+}
+
+unsigned dt_fe_sqrt_ratio_m1(dt_fe *r, const dt_fe *u, const dt_fe *v)
+{
+    dt_fe v3, v7, t;
+
+    dt_fe_sq(&v3, v);
+    dt_fe_mul(&v3, &v3, v); /* v^3 */
+    dt_fe_sq(&v7, &v3);
+    dt_fe_mul(&v7, &v7, v); /* v^7 */
+    dt_fe_mul(&t, u, &v7);
+    dt_fe_pow22523(&t, &t); /* (u v^7)^((p-5)/8) */
+    return dt_fe_sqrt_ratio_m1_end(r, u, v, &v3, &t);
+}
+
+void dt_fe_invsqrt_many(dt_fe *r, unsigned *ok, const dt_fe *v, size_t n)
+{
+    const int ifma = dt_r255_ifma();
+    dt_fe one;
+    dt_fe_1(&one);
+    for (size_t i = 0; i < n; i += 8) {
+        dt_fe v3[8], x[8], pw[8];
+        size_t m = n - i < 8 ? n - i : 8;
+        for (size_t j = 0; j < 8; j++) {
+            if (j >= m) {
+                x[j] = one; /* a lane that nobody reads */
+                continue;
+            }
+            dt_fe_sq(&v3[j], &v[i + j]);
+            dt_fe_mul(&v3[j], &v3[j], &v[i + j]);
+            dt_fe_sq(&x[j], &v3[j]);
+            dt_fe_mul(&x[j], &x[j], &v[i + j]); /* u v^7 with u = 1 */
+        }
+        if (ifma)
+            dt_fe_pow22523_x8(pw, x);
+        else
+            for (size_t j = 0; j < m; j++)
+                dt_fe_pow22523(&pw[j], &x[j]);
+        for (size_t j = 0; j < m; j++)
+            ok[i + j] = dt_fe_sqrt_ratio_m1_end(&r[i + j], &one, &v[i + j], &v3[j], &pw[j]);
+    }
 }
 
 void dt_fe_batch_invert(dt_fe *out, const dt_fe *in, dt_fe *scratch, size_t n)

@@ -17,6 +17,7 @@
 #ifndef DT_R255_FIELD_H
 #define DT_R255_FIELD_H
 
+#include <stddef.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -273,6 +274,16 @@ void dt_fe_pow22523(dt_fe *h, const dt_fe *f);
  * non-negative sqrt(u/v) if u/v is a square (r = 0 if u = 0), else returns 0
  * and sets r to the non-negative sqrt(sqrt(-1) u/v) (r = 0 if v = 0). */
 unsigned dt_fe_sqrt_ratio_m1(dt_fe *r, const dt_fe *u, const dt_fe *v);
+/* r[i] = SQRT_RATIO_M1(1, v[i]) and ok[i] its answer, for i < n: the same
+ * values as n calls, eight exponentiations at a time where the processor has
+ * AVX-512 IFMA (r255_ifma.c). */
+void dt_fe_invsqrt_many(dt_fe *r, unsigned *ok, const dt_fe *v, size_t n);
+/* 1 where dt_fe_pow22523_x8 runs on AVX-512 IFMA (and DT_NO_IFMA is not set
+ * in the environment), else 0 */
+int dt_r255_ifma(void);
+/* h[i] = f[i]^((p-5)/8) for eight elements; with IFMA only where
+ * dt_r255_ifma() says so (r255_ifma.c) */
+void dt_fe_pow22523_x8(dt_fe h[8], const dt_fe f[8]);
 /* Montgomery's trick: out[i] = 1/in[i] for n values, none of them zero, with
  * one inversion; scratch holds n elements. out may be in. Constant time in
  * the values (time depends on n only). */

@@ -4,43 +4,83 @@
 
 /* ---- ristretto255 ---- */
 
-int dt_r255_decode(dt_ge_affine *p, const unsigned char s[32])
+/* The first half of decoding s: canonical and non-negative (the answer), and
+ * the values the rest needs; t is what the inverse square root is of. */
+typedef struct dt_r255_dec {
+    dt_fe s, u1, u2, v, t;
+} dt_r255_dec;
+
+static unsigned dt_r255_decode_begin(dt_r255_dec *d, const unsigned char s[32])
 {
-    dt_fe s_, ss, u1, u2, u2sq, v, t, one, invsqrt, den_x, den_y;
+    dt_fe ss, u2sq, one, t;
     unsigned char chk[32];
     unsigned diff = 0, ok;
 
     /* canonical: reading s (bits 0..254) and writing it back gives s, which
      * fails for s >= p and for bit 255 set */
-    dt_fe_frombytes(&s_, s);
-    dt_fe_tobytes(chk, &s_);
+    dt_fe_frombytes(&d->s, s);
+    dt_fe_tobytes(chk, &d->s);
     for (int i = 0; i < 32; i++)
         diff |= chk[i] ^ s[i];
     ok = ((diff - 1) >> 8) & 1;
     ok &= 1 ^ (s[0] & 1); /* IS_NEGATIVE(s): s is canonical here, so its low bit */
 
-    dt_fe_sq(&ss, &s_);
+    dt_fe_sq(&ss, &d->s);
     dt_fe_1(&one);
-    dt_fe_sub(&u1, &one, &ss); /* 1 - s^2 */
-    dt_fe_add(&u2, &one, &ss); /* 1 + s^2 */
-    dt_fe_sq(&u2sq, &u2);
-    dt_fe_sq(&t, &u1);
+    dt_fe_sub(&d->u1, &one, &ss); /* 1 - s^2 */
+    dt_fe_add(&d->u2, &one, &ss); /* 1 + s^2 */
+    dt_fe_sq(&u2sq, &d->u2);
+    dt_fe_sq(&t, &d->u1);
     dt_fe_mul(&t, &t, &dt_fe_d);
-    dt_fe_neg(&v, &t);
-    dt_fe_sub(&v, &v, &u2sq); /* -(d u1^2) - u2^2 */
-    dt_fe_mul(&t, &v, &u2sq);
-    ok &= dt_fe_sqrt_ratio_m1(&invsqrt, &one, &t);
-    dt_fe_mul(&den_x, &invsqrt, &u2);
-    dt_fe_mul(&den_y, &invsqrt, &den_x);
-    dt_fe_mul(&den_y, &den_y, &v);
-    dt_fe_mul(&t, &s_, &den_x);
+    dt_fe_neg(&d->v, &t);
+    dt_fe_sub(&d->v, &d->v, &u2sq); /* -(d u1^2) - u2^2 */
+    dt_fe_mul(&d->t, &d->v, &u2sq);
+    return ok;
+}
+
+/* The second half, with invsqrt = SQRT_RATIO_M1(1, t) and sq its answer. */
+static int dt_r255_decode_end(dt_ge_affine *p, const dt_r255_dec *d, unsigned ok, unsigned sq, const dt_fe *invsqrt)
+{
+    dt_fe den_x, den_y, t;
+    ok &= sq;
+    dt_fe_mul(&den_x, invsqrt, &d->u2);
+    dt_fe_mul(&den_y, invsqrt, &den_x);
+    dt_fe_mul(&den_y, &den_y, &d->v);
+    dt_fe_mul(&t, &d->s, &den_x);
     dt_fe_add(&t, &t, &t);
-    dt_fe_abs(&p->x, &t);         /* |2 s den_x| */
-    dt_fe_mul(&p->y, &u1, &den_y); /* u1 den_y */
+    dt_fe_abs(&p->x, &t);            /* |2 s den_x| */
+    dt_fe_mul(&p->y, &d->u1, &den_y); /* u1 den_y */
     dt_fe_mul(&p->t, &p->x, &p->y);
     ok &= 1 ^ dt_fe_is_negative(&p->t);
     ok &= 1 ^ dt_fe_is_zero(&p->y);
     return (int)ok - 1;
+}
+
+int dt_r255_decode(dt_ge_affine *p, const unsigned char s[32])
+{
+    dt_r255_dec d;
+    dt_fe one, invsqrt;
+    unsigned ok = dt_r255_decode_begin(&d, s), sq;
+    dt_fe_1(&one);
+    sq = dt_fe_sqrt_ratio_m1(&invsqrt, &one, &d.t);
+    return dt_r255_decode_end(p, &d, ok, sq, &invsqrt);
+}
+
+void dt_r255_decode_many(dt_ge_affine *p, int *ret, const unsigned char *const *s, size_t n)
+{
+    for (size_t i = 0; i < n; i += 8) {
+        dt_r255_dec d[8];
+        dt_fe t[8], inv[8];
+        unsigned ok[8], sq[8];
+        size_t m = n - i < 8 ? n - i : 8;
+        for (size_t j = 0; j < m; j++) {
+            ok[j] = dt_r255_decode_begin(&d[j], s[i + j]);
+            t[j] = d[j].t;
+        }
+        dt_fe_invsqrt_many(inv, sq, t, m);
+        for (size_t j = 0; j < m; j++)
+            ret[i + j] = dt_r255_decode_end(&p[i + j], &d[j], ok[j], sq[j], &inv[j]);
+    }
 }
 
 void dt_r255_encode(unsigned char s[32], dt_ge_affine *a, const dt_ge_p3 *p)

@@ -186,6 +186,9 @@ DT_FE_INLINE void dt_ge_add_niels(dt_ge_p1p1 *r, const dt_ge_p3 *p, const dt_ge_
  * the decoding formulas fail (what libsodium's ristretto255_frombytes
  * refuses, plus bit 255). Constant time but for the returned status. */
 int dt_r255_decode(dt_ge_affine *p, const unsigned char s[32]);
+/* ret[i] = dt_r255_decode(&p[i], s[i]) for i < n, the inverse square roots
+ * eight at a time (dt_fe_invsqrt_many) */
+void dt_r255_decode_many(dt_ge_affine *p, int *ret, const unsigned char *const *s, size_t n);
 /* RFC 9496 4.3.2; also writes the same element's representative with
  * Z = 1 to *a when a is not NULL (1/Z falls out of the encoding). */
 void dt_r255_encode(unsigned char s[32], dt_ge_affine *a, const dt_ge_p3 *p);

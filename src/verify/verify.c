@@ -520,6 +520,21 @@ typedef struct acc {
     uint64_t *count;  /* cast ballots that contributed */
 } acc;
 
+/* x.D and x.E of a range proof whose commitments a and b are decoded */
+static void check_range_decoded(vctx *v, item *it, int step, const char *where, const char *what,
+                                const dt_elem *alpha, const dt_elem *beta, const dt_elem *a, const dt_elem *b,
+                                const dt_scalar *c, const dt_scalar *vv, uint32_t R, dt_batch *bt)
+{
+    const dt_group *g = v->g;
+    if (dt_range_check_challenge(g, v->he, &v->K, alpha, beta, a, b, c, R) != DT_OK)
+        FAIL(it, step, "%d.D %s: the challenges do not sum to the hash of the %s", step, where, what);
+    else if (bt) {
+        if (dt_batch_add_range(bt, alpha, beta, a, b, c, vv, R) != DT_OK)
+            FAIL(it, step, "%d %s: out of memory", step, where);
+    } else if (dt_range_check_commitments_var(g, &v->K, alpha, beta, a, b, c, vv, R) != DT_OK)
+        FAIL(it, step, "%d.E %s: the %s's commitments do not match its responses", step, where, what);
+}
+
 /* The rest of a range proof's check (step 5 for a selection, 6 for a
  * contest's limit) once its ciphertext is decoded and its responses are
  * below q. A proof with commitments (ristretto255 records carry them, the
@@ -530,10 +545,14 @@ typedef struct acc {
  * names the proof ("FILE: ballot B, contest C[, selection S]"). */
 static void check_range(vctx *v, item *it, int step, const char *where, const char *what, const dt_rec_proof *pr,
                         const dt_elem *alpha, const dt_elem *beta, const dt_scalar *c, const dt_scalar *vv, uint32_t R,
-                        dt_batch *bt)
+                        dt_batch *bt, const dt_elem *pre_ab)
 {
     const dt_group *g = v->g;
     dt_elem *a = NULL, *b = NULL;
+    if (pr->a && pre_ab) { /* decoded with the ballot's other elements: a_0..a_n-1, b_0..b_n-1 */
+        check_range_decoded(v, it, step, where, what, alpha, beta, pre_ab, pre_ab + pr->n, c, vv, R, bt);
+        return;
+    }
     if (!pr->a) {
         if (dt_group_kind(g) == DT_GROUP_RISTRETTO255)
             FAIL(it, step, "%d.E %s: the %s has no commitments a and b, which ristretto255 records carry", step, where,
@@ -554,13 +573,7 @@ static void check_range(vctx *v, item *it, int step, const char *where, const ch
             FAIL(it, step, "%d.A %s: the %s's commitment a_%zu or b_%zu is not in the group", step, where, what, j, j);
             goto out;
         }
-    if (dt_range_check_challenge(g, v->he, &v->K, alpha, beta, a, b, c, R) != DT_OK)
-        FAIL(it, step, "%d.D %s: the challenges do not sum to the hash of the %s", step, where, what);
-    else if (bt) {
-        if (dt_batch_add_range(bt, alpha, beta, a, b, c, vv, R) != DT_OK)
-            FAIL(it, step, "%d %s: out of memory", step, where);
-    } else if (dt_range_check_commitments_var(g, &v->K, alpha, beta, a, b, c, vv, R) != DT_OK)
-        FAIL(it, step, "%d.E %s: the %s's commitments do not match its responses", step, where, what);
+    check_range_decoded(v, it, step, where, what, alpha, beta, a, b, c, vv, R, bt);
 out:
     free(a);
     free(b);
@@ -576,7 +589,7 @@ static void verify_ballot(vctx *v, const dt_rec_ballot *b, item *it, acc *ac, dt
     dt_scalar *c = NULL, *vv = NULL;
     dt_elem *alpha = NULL, *beta = NULL, *pre = NULL;
     bool counted_ok = true, pre_ok = false;
-    size_t pre_off = 0;
+    size_t pre_off = 0, nsel_all = 0, *ab_off = NULL;
 
     if (memcmp(b->election_id, rec->he, 32) != 0)
         FAIL(it, 4, "4.A %s: ballot %s: election_id is not the extended base hash", b->file, b->id);
@@ -592,20 +605,49 @@ static void verify_ballot(vctx *v, const dt_rec_ballot *b, item *it, acc *ac, dt
         FAIL(it, 5, "out of memory");
         return;
     }
-    /* every ciphertext of the ballot decoded at once (a batched membership
-     * test in the integer group); if any fails, one by one below says which */
+    /* every ciphertext of the ballot, then every proof's commitments, decoded
+     * at once (ristretto255: eight inverse square roots at a time; the
+     * integer group: a batched membership test); if any fails, one by one
+     * below says which. ab_off[i] is where the commitments of selection i
+     * (in ballot order), then of each contest's limit proof, start in pre. */
     {
-        size_t total = 0, k = 0;
-        for (size_t ci = 0; ci < b->ncontests; ci++)
-            total += b->contests[ci].nsel;
-        pre = calloc(2 * total + 1, sizeof *pre);
-        const unsigned char **in = calloc(2 * total + 1, sizeof *in);
-        if (pre && in) {
+        size_t nab = 0, k = 0, np = 0, total = 0;
+        for (size_t ci = 0; ci < b->ncontests; ci++) {
+            const dt_rec_bcontest *bc = &b->contests[ci];
+            total += bc->nsel;
+            for (size_t si = 0; si < bc->nsel; si++)
+                nab += bc->sel[si].proof.a ? 2 * bc->sel[si].proof.n : 0;
+            nab += bc->proof.a ? 2 * bc->proof.n : 0;
+        }
+        nsel_all = total;
+        pre = calloc(2 * total + nab + 1, sizeof *pre);
+        ab_off = calloc(total + b->ncontests + 1, sizeof *ab_off);
+        const unsigned char **in = calloc(2 * total + nab + 1, sizeof *in);
+        if (pre && in && ab_off) {
             for (size_t ci = 0; ci < b->ncontests; ci++)
                 for (size_t si = 0; si < b->contests[ci].nsel; si++) {
                     in[k++] = b->contests[ci].sel[si].ct.pad;
                     in[k++] = b->contests[ci].sel[si].ct.data;
                 }
+            for (size_t ci = 0; ci < b->ncontests; ci++) {
+                const dt_rec_bcontest *bc = &b->contests[ci];
+                for (size_t si = 0; si < bc->nsel; si++) {
+                    const dt_rec_proof *pr = &bc->sel[si].proof;
+                    ab_off[np++] = k;
+                    for (size_t j = 0; pr->a && j < pr->n; j++)
+                        in[k++] = pr->a + j * v->eb;
+                    for (size_t j = 0; pr->a && j < pr->n; j++)
+                        in[k++] = pr->b + j * v->eb;
+                }
+            }
+            for (size_t ci = 0; ci < b->ncontests; ci++) {
+                const dt_rec_proof *pr = &b->contests[ci].proof;
+                ab_off[np++] = k;
+                for (size_t j = 0; pr->a && j < pr->n; j++)
+                    in[k++] = pr->a + j * v->eb;
+                for (size_t j = 0; pr->a && j < pr->n; j++)
+                    in[k++] = pr->b + j * v->eb;
+            }
             pre_ok = dt_elem_decode_batch_var(g, pre, in, v->eb, k) == DT_OK;
         }
         free(in);
@@ -691,7 +733,7 @@ static void verify_ballot(vctx *v, const dt_rec_ballot *b, item *it, acc *ac, dt
                 char where[4 * DT_LIMIT_STRING + 64];
                 snprintf(where, sizeof where, "%s: ballot %s, contest %s, selection %s", b->file, b->id, bc->id, s->id);
                 check_range(v, it, 5, where, "range proof", &s->proof, &alpha[si], &beta[si], c, vv, mc->option_limit,
-                            bt);
+                            bt, pre_ok ? pre + ab_off[pre_off + si] : NULL);
             }
         }
         /* step 6: the contest's selection limit */
@@ -728,7 +770,8 @@ static void verify_ballot(vctx *v, const dt_rec_ballot *b, item *it, acc *ac, dt
                 else if (v->K_ok) {
                     char where[3 * DT_LIMIT_STRING + 64];
                     snprintf(where, sizeof where, "%s: ballot %s, contest %s", b->file, b->id, bc->id);
-                    check_range(v, it, 6, where, "limit proof", &bc->proof, &abar, &bbar, c, vv, mc->votes_allowed, bt);
+                    check_range(v, it, 6, where, "limit proof", &bc->proof, &abar, &bbar, c, vv, mc->votes_allowed, bt,
+                                pre_ok ? pre + ab_off[nsel_all + ci] : NULL);
                 }
             }
         }
@@ -786,6 +829,7 @@ out:
     free(alpha);
     free(beta);
     free(pre);
+    free(ab_off);
     free(c);
     free(vv);
 }
