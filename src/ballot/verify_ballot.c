@@ -30,7 +30,7 @@ static bool decode_proof(const dt_group *g, dt_scalar *c, dt_scalar *v, const dt
  * checked here when bt is NULL; without, dt_range_verify_var. */
 static dt_err check_range(const dt_ballot_ctx *ctx, char **msg, dt_scalar *c, dt_scalar *v, dt_elem *ca, dt_elem *cb,
                           const dt_bproof *p, const dt_elem *alpha, const dt_elem *beta, uint32_t R, const char *where,
-                          const char *what, dt_batch *bt)
+                          const char *what, dt_batch *bt, const dt_elem *pre_ab)
 {
     const dt_group *g = ctx->g;
     size_t bad;
@@ -49,19 +49,25 @@ static dt_err check_range(const dt_ballot_ctx *ctx, char **msg, dt_scalar *c, dt
                                   "%s: the %s proof does not verify (its challenges do not sum to its hash)", where, what);
         return DT_OK;
     }
-    for (size_t j = 0; j < p->n; j++)
-        if (dt_elem_decode(g, &ca[j], p->a + j * ctx->eb, ctx->eb) != DT_OK ||
-            dt_elem_decode(g, &cb[j], p->b + j * ctx->eb, ctx->eb) != DT_OK)
-            return dt_ballot_fail(msg, DT_ERR_NOT_IN_GROUP, "%s: the %s proof's commitment a_%zu or b_%zu is not in the group",
-                                  where, what, j, j);
-    if (dt_range_check_challenge(g, ctx->he, &ctx->K, alpha, beta, ca, cb, c, R) != DT_OK)
+    const dt_elem *xa = ca, *xb = cb;
+    if (pre_ab) { /* decoded with the contest's other elements: a_0..a_R, b_0..b_R */
+        xa = pre_ab;
+        xb = pre_ab + p->n;
+    } else
+        for (size_t j = 0; j < p->n; j++)
+            if (dt_elem_decode(g, &ca[j], p->a + j * ctx->eb, ctx->eb) != DT_OK ||
+                dt_elem_decode(g, &cb[j], p->b + j * ctx->eb, ctx->eb) != DT_OK)
+                return dt_ballot_fail(msg, DT_ERR_NOT_IN_GROUP,
+                                      "%s: the %s proof's commitment a_%zu or b_%zu is not in the group", where, what, j,
+                                      j);
+    if (dt_range_check_challenge(g, ctx->he, &ctx->K, alpha, beta, xa, xb, c, R) != DT_OK)
         return dt_ballot_fail(msg, DT_ERR_PROOF,
                               "%s: the %s proof does not verify (its challenges do not sum to its hash)", where, what);
     if (bt) {
-        dt_err err = dt_batch_add_range(bt, alpha, beta, ca, cb, c, v, R);
+        dt_err err = dt_batch_add_range(bt, alpha, beta, xa, xb, c, v, R);
         return err ? dt_ballot_fail(msg, err, "%s: %s", where, dt_strerror(err)) : DT_OK;
     }
-    if (dt_range_check_commitments_var(g, &ctx->K, alpha, beta, ca, cb, c, v, R) != DT_OK)
+    if (dt_range_check_commitments_var(g, &ctx->K, alpha, beta, xa, xb, c, v, R) != DT_OK)
         return dt_ballot_fail(msg, DT_ERR_PROOF, "%s: the %s proof's commitments do not match its responses", where,
                               what);
     return DT_OK;
@@ -99,6 +105,8 @@ static dt_err check_contest(const dt_ballot_ctx *ctx, char **msg, const dt_bcont
     size_t n = bc->nsel, nproof = (size_t)(mc->option_limit > mc->votes_allowed ? mc->option_limit : mc->votes_allowed) + 1;
     const unsigned char **in = NULL;
     dt_elem *el = NULL, *ca = NULL, *cb = NULL, abar, bbar;
+    size_t nel = 0, k, *ab = NULL;
+    bool pre_ok;
     dt_prod pa, pb;
     dt_scalar *c = NULL, *v = NULL;
     unsigned char hash[DT_HASH_BYTES];
@@ -117,13 +125,22 @@ static dt_err check_contest(const dt_ballot_ctx *ctx, char **msg, const dt_bcont
             return dt_ballot_fail(msg, DT_ERR_INVALID,
                                   "%s, selection %s: not the manifest's option %s (sequence_order %u) at this position",
                                   where, bc->sel[o].id, mc->options[o].id, mc->options[o].seq);
-    in = malloc((2 * n + 1) * sizeof *in);
-    el = calloc(2 * n + 1, sizeof *el);
+    /* every element of the contest: the ciphertexts, then each selection's
+     * commitments, then the limit proof's (ristretto255 decodes eight at a
+     * time) */
+    for (size_t o = 0; o <= n; o++) {
+        const dt_bproof *p = o < n ? &bc->sel[o].proof : &bc->proof;
+        nel += p->a ? 2 * p->n : 0;
+    }
+    nel += 2 * n;
+    in = malloc((nel + 1) * sizeof *in);
+    el = calloc(nel + 1, sizeof *el);
+    ab = calloc(n + 2, sizeof *ab);
     c = calloc(nproof, sizeof *c);
     v = calloc(nproof, sizeof *v);
     ca = calloc(nproof, sizeof *ca);
     cb = calloc(nproof, sizeof *cb);
-    if (!in || !el || !c || !v || !ca || !cb) {
+    if (!in || !el || !ab || !c || !v || !ca || !cb) {
         err = DT_ERR_NOMEM;
         goto out;
     }
@@ -133,11 +150,23 @@ static dt_err check_contest(const dt_ballot_ctx *ctx, char **msg, const dt_bcont
         in[2 * o] = bc->sel[o].alpha;
         in[2 * o + 1] = bc->sel[o].beta;
     }
-    if (dt_elem_decode_batch_var(g, el, in, ctx->eb, 2 * n) != DT_OK)
-        for (size_t k = 0; k < 2 * n; k++)
-            if (dt_elem_decode(g, &el[k], in[k], ctx->eb) != DT_OK) {
+    k = 2 * n;
+    for (size_t o = 0; o <= n; o++) {
+        const dt_bproof *p = o < n ? &bc->sel[o].proof : &bc->proof;
+        ab[o] = k;
+        for (size_t j = 0; p->a && j < p->n; j++)
+            in[k++] = p->a + j * ctx->eb;
+        for (size_t j = 0; p->a && j < p->n; j++)
+            in[k++] = p->b + j * ctx->eb;
+    }
+    pre_ok = dt_elem_decode_batch_var(g, el, in, ctx->eb, nel) == DT_OK;
+    /* a failure: the ciphertexts one by one, to name a bad one; the
+     * commitments then one by one in check_range, in the order of the checks */
+    if (!pre_ok)
+        for (size_t i = 0; i < 2 * n; i++)
+            if (dt_elem_decode(g, &el[i], in[i], ctx->eb) != DT_OK) {
                 err = dt_ballot_fail(msg, DT_ERR_NOT_IN_GROUP, "%s, selection %s: the %s of encrypted_vote is not in the group",
-                                     where, bc->sel[k / 2].id, k % 2 ? "data" : "pad");
+                                     where, bc->sel[i / 2].id, i % 2 ? "data" : "pad");
                 goto out;
             }
     dt_prod_init(g, &pa);
@@ -145,7 +174,7 @@ static dt_err check_contest(const dt_ballot_ctx *ctx, char **msg, const dt_bcont
     for (size_t o = 0; o < n; o++) {
         snprintf(swhere, sizeof swhere, "%s, selection %s", where, bc->sel[o].id);
         if ((err = check_range(ctx, msg, c, v, ca, cb, &bc->sel[o].proof, &el[2 * o], &el[2 * o + 1], mc->option_limit,
-                               swhere, "range", bt)))
+                               swhere, "range", bt, pre_ok ? el + ab[o] : NULL)))
             goto out;
         dt_prod_mul(g, &pa, &el[2 * o]);
         dt_prod_mul(g, &pb, &el[2 * o + 1]);
@@ -153,7 +182,7 @@ static dt_err check_contest(const dt_ballot_ctx *ctx, char **msg, const dt_bcont
     dt_prod_get(g, &abar, &pa);
     dt_prod_get(g, &bbar, &pb);
     if ((err = check_range(ctx, msg, c, v, ca, cb, &bc->proof, &abar, &bbar, mc->votes_allowed, where, "selection limit",
-                           bt)) ||
+                           bt, pre_ok ? el + ab[n] : NULL)) ||
         (err = check_contest_data(ctx, msg, bc, mc, where)))
         goto out;
     dt_hash_init(&h, ctx->he);
@@ -173,6 +202,7 @@ static dt_err check_contest(const dt_ballot_ctx *ctx, char **msg, const dt_bcont
 out:
     free(in);
     free(el);
+    free(ab);
     free(c);
     free(v);
     free(ca);
