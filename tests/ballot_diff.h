@@ -20,6 +20,7 @@
 
 #include "ballot/ballot_cjson.h"
 #include "ballot/ballot_impl.h"
+#include "ballot/ballot_json.h"
 #include "record/ballot_cjson.h"
 #include "record/record.h"
 
@@ -182,6 +183,24 @@ static inline bd_outcome bd_ballot(const dt_ballot_ctx *ctx, const char *text, s
     }
     if (o == BD_ACCEPTED && !bd_ballot_equal(bj, bc, ctx->eb, why, cap))
         o = BD_DIFFER;
+    /* and the writer without a tree against json_dumps, on what was read
+     * (a PENDING ballot is written as CAST) */
+    if (o == BD_ACCEPTED) {
+        char *tw = NULL, *tj = NULL;
+        size_t nw = 0, nj = 0;
+        dt_err sw, sj;
+        if (dt_ballot_get_state(bc) == DT_BALLOT_STATE_PENDING)
+            dt_ballot_set_state(bc, DT_BALLOT_STATE_CAST);
+        sw = dt_ballot_serialize(bc, &tw, &nw);
+        sj = dt_ballot_serialize_jansson(bc, &tj, &nj);
+        if (sw != sj || (sw == DT_OK && (nw != nj || memcmp(tw, tj, nw) != 0))) {
+            snprintf(why, cap, "dt_ballot_serialize (%d, %zu bytes) differs from json_dumps (%d, %zu bytes)", (int)sw,
+                     nw, (int)sj, nj);
+            o = BD_DIFFER;
+        }
+        free(tw);
+        free(tj);
+    }
     dt_ballot_destroy(bj);
     dt_ballot_destroy(bc);
     free(mj);

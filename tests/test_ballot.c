@@ -25,6 +25,7 @@
 #include <detente/verify.h>
 
 #include "ballot/ballot_impl.h"
+#include "ballot/ballot_json.h"
 #include "record/record.h"
 #include "testrand.h"
 #include "util/codec.h"
@@ -218,6 +219,34 @@ static dt_ballot *encrypt_text(election *e, dt_ballot_device *dev, const char *t
     return b;
 }
 
+/* dt_ballot_serialize writes json_dumps's bytes without the tree: the two
+ * agree on b, and on b with ids holding every character JSON escapes,
+ * quotes, backslashes and multi-byte UTF-8 */
+static void assert_serializers_agree(dt_ballot *b)
+{
+    static const char weird[] = "id \"q\" \\ / \x01\x02\x07\b\t\n\v\f\r\x1b\x1f\x7f \xc3\xa9 \xe2\x82\xac \xf0\x9f\x97\xb3";
+    char *a = NULL, *j = NULL, *saved_id = b->id, *saved_dev = b->device;
+    size_t alen = 0, jlen = 0;
+    for (int round = 0; round < 2; round++) {
+        if (round == 1) {
+            b->id = (char *)weird;
+            b->device = (char *)weird + 3;
+        }
+        assert_int_equal(dt_ballot_serialize(b, &a, &alen), DT_OK);
+        assert_int_equal(dt_ballot_serialize_jansson(b, &j, &jlen), DT_OK);
+        assert_int_equal(alen, jlen);
+        assert_string_equal(a, j);
+        free(a);
+        free(j);
+    }
+    /* a string that is not UTF-8: refused, as json_string refuses it */
+    b->id = (char *)"\xff";
+    assert_int_equal(dt_ballot_serialize(b, &a, &alen), DT_ERR_ENCODING);
+    assert_null(a);
+    b->id = saved_id;
+    b->device = saved_dev;
+}
+
 static void write_ballot(election *e, const char *device, const dt_ballot *b)
 {
     char path[512], *text = NULL;
@@ -227,6 +256,7 @@ static void write_ballot(election *e, const char *device, const dt_ballot *b)
     snprintf(path, sizeof path, "%s/encrypted_ballots/%s", e->dir, device);
     mkdir(path, 0755);
     snprintf(path, sizeof path, "%s/encrypted_ballots/%s/eballot-%s.json", e->dir, device, dt_ballot_id(b));
+    assert_serializers_agree((dt_ballot *)b);
     assert_int_equal(dt_ballot_serialize(b, &text, &len), DT_OK);
     assert_int_equal(strlen(text), len);
     spit(path, text);

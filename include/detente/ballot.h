@@ -198,12 +198,15 @@ DT_WARN_UNUSED_RESULT dt_err dt_ballot_encrypt(dt_ballot_device *dev, dt_ballot 
 void dt_ballot_set_state(dt_ballot *b, dt_ballot_state state);
 dt_ballot_state dt_ballot_get_state(const dt_ballot *b);
 const char *dt_ballot_id(const dt_ballot *b);
+/* The ballot's "encrypting_device": the folder of the record it goes to. */
+const char *dt_ballot_device_id(const dt_ballot *b);
 void dt_ballot_confirmation_code(const dt_ballot *b, unsigned char code[DT_HASH_BYTES]);
 
 /* Writes the ballot as JSON text in the record's layout
  * (encrypted_ballots/<device>/eballot-<id>.json; *out malloc'ed,
  * NUL-terminated, *outlen without the NUL). A PENDING ballot is misuse.
- * Returns DT_OK or DT_ERR_NOMEM. */
+ * Returns DT_OK, DT_ERR_NOMEM, or DT_ERR_ENCODING for a string (an id, the
+ * device) that is not UTF-8. */
 DT_WARN_UNUSED_RESULT dt_err dt_ballot_serialize(const dt_ballot *b, char **out, size_t *outlen);
 /* Reads an encrypted ballot in the record's layout: types, base64 and lengths
  * (elements of ctx's group, 32-byte scalars and hashes) are checked, nothing

@@ -415,12 +415,7 @@ static answer post_ballot(dt_server *s, const char *body, size_t len, dt_ballot_
     }
     free(msg);
     msg = NULL;
-    {
-        json_t *raw = json_loadb(body, len, 0, NULL);
-        const char *dev = raw ? json_string_value(json_object_get(raw, "encrypting_device")) : NULL;
-        path = dev ? dt_strdup_printf("encrypted_ballots/%s/eballot-%s.json", dev, dt_ballot_id(b)) : NULL;
-        json_decref(raw);
-    }
+    path = dt_strdup_printf("encrypted_ballots/%s/eballot-%s.json", dt_ballot_device_id(b), dt_ballot_id(b));
     if (!path) {
         a = error_answer(503, "out of memory");
         goto out;
