@@ -24,7 +24,6 @@ static const char usage_text[] =
 int tally_main(int argc, const char *argv[])
 {
     const char *prog = "detente tally", *dir = NULL;
-    dt_record *rec = NULL;
     char *msg = NULL;
     size_t cast = 0, challenged = 0;
     dt_err err;
@@ -44,12 +43,7 @@ int tally_main(int argc, const char *argv[])
         fputs(usage_text, stderr);
         return 2;
     }
-    if (!(rec = dt_cli_record_load(prog, dir, DT_RECORD_ALL)))
-        return 1;
-    for (size_t b = 0; b < rec->nballots; b++)
-        rec->ballots[b].state == DT_BALLOT_CAST ? cast++ : challenged++;
-    dt_record_destroy(rec);
-    if ((err = dt_election_tally(&msg, dir))) {
+    if ((err = dt_election_tally_counts(&msg, dir, &cast, &challenged))) {
         dt_cli_err(prog, "%s", msg ? msg : dt_strerror(err));
         free(msg);
         return 1;

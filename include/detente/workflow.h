@@ -26,6 +26,10 @@ DT_WARN_UNUSED_RESULT dt_err dt_election_open(char **msg, const char *dir, const
 
 /* Aggregates the cast ballots of the record in dir into encrypted_tally.json. */
 DT_WARN_UNUSED_RESULT dt_err dt_election_tally(char **msg, const char *dir);
+/* The same, on every core, and the number of cast and of challenged ballots
+ * (either pointer may be NULL). */
+DT_WARN_UNUSED_RESULT dt_err dt_election_tally_counts(char **msg, const char *dir, size_t *ncast,
+                                                      size_t *nchallenged);
 
 /* ---- decryption by any k guardians, in two rounds (spec 3.6) ----
  *

@@ -1,9 +1,12 @@
 /* The steps that produce an election record: create, open (after the key
  * ceremony), tally, decrypt. */
+#include <pthread.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <gmp.h>
 #include <jansson.h>
@@ -260,18 +263,104 @@ long dt_wf_mcontest_index(const dt_rec_manifest *m, const char *id)
     return -1;
 }
 
+/* One thread's share of the tally: ballots lo, lo + step, ... of the
+ * record summed into its own products and counts. bad is the first ballot
+ * (in the record's order) that fails, with its error. */
+typedef struct tally_part {
+    const dt_record *rec;
+    const size_t *off;
+    size_t nopts, lo, step;
+    dt_prod *PA, *PB;
+    size_t *count;
+    size_t bad;
+    dt_err err;
+    bool not_in_group;
+} tally_part;
+
+static void *tally_worker(void *arg)
+{
+    tally_part *t = arg;
+    const dt_record *rec = t->rec;
+    const dt_group *g = rec->group;
+    const dt_rec_manifest *m = &rec->manifest;
+    t->bad = SIZE_MAX;
+    for (size_t b = t->lo; b < rec->nballots && t->bad == SIZE_MAX; b += t->step) {
+        const dt_rec_ballot *bal = &rec->ballots[b];
+        size_t total = 0, k = 0;
+        if (bal->state != DT_BALLOT_CAST)
+            continue;
+        for (size_t c = 0; c < bal->ncontests; c++) {
+            const dt_rec_bcontest *bc = &bal->contests[c];
+            long mi = dt_wf_mcontest_index(m, bc->id);
+            if (mi < 0 || bc->nsel != m->contests[mi].noptions) {
+                t->bad = b;
+                t->err = DT_ERR_INVALID;
+                break;
+            }
+            total += bc->nsel;
+        }
+        if (t->bad != SIZE_MAX)
+            break;
+        /* the ballot's ciphertexts validated at once (eight inverse square
+         * roots at a time in ristretto255, batched in the integer group) */
+        dt_elem *ab = calloc(2 * total + 1, sizeof *ab);
+        const unsigned char **in = calloc(2 * total + 1, sizeof *in);
+        if (!ab || !in) {
+            free(ab);
+            free(in);
+            t->bad = b;
+            t->err = DT_ERR_NOMEM;
+            break;
+        }
+        for (size_t c = 0; c < bal->ncontests; c++)
+            for (size_t s = 0; s < bal->contests[c].nsel; s++) {
+                in[k++] = bal->contests[c].sel[s].ct.pad;
+                in[k++] = bal->contests[c].sel[s].ct.data;
+            }
+        if (dt_elem_decode_batch_var(g, ab, in, rec->elem_bytes, k) != DT_OK) {
+            free(ab);
+            free(in);
+            t->bad = b;
+            t->err = DT_ERR_NOT_IN_GROUP;
+            break;
+        }
+        k = 0;
+        for (size_t c = 0; c < bal->ncontests; c++) {
+            const dt_rec_bcontest *bc = &bal->contests[c];
+            long mi = dt_wf_mcontest_index(m, bc->id);
+            t->count[mi]++;
+            for (size_t s = 0; s < bc->nsel; s++, k += 2) {
+                dt_prod_mul(g, &t->PA[t->off[mi] + s], &ab[k]);
+                dt_prod_mul(g, &t->PB[t->off[mi] + s], &ab[k + 1]);
+            }
+        }
+        free(ab);
+        free(in);
+    }
+    return NULL;
+}
+
 dt_err dt_election_tally(char **msg, const char *dir)
+{
+    return dt_election_tally_counts(msg, dir, NULL, NULL);
+}
+
+dt_err dt_election_tally_counts(char **msg, const char *dir, size_t *ncast, size_t *nchallenged)
 {
     dt_record *rec = NULL;
     dt_err err;
     const dt_group *g;
     dt_elem *A = NULL, *B = NULL;
     dt_prod *PA = NULL, *PB = NULL; /* the sums, put in canonical form once at the end */
-    size_t *off = NULL, nopts = 0, *count = NULL;
+    size_t *off = NULL, nopts = 0, *count = NULL, nthreads = 1, started = 0, bad = SIZE_MAX;
     json_t *contests = NULL, *cast = NULL;
+    tally_part part[16];
+    pthread_t tid[16];
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
 
     if (msg)
         *msg = NULL;
+    memset(part, 0, sizeof part);
     if ((err = dt_record_load(&rec, msg, dir)))
         return err;
     g = rec->group;
@@ -285,70 +374,78 @@ dt_err dt_election_tally(char **msg, const char *dir)
         off[i] = nopts;
         nopts += m->contests[i].noptions;
     }
+    /* the ballots summed on every core, each thread into its own products
+     * (a ballot is a few dozen ciphertexts: threads pay off from about a
+     * hundred ballots) */
+    nthreads = cores > 1 ? (size_t)cores : 1;
+    if (nthreads > 16)
+        nthreads = 16;
+    if (nthreads > rec->nballots / 64 + 1)
+        nthreads = rec->nballots / 64 + 1;
     A = calloc(nopts + 1, sizeof *A);
     B = calloc(nopts + 1, sizeof *B);
-    PA = calloc(nopts + 1, sizeof *PA);
-    PB = calloc(nopts + 1, sizeof *PB);
-    count = calloc(m->ncontests + 1, sizeof *count);
     contests = json_array();
     cast = json_array();
-    if (!A || !B || !PA || !PB || !count || !contests || !cast) {
+    if (!A || !B || !contests || !cast) {
         err = DT_ERR_NOMEM;
         goto out;
     }
-    for (size_t o = 0; o < nopts; o++) {
-        dt_prod_init(g, &PA[o]);
-        dt_prod_init(g, &PB[o]);
-    }
-    for (size_t b = 0; b < rec->nballots; b++) {
-        const dt_rec_ballot *bal = &rec->ballots[b];
-        if (bal->state != DT_BALLOT_CAST)
-            continue;
-        json_array_append_new(cast, json_string(bal->id));
-        /* the ballot's ciphertexts validated at once (batched in the integer group) */
-        size_t total = 0, k = 0;
-        for (size_t c = 0; c < bal->ncontests; c++) {
-            const dt_rec_bcontest *bc = &bal->contests[c];
-            long mi = dt_wf_mcontest_index(m, bc->id);
-            if (mi < 0 || bc->nsel != m->contests[mi].noptions) {
-                err = dt_wf_failmsg(msg, DT_ERR_INVALID, "%s: contest %s does not match the manifest", bal->file,
-                                    bc->id);
-                goto out;
-            }
-            total += bc->nsel;
-        }
-        dt_elem *ab = calloc(2 * total + 1, sizeof *ab);
-        const unsigned char **in = calloc(2 * total + 1, sizeof *in);
-        if (!ab || !in) {
-            free(ab);
-            free(in);
+    for (size_t t = 0; t < nthreads; t++) {
+        part[t] = (tally_part){.rec = rec, .off = off, .nopts = nopts, .lo = t, .step = nthreads, .bad = SIZE_MAX};
+        part[t].PA = calloc(nopts + 1, sizeof *part[t].PA);
+        part[t].PB = calloc(nopts + 1, sizeof *part[t].PB);
+        part[t].count = calloc(m->ncontests + 1, sizeof *part[t].count);
+        if (!part[t].PA || !part[t].PB || !part[t].count) {
             err = DT_ERR_NOMEM;
             goto out;
         }
-        for (size_t c = 0; c < bal->ncontests; c++)
-            for (size_t s = 0; s < bal->contests[c].nsel; s++) {
-                in[k++] = bal->contests[c].sel[s].ct.pad;
-                in[k++] = bal->contests[c].sel[s].ct.data;
-            }
-        if (dt_elem_decode_batch_var(g, ab, in, rec->elem_bytes, k) != DT_OK) {
-            free(ab);
-            free(in);
-            err = dt_wf_failmsg(msg, DT_ERR_NOT_IN_GROUP, "%s: a ciphertext is not in the group", bal->file);
-            goto out;
+        for (size_t o = 0; o < nopts; o++) {
+            dt_prod_init(g, &part[t].PA[o]);
+            dt_prod_init(g, &part[t].PB[o]);
         }
-        k = 0;
-        for (size_t c = 0; c < bal->ncontests; c++) {
-            const dt_rec_bcontest *bc = &bal->contests[c];
-            long mi = dt_wf_mcontest_index(m, bc->id);
-            count[mi]++;
-            for (size_t s = 0; s < bc->nsel; s++, k += 2) {
-                dt_prod_mul(g, &PA[off[mi] + s], &ab[k]);
-                dt_prod_mul(g, &PB[off[mi] + s], &ab[k + 1]);
-            }
-        }
-        free(ab);
-        free(in);
     }
+    for (size_t t = 1; t < nthreads; t++) {
+        if (pthread_create(&tid[t], NULL, tally_worker, &part[t]) != 0)
+            break;
+        started = t;
+    }
+    tally_worker(&part[0]);
+    for (size_t t = 1; t <= started; t++)
+        pthread_join(tid[t], NULL);
+    for (size_t t = started + 1; t < nthreads; t++) /* threads that did not start: their share here */
+        tally_worker(&part[t]);
+    /* the first bad ballot in the record's order, as one thread would find it */
+    for (size_t t = 0; t < nthreads; t++)
+        if (part[t].bad < bad) {
+            bad = part[t].bad;
+            err = part[t].err;
+        }
+    if (bad != SIZE_MAX) {
+        const char *file = rec->ballots[bad].file;
+        if (err == DT_ERR_INVALID)
+            err = dt_wf_failmsg(msg, err, "%s: a contest does not match the manifest", file);
+        else if (err == DT_ERR_NOT_IN_GROUP)
+            err = dt_wf_failmsg(msg, err, "%s: a ciphertext is not in the group", file);
+        goto out;
+    }
+    for (size_t b = 0; b < rec->nballots; b++)
+        if (rec->ballots[b].state == DT_BALLOT_CAST)
+            json_array_append_new(cast, json_string(rec->ballots[b].id));
+    PA = part[0].PA;
+    PB = part[0].PB;
+    count = part[0].count;
+    for (size_t t = 1; t < nthreads; t++)
+        for (size_t o = 0; o < nopts; o++) {
+            dt_prod_mul_prod(g, &PA[o], &part[t].PA[o]);
+            dt_prod_mul_prod(g, &PB[o], &part[t].PB[o]);
+        }
+    for (size_t t = 1; t < nthreads; t++)
+        for (size_t i = 0; i < m->ncontests; i++)
+            count[i] += part[t].count[i];
+    if (ncast)
+        *ncast = json_array_size(cast);
+    if (nchallenged)
+        *nchallenged = rec->nballots - json_array_size(cast);
     for (size_t o = 0; o < nopts; o++) {
         dt_prod_get(g, &A[o], &PA[o]);
         dt_prod_get(g, &B[o], &PB[o]);
@@ -372,10 +469,12 @@ out:
     json_decref(cast);
     free(A);
     free(B);
-    free(PA);
-    free(PB);
+    for (size_t t = 0; t < nthreads; t++) {
+        free(part[t].PA);
+        free(part[t].PB);
+        free(part[t].count);
+    }
     free(off);
-    free(count);
     dt_record_destroy(rec);
     return err;
 }

@@ -149,6 +149,16 @@ cp -r "$E" "$work/copy"
 sed -e 's/"ballot_id": "b1"/"ballot_id": "b9"/' -e 's/"state": "CAST"/"state": "CHALLENGED"/' \
     "$E/encrypted_ballots/dev/eballot-b1.json" >"$work/copy/encrypted_ballots/dev/eballot-b9.json"
 run "tally (copy)" 0 tally "$work/copy"
+
+# the tally refuses a cast ballot whose ciphertext is not in the group (b2's
+# first pad: 32 bytes of 0xff, not canonical), names its file and writes nothing
+cp -r "$E" "$work/copy2"
+sed -e '0,/"pad": "[^"]*"/s//"pad": "\/\/\/\/\/\/\/\/\/\/\/\/\/\/\/\/\/\/\/\/\/\/\/\/\/\/\/\/\/\/\/\/\/\/\/\/\/\/\/\/\/\/8="/' \
+    "$E/encrypted_ballots/dev/eballot-b2.json" >"$work/copy2/encrypted_ballots/dev/eballot-b2.json"
+run "tally refuses a ciphertext not in the group" 1 tally "$work/copy2"
+says "the refusal names the ballot's file" "eballot-b2.json: a ciphertext is not in the group"
+cmp -s "$E/encrypted_tally.json" "$work/copy2/encrypted_tally.json" && ok "encrypted_tally.json unchanged" ||
+    bad "encrypted_tally.json changed by a refused tally"
 run "decrypt share refuses a record that fails verification" 1 decrypt share "$work/copy" --key "$K/g1.key"
 says "the refusal names the step" "refusing to decrypt: the record fails verification step 7"
 [ ! -e "$work/copy/decryption" ] && ok "nothing shared" || bad "a share was written"
