@@ -758,6 +758,66 @@ static void test_products(void **state)
     products(G_toy, 50);
 }
 
+/* Fixed-base tables (dt_fixed_base_create) and g's (dt_elem_pow_g) against
+ * dt_elem_pow and dt_elem_pow_var: random bases and scalars, and the scalars
+ * 0, 1, 2^k (one digit set, at every window boundary of the integer group's
+ * 5-bit windows), 2^k - 1 (every digit full) and q - 1, q - 2 */
+static void fixed_base(const dt_group *g, int iters)
+{
+    dt_elem a, gen, r, want;
+    dt_scalar x, t, one;
+    dt_fixed_base *fb, *fg;
+    dt_elem_generator(g, &gen);
+    dt_scalar_from_u64(g, &one, 1);
+    assert_non_null(fg = dt_fixed_base_create(g, &gen));
+    for (int it = 0; it < iters; it++) {
+        rand_elem(g, &a);
+        assert_non_null(fb = dt_fixed_base_create(g, &a));
+        for (int k = -4; k < 270; k++) {
+            if (k == -4)
+                memset(&x, 0, sizeof x);
+            else if (k == -3)
+                x = one;
+            else if (k == -2) {
+                dt_scalar_neg(g, &x, &one); /* q - 1 */
+            } else if (k == -1) {
+                dt_scalar_neg(g, &x, &one);
+                dt_scalar_sub(g, &x, &x, &one); /* q - 2 */
+            } else if (k < 256) {
+                /* 2^k mod q, then 2^k - 1 mod q on odd k */
+                memset(&t, 0, sizeof t);
+                t.be[31 - k / 8] = (unsigned char)(1u << (k % 8));
+                dt_scalar_reduce(g, &x, t.be, sizeof t.be);
+                if (k % 2)
+                    dt_scalar_sub(g, &x, &x, &one);
+            } else
+                rand_scalar(g, &x);
+            dt_fixed_base_pow(fb, &r, &x);
+            dt_elem_pow_var(g, &want, &a, &x);
+            assert_elem_eq(g, &r, &want);
+            if (k % 16 == 0) {
+                dt_elem_pow(g, &want, &a, &x);
+                assert_elem_eq(g, &r, &want);
+            }
+            dt_elem_pow_g(g, &r, &x);
+            dt_fixed_base_pow(fg, &want, &x);
+            assert_elem_eq(g, &r, &want);
+            dt_elem_pow_var(g, &want, &gen, &x);
+            assert_elem_eq(g, &r, &want);
+        }
+        dt_fixed_base_destroy(fb);
+    }
+    dt_fixed_base_destroy(fg);
+}
+
+static void test_fixed_base(void **state)
+{
+    (void)state;
+    fixed_base(G_int, 1);
+    fixed_base(G_r255, 3);
+    fixed_base(G_toy, 3);
+}
+
 static void test_algebra_int(void **state)
 {
     (void)state;
@@ -1241,6 +1301,7 @@ int main(void)
         cmocka_unit_test(test_invalid_int),
         cmocka_unit_test(test_invalid_r255),
         cmocka_unit_test(test_toy_exhaustive),
+        cmocka_unit_test(test_fixed_base),
         cmocka_unit_test(test_algebra_int),
         cmocka_unit_test(test_algebra_r255),
         cmocka_unit_test(test_products),

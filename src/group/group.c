@@ -46,6 +46,8 @@ void dt_group_destroy(dt_group *g)
 {
     if (!g)
         return;
+    if (g->id == DT_GROUP_INTEGER4096)
+        free(g->ip.gtab); /* g's powers: public */
     dt_memzero(g, sizeof *g);
     free(g);
 }

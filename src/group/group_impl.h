@@ -82,7 +82,16 @@ typedef struct dt_int_params {
     mp_size_t nq;     /* limbs of q; q[nq-1] != 0 */
     mp_bitcnt_t qbits; /* bit length of q */
     int batch_member;  /* p - 1 = 2 q r' with r' prime: batched membership tests are sound */
+    mp_limb_t *gtab;   /* g's fixed-base table (dt_int_table, group_int.c), for elem_pow_g */
 } dt_int_params;
+
+/* The integer group's fixed-base tables: windows of DT_INT_FB_W bits of a
+ * scalar below 2^256; window i holds b^(j 2^(w i)) for j < 2^w, each of n
+ * limbs, one window's entries contiguous (what mpn_sec_tabselect reads). */
+#define DT_INT_FB_W 5
+#define DT_INT_FB_WINDOWS ((8 * DT_SCALAR_BYTES + DT_INT_FB_W - 1) / DT_INT_FB_W)
+#define DT_INT_FB_ENTRIES (1 << DT_INT_FB_W)
+#define DT_INT_FB_LIMBS ((size_t)DT_INT_FB_WINDOWS * DT_INT_FB_ENTRIES * DT_INT_MAX_LIMBS)
 
 struct dt_group {
     dt_group_id id;
