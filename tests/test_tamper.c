@@ -362,8 +362,80 @@ static void test_challenged_value(void **state)
     json_t *s = path(j, "contests/0/selections/0");
     json_object_set_new(s, "tally", json_integer(1 - json_integer_value(json_object_get(s, "tally"))));
     jsave(f, j);
-    free(f);
     EXPECT(13);
+    /* in ristretto255, S = K^sigma went to the ballot's batch: named after it fails */
+    assert_true(step_says(13, "13.A", f, NULL));
+    free(f);
+}
+
+/* A challenged selection's response changed: in ristretto255 the challenge
+ * over the recorded commitments still checks and the ballot's batch fails,
+ * then names the proof (12.D); in the integer group the recomputed
+ * commitments change the hash (12.B). */
+static void test_challenged_response(void **state)
+{
+    (void)state;
+    char *f = find_file("challenged_ballots", NULL);
+    json_t *j = jload(f);
+    json_t *s = path(j, "contests/1/selections/0");
+    char *selid = strdup(json_string_value(json_object_get(s, "selection_id")));
+    flip_b64(json_object_get(s, "proof"), "response");
+    jsave(f, j);
+    EXPECT(12);
+    assert_true(step_says(12, is_r255() ? "12.D" : "12.B", f, selid, NULL));
+    free(selid);
+    free(f);
+}
+
+/* ristretto255: a challenged proof's commitment replaced by another element
+ * (its b): the challenge over the commitments fails (12.B). */
+static void test_challenged_commitment_replaced(void **state)
+{
+    (void)state;
+    if (!is_r255())
+        skip();
+    char *f = find_file("challenged_ballots", NULL);
+    json_t *j = jload(f);
+    json_t *pr = path(j, "contests/0/selections/1/proof");
+    json_object_set(pr, "a", json_object_get(pr, "b"));
+    jsave(f, j);
+    EXPECT(12);
+    assert_true(step_says(12, "12.B", f, NULL));
+    free(f);
+}
+
+/* ristretto255: a challenged proof's commitment that is not an element (12.C). */
+static void test_challenged_commitment_not_in_group(void **state)
+{
+    (void)state;
+    if (!is_r255())
+        skip();
+    char *f = find_file("challenged_ballots", NULL);
+    json_t *j = jload(f);
+    json_object_set_new(path(j, "contests/0/selections/0/proof"), "b",
+                        json_string("//////////////////////////////////////////8="));
+    jsave(f, j);
+    EXPECT(12);
+    assert_true(step_says(12, "12.C", "commitment", f, NULL));
+    free(f);
+}
+
+/* ristretto255: a challenged proof without its commitments is checked as
+ * the specification says (they are optional there), and passes. */
+static void test_challenged_commitments_absent(void **state)
+{
+    (void)state;
+    if (!is_r255())
+        skip();
+    char *f = find_file("challenged_ballots", NULL);
+    json_t *j = jload(f);
+    json_t *pr = path(j, "contests/0/selections/0/proof");
+    assert_non_null(json_object_get(pr, "a")); /* the demo wrote them */
+    json_object_del(pr, "a");
+    json_object_del(pr, "b");
+    jsave(f, j);
+    expect(NULL, 0);
+    free(f);
 }
 
 static void test_challenged_missing(void **state)
@@ -409,6 +481,10 @@ static void test_contest_data_proof(void **state)
         cmocka_unit_test_setup_teardown(test_tally_proof, setup, teardown),                              \
         cmocka_unit_test_setup_teardown(test_challenged_proof, setup, teardown),                         \
         cmocka_unit_test_setup_teardown(test_challenged_value, setup, teardown),                         \
+        cmocka_unit_test_setup_teardown(test_challenged_response, setup, teardown),                      \
+        cmocka_unit_test_setup_teardown(test_challenged_commitment_replaced, setup, teardown),           \
+        cmocka_unit_test_setup_teardown(test_challenged_commitment_not_in_group, setup, teardown),       \
+        cmocka_unit_test_setup_teardown(test_challenged_commitments_absent, setup, teardown),            \
         cmocka_unit_test_setup_teardown(test_challenged_missing, setup, teardown),                       \
         cmocka_unit_test_setup_teardown(test_contest_data_proof, setup, teardown)
 

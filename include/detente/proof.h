@@ -106,6 +106,13 @@ void dt_batch_destroy(dt_batch *bt);
 DT_WARN_UNUSED_RESULT dt_err dt_batch_add_range(dt_batch *bt, const dt_elem *alpha, const dt_elem *beta,
                                                 const dt_elem *a, const dt_elem *b, const dt_scalar *c,
                                                 const dt_scalar *v, uint32_t R);
+/* Adds the 2 equations of a decryption proof with its commitments a and b
+ * (g^v K^c = a, A^v M^c = b: dt_decryption_check_commitments_var). */
+DT_WARN_UNUSED_RESULT dt_err dt_batch_add_dleq(dt_batch *bt, const dt_elem *A, const dt_elem *M,
+                                               const dt_elem *a, const dt_elem *b, const dt_scalar *c,
+                                               const dt_scalar *v);
+/* Adds the equation X = K^s. */
+DT_WARN_UNUSED_RESULT dt_err dt_batch_add_kpow(dt_batch *bt, const dt_elem *X, const dt_scalar *s);
 /* Equations added since the last check. */
 size_t dt_batch_equations(const dt_batch *bt);
 /* DT_OK if every equation added since the last check holds, DT_ERR_PROOF if
@@ -122,6 +129,18 @@ DT_WARN_UNUSED_RESULT dt_err dt_decryption_prove(const dt_group *g, dt_elem *M, 
                                                  dt_scalar *v, const unsigned char he[DT_HASH_BYTES],
                                                  const dt_elem *K, const dt_elem *A,
                                                  const dt_elem *B, const dt_scalar *s);
+/* A proof whose commitments a and b are recorded (ristretto255 records,
+ * docs/ristretto255-profile.md): the challenge over them,
+ * c = H(H_E; 0x30, K, A, B, a, b, M) ... */
+DT_WARN_UNUSED_RESULT dt_err dt_decryption_check_challenge(const dt_group *g, const unsigned char he[DT_HASH_BYTES],
+                                                           const dt_elem *K, const dt_elem *A, const dt_elem *B,
+                                                           const dt_elem *M, const dt_elem *a, const dt_elem *b,
+                                                           const dt_scalar *c);
+/* ... and their equations g^v K^c = a and A^v M^c = b. DT_OK or DT_ERR_PROOF. */
+DT_WARN_UNUSED_RESULT dt_err dt_decryption_check_commitments_var(const dt_group *g, const dt_elem *K,
+                                                                 const dt_elem *A, const dt_elem *M,
+                                                                 const dt_elem *a, const dt_elem *b,
+                                                                 const dt_scalar *c, const dt_scalar *v);
 /* Checks the proof for T (M = B / T). Returns DT_OK or DT_ERR_PROOF. */
 DT_WARN_UNUSED_RESULT dt_err dt_decryption_verify_var(const dt_group *g,
                                                       const unsigned char he[DT_HASH_BYTES],

@@ -582,7 +582,8 @@ static dt_err shares_match(dround *d, const dt_text *shares, size_t nshares)
 }
 
 /* M, a, b and the challenge c of item t from the shares of U. A, B decoded. */
-static dt_err combine_at(dround *d, size_t t, const dt_elem *A, const dt_elem *B, dt_elem *M, dt_scalar *c)
+static dt_err combine_at(dround *d, size_t t, const dt_elem *A, const dt_elem *B, dt_elem *M, dt_scalar *c,
+                         dt_elem *a_out, dt_elem *b_out)
 {
     const dlist *L = &d->L;
     const dt_group *g = L->g;
@@ -608,17 +609,22 @@ static dt_err combine_at(dround *d, size_t t, const dt_elem *A, const dt_elem *B
         dt_contest_data_challenge(g, h, L->rec->he, &L->K, A, L->it[t].cd->c1.p, L->it[t].cd->c1.n,
                                   L->it[t].cd->c2, &a, &b, M);
     dt_scalar_reduce(g, c, h, 32);
+    if (a_out)
+        *a_out = a;
+    if (b_out)
+        *b_out = b;
     return DT_OK;
 }
 
 /* Recomputes the challenge of item t and compares it with the challenge
- * text's. Out: A, B, M, c. */
-static dt_err challenge_check_at(dround *d, size_t t, dt_elem *A, dt_elem *B, dt_elem *M, dt_scalar *c)
+ * text's. Out: A, B, M, c, and the combined commitments a and b if not NULL. */
+static dt_err challenge_check_at(dround *d, size_t t, dt_elem *A, dt_elem *B, dt_elem *M, dt_scalar *c, dt_elem *a,
+                                 dt_elem *b)
 {
     dt_scalar mine;
     dt_err err;
     char where[600];
-    if ((err = item_decode(d->msg, &d->L, t, A, B)) || (err = combine_at(d, t, A, B, M, &mine)))
+    if ((err = item_decode(d->msg, &d->L, t, A, B)) || (err = combine_at(d, t, A, B, M, &mine, a, b)))
         return err;
     if (jscalar_get(&d->L, c, json_array_get(d->ch.arr, t)) == DT_OK && dt_scalar_eq(c, &mine))
         return DT_OK;
@@ -777,7 +783,7 @@ dt_err dt_decrypt_combine(char **msg, char **challenge, const dt_record *rec, co
     for (size_t t = 0; t < d.L.n; t++) {
         dt_elem A, B, M;
         dt_scalar c;
-        if ((err = item_decode(msg, &d.L, t, &A, &B)) || (err = combine_at(&d, t, &A, &B, &M, &c)))
+        if ((err = item_decode(msg, &d.L, t, &A, &B)) || (err = combine_at(&d, t, &A, &B, &M, &c, NULL, NULL)))
             goto out;
         if (json_array_append_new(cs, dt_jscalar(d.L.g, &c)) != 0) {
             err = DT_ERR_NOMEM;
@@ -860,7 +866,7 @@ dt_err dt_decrypt_round2(char **msg, char **response, const dt_record *rec, cons
     /* every challenge first: a nonce must not answer a wrong one */
     for (size_t t = 0; t < d.L.n; t++) {
         dt_elem A, B, M;
-        if ((err = challenge_check_at(&d, t, &A, &B, &M, &c[t])))
+        if ((err = challenge_check_at(&d, t, &A, &B, &M, &c[t], NULL, NULL)))
             goto out;
         if (progress)
             progress(progress_arg, t + 1, d.L.n);
@@ -896,6 +902,7 @@ out:
 /* One decrypted item: M (beta for contest data), the proof (c, v), t. */
 typedef struct dres {
     dt_elem M;
+    dt_elem a, b; /* the combined commitments the challenge hashes */
     dt_scalar c, v;
     uint64_t value;
 } dres;
@@ -952,12 +959,20 @@ static json_t *selection_json(const dlist *L, size_t t, const char *sel_id, cons
 {
     const dt_group *g = L->g;
     dt_elem A, B, T;
+    json_t *proof;
     if (dt_elem_decode(g, &A, L->it[t].A, L->eb) != DT_OK || dt_elem_decode(g, &B, L->it[t].B, L->eb) != DT_OK)
         return NULL; /* decoded before: cannot happen */
     dt_elem_div(g, &T, &B, &r->M);
+    proof = dt_jproof(g, &r->c, &r->v);
+    /* a challenged ballot's proofs in ristretto255 carry their commitments
+     * (docs/ristretto255-profile.md), so that a verifier checks them in a batch */
+    if (proof && L->it[t].kind == DK_SEL && dt_group_kind(g) == DT_GROUP_RISTRETTO255 &&
+        (json_object_set_new(proof, "a", dt_jelem(g, &r->a)) || json_object_set_new(proof, "b", dt_jelem(g, &r->b)))) {
+        json_decref(proof);
+        return NULL;
+    }
     return json_pack("{s:s, s:I, s:o, s:o, s:o}", "selection_id", sel_id, "tally", (json_int_t)r->value, "b_over_m",
-                     dt_jelem(g, &T), "encrypted_vote", dt_jciphertext(g, &A, &B), "proof",
-                     dt_jproof(g, &r->c, &r->v));
+                     dt_jelem(g, &T), "encrypted_vote", dt_jciphertext(g, &A, &B), "proof", proof);
 }
 
 /* The decrypted contest data of item t (a DK_DATA item). */
@@ -1142,7 +1157,7 @@ dt_err dt_decrypt_finish(char **msg, const dt_record *rec, const char *dir, cons
     for (size_t t = 0; t < d.L.n; t++) {
         dt_elem A, B;
         dres *r = &res[t];
-        if ((err = challenge_check_at(&d, t, &A, &B, &r->M, &r->c)))
+        if ((err = challenge_check_at(&d, t, &A, &B, &r->M, &r->c, &r->a, &r->b)))
             goto out;
         dt_scalar_from_u64(d.L.g, &r->v, 0);
         for (size_t u = 0; u < d.nU; u++) {

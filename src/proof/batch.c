@@ -1,5 +1,10 @@
 /* Batch verification of proof commitment equations (proof.h).
  *
+ * A decryption proof with its commitments (dt_batch_add_dleq) gives
+ *   g^v K^c = a   and   A^v M^c = b,
+ * and a published power of K (dt_batch_add_kpow) X = K^s; they enter the
+ * same combination, a and b and X with short weights, A and M with full ones.
+ *
  * Each range-proof branch j gives two equations,
  *   g^v_j alpha^c_j = a_j   and   K^(v_j - j c_j) beta^c_j = b_j.
  * With a fresh random weight z per equation the batch checks
@@ -163,6 +168,58 @@ dt_err dt_batch_add_range(dt_batch *bt, const dt_elem *alpha, const dt_elem *bet
     dt_scalar_neg(g, &bt->e[bt->n++], &bc);
     bt->equations += neq;
     free(z);
+    return DT_OK;
+}
+
+dt_err dt_batch_add_dleq(dt_batch *bt, const dt_elem *A, const dt_elem *M, const dt_elem *a, const dt_elem *b,
+                         const dt_scalar *c, const dt_scalar *v)
+{
+    const dt_group *g = bt->g;
+    dt_scalar z[2], t;
+    if (bt->broken)
+        return DT_ERR_NOMEM;
+    if (!reserve(bt, 4)) {
+        bt->broken = 1;
+        return DT_ERR_NOMEM;
+    }
+    weights(bt, z, 2);
+    /* z_a (a - g^v K^c) */
+    bt->base[bt->n] = *a;
+    bt->e[bt->n++] = z[0];
+    dt_scalar_mul(g, &t, &z[0], v);
+    dt_scalar_add(g, &bt->gsum, &bt->gsum, &t);
+    dt_scalar_mul(g, &t, &z[0], c);
+    dt_scalar_add(g, &bt->ksum, &bt->ksum, &t);
+    /* z_b (b - A^v M^c) */
+    bt->base[bt->n] = *b;
+    bt->e[bt->n++] = z[1];
+    bt->base[bt->n] = *A;
+    dt_scalar_mul(g, &t, &z[1], v);
+    dt_scalar_neg(g, &bt->e[bt->n++], &t);
+    bt->base[bt->n] = *M;
+    dt_scalar_mul(g, &t, &z[1], c);
+    dt_scalar_neg(g, &bt->e[bt->n++], &t);
+    bt->equations += 2;
+    return DT_OK;
+}
+
+dt_err dt_batch_add_kpow(dt_batch *bt, const dt_elem *X, const dt_scalar *s)
+{
+    const dt_group *g = bt->g;
+    dt_scalar z, t;
+    if (bt->broken)
+        return DT_ERR_NOMEM;
+    if (!reserve(bt, 1)) {
+        bt->broken = 1;
+        return DT_ERR_NOMEM;
+    }
+    weights(bt, &z, 1);
+    /* z (X - K^s) */
+    bt->base[bt->n] = *X;
+    bt->e[bt->n++] = z;
+    dt_scalar_mul(g, &t, &z, s);
+    dt_scalar_add(g, &bt->ksum, &bt->ksum, &t);
+    bt->equations += 1;
     return DT_OK;
 }
 

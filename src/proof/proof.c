@@ -331,6 +331,36 @@ dt_err dt_decryption_prove(const dt_group *g, dt_elem *M, dt_scalar *c, dt_scala
     return DT_OK;
 }
 
+dt_err dt_decryption_check_challenge(const dt_group *g, const unsigned char he[DT_HASH_BYTES], const dt_elem *K,
+                                     const dt_elem *A, const dt_elem *B, const dt_elem *M, const dt_elem *a,
+                                     const dt_elem *b, const dt_scalar *c)
+{
+    dt_scalar c2;
+    unsigned char out[DT_HASH_BYTES];
+    dt_decryption_challenge(g, out, he, K, A, B, a, b, M);
+    dt_scalar_reduce(g, &c2, out, sizeof out);
+    return dt_scalar_eq(&c2, c) ? DT_OK : DT_ERR_PROOF;
+}
+
+dt_err dt_decryption_check_commitments_var(const dt_group *g, const dt_elem *K, const dt_elem *A, const dt_elem *M,
+                                           const dt_elem *a, const dt_elem *b, const dt_scalar *c,
+                                           const dt_scalar *v)
+{
+    dt_elem x, base[2];
+    dt_scalar e[2];
+    dt_elem_generator(g, &base[0]);
+    base[1] = *K;
+    e[0] = *v;
+    e[1] = *c;
+    dt_elem_multi_pow_var(g, &x, base, e, 2);
+    if (!dt_elem_eq(g, &x, a))
+        return DT_ERR_PROOF;
+    base[0] = *A;
+    base[1] = *M;
+    dt_elem_multi_pow_var(g, &x, base, e, 2);
+    return dt_elem_eq(g, &x, b) ? DT_OK : DT_ERR_PROOF;
+}
+
 dt_err dt_decryption_verify_var(const dt_group *g, const unsigned char he[DT_HASH_BYTES],
                                 const dt_elem *K, const dt_elem *A, const dt_elem *B,
                                 const dt_elem *T, const dt_scalar *c, const dt_scalar *v)

@@ -725,11 +725,22 @@ out:
 static dt_err read_dsel(rd *r, dt_rec_dsel *s, json_t *it, const char *where)
 {
     dt_err err;
+    json_t *pv;
+    char p[384];
     if ((err = get_str(r, &s->id, it, where, "selection_id")) ||
         (err = get_uint(r, &s->value, it, where, "tally", (uint64_t)1 << 40)) ||
         (err = get_elem(r, &s->T, it, where, "b_over_m")) ||
         (err = get_ctext(r, &s->ct, it, where, "encrypted_vote")) ||
         (err = get_cv(r, s->c, s->v, it, where, "proof")))
+        return err;
+    /* the commitments a and b, which a ristretto255 record's challenged
+     * ballots carry (docs/ristretto255-profile.md): both or neither */
+    pv = json_object_get(it, "proof");
+    path_join(p, sizeof p, where, "proof");
+    bool has_a = json_object_get(pv, "a") != NULL, has_b = json_object_get(pv, "b") != NULL;
+    if (has_a != has_b)
+        return fail(r, DT_ERR_PARSE, p, "the commitments a and b go together, or neither is there");
+    if (has_a && ((err = get_elem(r, &s->a, pv, p, "a")) || (err = get_elem(r, &s->b, pv, p, "b"))))
         return err;
     return DT_OK;
 }
@@ -1380,6 +1391,8 @@ static void free_decrypted(dt_rec_decrypted *d)
         for (size_t s = 0; c->sel && s < c->nsel; s++) {
             free(c->sel[s].id);
             free(c->sel[s].T);
+            free(c->sel[s].a);
+            free(c->sel[s].b);
             free_ct(&c->sel[s].ct);
         }
         free(c->sel);

@@ -154,6 +154,7 @@ typedef struct dt_rec_dsel {
     unsigned char *T;         /* b_over_m, elem_bytes */
     dt_rec_ctext ct;
     dt_rec_hash c, v;
+    unsigned char *a, *b;     /* the proof's commitments (elem_bytes each), or NULL */
 } dt_rec_dsel;
 
 typedef struct dt_rec_ddata {

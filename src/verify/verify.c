@@ -887,12 +887,47 @@ static void verify_tally_sel(vctx *v, const tjob *j, item *it)
 
 static const char *const contest_statuses[] = {"normal", "null_vote", "over_vote", "under_vote"};
 
+/* A challenged selection whose decryption proof carries its commitments,
+ * its equations (12.D) and S = K^sigma (13.A) gone to the ballot's batch:
+ * what checking it alone needs, should the batch fail. */
+typedef struct pend {
+    const char *contest, *sel;
+    dt_elem A, M, a, b, S;
+    dt_scalar c, v, sigma;
+    uint64_t value;
+} pend;
+
+/* The ballot's batch failed: each pending selection alone, to name it. */
+static void recheck_pending(vctx *v, const dt_rec_decrypted *d, item *it, const pend *p, size_t n)
+{
+    const dt_group *g = v->g;
+    for (size_t i = 0; i < n; i++) {
+        dt_elem Ks;
+        if (dt_decryption_check_commitments_var(g, &v->K, &p[i].A, &p[i].M, &p[i].a, &p[i].b, &p[i].c, &p[i].v) !=
+            DT_OK)
+            FAIL(it, 12, "12.D %s: contest %s, selection %s: the decryption proof's commitments do not match its "
+                 "response", d->file, p[i].contest, p[i].sel);
+        dt_elem_pow_var(g, &Ks, &v->K, &p[i].sigma);
+        if (!dt_elem_eq(g, &Ks, &p[i].S))
+            FAIL(it, 13, "13.A %s: contest %s, selection %s: S is not K^sigma for the published value %llu", d->file,
+                 p[i].contest, p[i].sel, (unsigned long long)p[i].value);
+    }
+}
+
 static void verify_challenged(vctx *v, const dt_rec_decrypted *d, item *it)
 {
     const dt_record *rec = v->rec;
     const dt_group *g = v->g;
     const dt_vp_ballot *m = find_meta(v, d->id);
     const dt_rec_ballot *b;
+    /* every element of the decrypted selections (the ciphertext, S, and the
+     * commitments where recorded) decoded at once; the selections' proofs
+     * with commitments checked in one batch */
+    dt_elem *pre = NULL;
+    size_t *pre_at = NULL, nflat = 0, flat = 0, npend = 0;
+    bool pre_ok = false;
+    pend *pd = NULL;
+    dt_batch *bt = NULL;
 
     if (memcmp(d->election_id, rec->he, 32) != 0)
         FAIL(it, 4, "4.A %s: election_id is not the extended base hash", d->file);
@@ -912,7 +947,38 @@ static void verify_challenged(vctx *v, const dt_rec_decrypted *d, item *it)
     if (d->ncontests != b->ncontests)
         FAIL(it, 12, "12 %s: ballot %s: %zu contests decrypted, the ballot has %zu", d->file, d->id, d->ncontests,
              b->ncontests);
-    for (size_t ci = 0; ci < d->ncontests && ci < b->ncontests; ci++) {
+    for (size_t ci = 0; ci < d->ncontests; ci++)
+        nflat += d->contests[ci].nsel;
+    {
+        const unsigned char **in = calloc(5 * nflat + 1, sizeof *in);
+        size_t k = 0;
+        pre = calloc(5 * nflat + 1, sizeof *pre);
+        pre_at = calloc(nflat + 1, sizeof *pre_at);
+        pd = calloc(nflat + 1, sizeof *pd);
+        if (v->K_ok)
+            bt = dt_batch_create(g, &v->K); /* NULL: each proof alone */
+        if (in && pre && pre_at) {
+            for (size_t ci = 0; ci < d->ncontests; ci++)
+                for (size_t si = 0; si < d->contests[ci].nsel; si++) {
+                    const dt_rec_dsel *ds = &d->contests[ci].sel[si];
+                    pre_at[flat++] = k;
+                    in[k++] = ds->ct.pad;
+                    in[k++] = ds->ct.data;
+                    in[k++] = ds->T;
+                    if (ds->a) {
+                        in[k++] = ds->a;
+                        in[k++] = ds->b;
+                    }
+                }
+            pre_ok = dt_elem_decode_batch_var(g, pre, in, v->eb, k) == DT_OK;
+        }
+        free(in);
+        if (!pd) {
+            FAIL(it, 12, "12 %s: out of memory", d->file);
+            goto done;
+        }
+    }
+    for (size_t ci = 0, cstart = 0; ci < d->ncontests && ci < b->ncontests; cstart += d->contests[ci].nsel, ci++) {
         const dt_rec_dcontest *dc = &d->contests[ci];
         const dt_rec_bcontest *bc = &b->contests[ci];
         long mi = find_mcontest(rec, dc->id);
@@ -943,8 +1009,10 @@ static void verify_challenged(vctx *v, const dt_rec_decrypted *d, item *it)
         for (size_t si = 0; si < dc->nsel; si++) {
             const dt_rec_dsel *ds = &dc->sel[si];
             const dt_rec_bsel *bs = si < bc->nsel ? &bc->sel[si] : NULL;
+            const dt_elem *pe = pre_ok ? pre + pre_at[cstart + si] : NULL;
             dt_elem al, be, S, Ks;
             dt_scalar c, vv, sig;
+            bool pending = false;
 
             it->checked[12]++;
             if (mc && find_moption(mc, ds->id) < 0)
@@ -956,29 +1024,68 @@ static void verify_challenged(vctx *v, const dt_rec_decrypted *d, item *it)
                      d->file, dc->id, ds->id);
                 continue;
             }
-            if (dt_elem_decode(g, &al, ds->ct.pad, v->eb) != DT_OK ||
-                dt_elem_decode(g, &be, ds->ct.data, v->eb) != DT_OK) {
+            if (pe) {
+                al = pe[0];
+                be = pe[1];
+            } else if (dt_elem_decode(g, &al, ds->ct.pad, v->eb) != DT_OK ||
+                       dt_elem_decode(g, &be, ds->ct.data, v->eb) != DT_OK) {
                 FAIL(it, 12, "12 %s: contest %s, selection %s: ciphertext is not in the group", d->file, dc->id,
                      ds->id);
                 continue;
             }
-            if (dt_elem_decode(g, &S, ds->T, v->eb) != DT_OK) {
+            if (pe)
+                S = pe[2];
+            else if (dt_elem_decode(g, &S, ds->T, v->eb) != DT_OK) {
                 FAIL(it, 12, "12 %s: contest %s, selection %s: b_over_m (S) is not in the group", d->file, dc->id,
                      ds->id);
                 FAIL(it, 13, "13.A %s: contest %s, selection %s: b_over_m (S) is not in the group", d->file,
                      dc->id, ds->id);
                 continue;
             }
+            dt_scalar_from_u64(g, &sig, ds->value);
             if (dt_scalar_decode(g, &vv, ds->v, 32) != DT_OK) {
                 FAIL(it, 12, "12.A %s: contest %s, selection %s: response is not below q", d->file, dc->id, ds->id);
+            } else if (ds->a && v->K_ok) {
+                /* with its commitments (ristretto255 records): the challenge
+                 * over them (12.B), their equations (12.D) in the batch */
+                pend *p = &pd[npend];
+                dt_scalar_reduce(g, &c, ds->c, 32);
+                if (pe) {
+                    p->a = pe[3];
+                    p->b = pe[4];
+                } else if (dt_elem_decode(g, &p->a, ds->a, v->eb) != DT_OK ||
+                           dt_elem_decode(g, &p->b, ds->b, v->eb) != DT_OK) {
+                    FAIL(it, 12, "12.C %s: contest %s, selection %s: the decryption proof's commitment a or b is not "
+                         "in the group", d->file, dc->id, ds->id);
+                    goto sel_end;
+                }
+                dt_elem_div(g, &p->M, &be, &S);
+                if (dt_decryption_check_challenge(g, rec->he, &v->K, &al, &be, &p->M, &p->a, &p->b, &c) != DT_OK) {
+                    FAIL(it, 12, "12.B %s: contest %s, selection %s: decryption proof challenge does not match",
+                         d->file, dc->id, ds->id);
+                    goto sel_end;
+                }
+                p->contest = dc->id;
+                p->sel = ds->id;
+                p->A = al;
+                p->S = S;
+                p->c = c;
+                p->v = vv;
+                p->sigma = sig;
+                p->value = ds->value;
+                if (bt && dt_batch_add_dleq(bt, &p->A, &p->M, &p->a, &p->b, &c, &vv) == DT_OK &&
+                    dt_batch_add_kpow(bt, &S, &sig) == DT_OK)
+                    pending = true, npend++;
+                else
+                    recheck_pending(v, d, it, p, 1);
             } else {
                 dt_scalar_reduce(g, &c, ds->c, 32);
                 if (v->K_ok && dt_decryption_verify_var(g, rec->he, &v->K, &al, &be, &S, &c, &vv) != DT_OK)
                     FAIL(it, 12, "12.B %s: contest %s, selection %s: decryption proof challenge does not match",
                          d->file, dc->id, ds->id);
             }
-            if (v->K_ok) {
-                dt_scalar_from_u64(g, &sig, ds->value);
+        sel_end:
+            if (v->K_ok && !pending) {
                 dt_elem_pow_var(g, &Ks, &v->K, &sig);
                 if (!dt_elem_eq(g, &Ks, &S))
                     FAIL(it, 13, "13.A %s: contest %s, selection %s: S is not K^sigma for the published value %llu",
@@ -1063,6 +1170,14 @@ static void verify_challenged(vctx *v, const dt_rec_decrypted *d, item *it)
             }
         }
     }
+done:
+    /* the batch of the ballot's decryption proofs: if it fails, each alone */
+    if (bt && npend && dt_batch_check(bt) != DT_OK)
+        recheck_pending(v, d, it, pd, npend);
+    dt_batch_destroy(bt);
+    free(pre);
+    free(pre_at);
+    free(pd);
 }
 
 /* ---- the thread pool ---- */
