@@ -84,11 +84,75 @@ DT_IFMA_INLINE dt_fe8 dt_fe8_mul(dt_fe8 f, dt_fe8 g)
     return r;
 }
 
+/* h = f^2: the products a_i a_j (i < j) once, then doubled, and the
+ * squares a_i^2: 30 multiply-adds instead of 50. The columns hold the same
+ * number of 52-bit halves as in dt_fe8_mul, so the same bounds hold. */
+DT_IFMA_INLINE dt_fe8 dt_fe8_sq(dt_fe8 f)
+{
+    const __m512i mask = _mm512_set1_epi64((long long)DT_FE_MASK);
+    const __m512i a0 = f.l[0], a1 = f.l[1], a2 = f.l[2], a3 = f.l[3], a4 = f.l[4];
+    __m512i l0, l1, l2, l3, l4, l5, l6, l7, l8, h0, h1, h2, h3, h4, h5, h6, h7, h8;
+    __m512i x1, x2, x3, x4, x5, x6, x7, y1, y2, y3, y4, y5, y6, y7; /* cross products, columns 1..7 */
+    __m512i z0, z1, z2, z3, z4, c0, c1, c2, c3, c4;
+    dt_fe8 r;
+    l0 = l1 = l2 = l3 = l4 = l5 = l6 = l7 = l8 = _mm512_setzero_si512();
+    h0 = h1 = h2 = h3 = h4 = h5 = h6 = h7 = h8 = _mm512_setzero_si512();
+    x1 = x2 = x3 = x4 = x5 = x6 = x7 = _mm512_setzero_si512();
+    y1 = y2 = y3 = y4 = y5 = y6 = y7 = _mm512_setzero_si512();
+#define DT_T(lk, hk, x, y) (DT_MADDLO(lk, x, y), DT_MADDHI(hk, x, y))
+    DT_T(l0, h0, a0, a0);
+    DT_T(l2, h2, a1, a1);
+    DT_T(l4, h4, a2, a2);
+    DT_T(l6, h6, a3, a3);
+    DT_T(l8, h8, a4, a4);
+    DT_T(x1, y1, a0, a1);
+    DT_T(x2, y2, a0, a2);
+    DT_T(x3, y3, a0, a3), DT_T(x3, y3, a1, a2);
+    DT_T(x4, y4, a0, a4), DT_T(x4, y4, a1, a3);
+    DT_T(x5, y5, a1, a4), DT_T(x5, y5, a2, a3);
+    DT_T(x6, y6, a2, a4);
+    DT_T(x7, y7, a3, a4);
+#undef DT_T
+    l1 = _mm512_slli_epi64(x1, 1);
+    l2 = _mm512_add_epi64(l2, _mm512_slli_epi64(x2, 1));
+    l3 = _mm512_slli_epi64(x3, 1);
+    l4 = _mm512_add_epi64(l4, _mm512_slli_epi64(x4, 1));
+    l5 = _mm512_slli_epi64(x5, 1);
+    l6 = _mm512_add_epi64(l6, _mm512_slli_epi64(x6, 1));
+    l7 = _mm512_slli_epi64(x7, 1);
+    h1 = _mm512_slli_epi64(y1, 1);
+    h2 = _mm512_add_epi64(h2, _mm512_slli_epi64(y2, 1));
+    h3 = _mm512_slli_epi64(y3, 1);
+    h4 = _mm512_add_epi64(h4, _mm512_slli_epi64(y4, 1));
+    h5 = _mm512_slli_epi64(y5, 1);
+    h6 = _mm512_add_epi64(h6, _mm512_slli_epi64(y6, 1));
+    h7 = _mm512_slli_epi64(y7, 1);
+    z0 = _mm512_add_epi64(l0, DT_X19(_mm512_add_epi64(l5, _mm512_slli_epi64(h4, 1))));
+    z1 = _mm512_add_epi64(_mm512_add_epi64(l1, _mm512_slli_epi64(h0, 1)),
+                          DT_X19(_mm512_add_epi64(l6, _mm512_slli_epi64(h5, 1))));
+    z2 = _mm512_add_epi64(_mm512_add_epi64(l2, _mm512_slli_epi64(h1, 1)),
+                          DT_X19(_mm512_add_epi64(l7, _mm512_slli_epi64(h6, 1))));
+    z3 = _mm512_add_epi64(_mm512_add_epi64(l3, _mm512_slli_epi64(h2, 1)),
+                          DT_X19(_mm512_add_epi64(l8, _mm512_slli_epi64(h7, 1))));
+    z4 = _mm512_add_epi64(_mm512_add_epi64(l4, _mm512_slli_epi64(h3, 1)), DT_X19(_mm512_slli_epi64(h8, 1)));
+    c0 = _mm512_srli_epi64(z0, 51);
+    c1 = _mm512_srli_epi64(z1, 51);
+    c2 = _mm512_srli_epi64(z2, 51);
+    c3 = _mm512_srli_epi64(z3, 51);
+    c4 = _mm512_srli_epi64(z4, 51);
+    r.l[0] = _mm512_add_epi64(_mm512_and_si512(z0, mask), DT_X19(c4));
+    r.l[1] = _mm512_add_epi64(_mm512_and_si512(z1, mask), c0);
+    r.l[2] = _mm512_add_epi64(_mm512_and_si512(z2, mask), c1);
+    r.l[3] = _mm512_add_epi64(_mm512_and_si512(z3, mask), c2);
+    r.l[4] = _mm512_add_epi64(_mm512_and_si512(z4, mask), c3);
+    return r;
+}
+
 /* f^(2^n), n >= 1 */
 DT_IFMA_INLINE dt_fe8 dt_fe8_sqn(dt_fe8 f, int n)
 {
     for (int i = 0; i < n; i++)
-        f = dt_fe8_mul(f, f);
+        f = dt_fe8_sq(f);
     return f;
 }
 
@@ -96,11 +160,11 @@ DT_IFMA_INLINE dt_fe8 dt_fe8_sqn(dt_fe8 f, int n)
 DT_IFMA_TARGET static dt_fe8 dt_fe8_pow22523(dt_fe8 f)
 {
     dt_fe8 t0, t1, t2, t3, t4;
-    t0 = dt_fe8_mul(f, f);     /* 1 */
+    t0 = dt_fe8_sq(f);         /* 1 */
     t1 = dt_fe8_sqn(t0, 2);    /* 3 */
     t2 = dt_fe8_mul(f, t1);    /* 3,0 */
     t3 = dt_fe8_mul(t0, t2);   /* 11 */
-    t4 = dt_fe8_mul(t3, t3);
+    t4 = dt_fe8_sq(t3);
     t2 = dt_fe8_mul(t2, t4);   /* 2^5 - 1 */
     t4 = dt_fe8_sqn(t2, 5);
     t2 = dt_fe8_mul(t4, t2);   /* 2^10 - 1 */

@@ -891,30 +891,38 @@ static const char *const contest_statuses[] = {"normal", "null_vote", "over_vote
  * its equations (12.D) and S = K^sigma (13.A) gone to the ballot's batch:
  * what checking it alone needs, should the batch fail. */
 typedef struct pend {
-    const char *contest, *sel;
+    item *it;
+    const char *file, *contest, *sel;
     dt_elem A, M, a, b, S;
     dt_scalar c, v, sigma;
     uint64_t value;
 } pend;
 
-/* The ballot's batch failed: each pending selection alone, to name it. */
-static void recheck_pending(vctx *v, const dt_rec_decrypted *d, item *it, const pend *p, size_t n)
+/* The selections whose equations went to a batch (a chunk of challenged
+ * ballots shares one). */
+typedef struct pendv {
+    pend *p;
+    size_t n, cap;
+} pendv;
+
+/* The batch failed: each pending selection alone, to name it. */
+static void recheck_pending(vctx *v, const pend *p, size_t n)
 {
     const dt_group *g = v->g;
     for (size_t i = 0; i < n; i++) {
         dt_elem Ks;
         if (dt_decryption_check_commitments_var(g, &v->K, &p[i].A, &p[i].M, &p[i].a, &p[i].b, &p[i].c, &p[i].v) !=
             DT_OK)
-            FAIL(it, 12, "12.D %s: contest %s, selection %s: the decryption proof's commitments do not match its "
-                 "response", d->file, p[i].contest, p[i].sel);
+            FAIL(p[i].it, 12, "12.D %s: contest %s, selection %s: the decryption proof's commitments do not match its "
+                 "response", p[i].file, p[i].contest, p[i].sel);
         dt_elem_pow_var(g, &Ks, &v->K, &p[i].sigma);
         if (!dt_elem_eq(g, &Ks, &p[i].S))
-            FAIL(it, 13, "13.A %s: contest %s, selection %s: S is not K^sigma for the published value %llu", d->file,
-                 p[i].contest, p[i].sel, (unsigned long long)p[i].value);
+            FAIL(p[i].it, 13, "13.A %s: contest %s, selection %s: S is not K^sigma for the published value %llu",
+                 p[i].file, p[i].contest, p[i].sel, (unsigned long long)p[i].value);
     }
 }
 
-static void verify_challenged(vctx *v, const dt_rec_decrypted *d, item *it)
+static void verify_challenged(vctx *v, const dt_rec_decrypted *d, item *it, dt_batch *bt, pendv *pv)
 {
     const dt_record *rec = v->rec;
     const dt_group *g = v->g;
@@ -922,12 +930,10 @@ static void verify_challenged(vctx *v, const dt_rec_decrypted *d, item *it)
     const dt_rec_ballot *b;
     /* every element of the decrypted selections (the ciphertext, S, and the
      * commitments where recorded) decoded at once; the selections' proofs
-     * with commitments checked in one batch */
+     * with commitments go to the chunk's batch bt (NULL: each alone) */
     dt_elem *pre = NULL;
-    size_t *pre_at = NULL, nflat = 0, flat = 0, npend = 0;
+    size_t *pre_at = NULL, nflat = 0, flat = 0;
     bool pre_ok = false;
-    pend *pd = NULL;
-    dt_batch *bt = NULL;
 
     if (memcmp(d->election_id, rec->he, 32) != 0)
         FAIL(it, 4, "4.A %s: election_id is not the extended base hash", d->file);
@@ -954,9 +960,14 @@ static void verify_challenged(vctx *v, const dt_rec_decrypted *d, item *it)
         size_t k = 0;
         pre = calloc(5 * nflat + 1, sizeof *pre);
         pre_at = calloc(nflat + 1, sizeof *pre_at);
-        pd = calloc(nflat + 1, sizeof *pd);
-        if (v->K_ok)
-            bt = dt_batch_create(g, &v->K); /* NULL: each proof alone */
+        if (pv->cap - pv->n < nflat) {
+            size_t cap = pv->n + nflat + 64;
+            pend *np = realloc(pv->p, cap * sizeof *np);
+            if (np) {
+                pv->p = np;
+                pv->cap = cap;
+            }
+        }
         if (in && pre && pre_at) {
             for (size_t ci = 0; ci < d->ncontests; ci++)
                 for (size_t si = 0; si < d->contests[ci].nsel; si++) {
@@ -973,7 +984,7 @@ static void verify_challenged(vctx *v, const dt_rec_decrypted *d, item *it)
             pre_ok = dt_elem_decode_batch_var(g, pre, in, v->eb, k) == DT_OK;
         }
         free(in);
-        if (!pd) {
+        if (pv->cap - pv->n < nflat) {
             FAIL(it, 12, "12 %s: out of memory", d->file);
             goto done;
         }
@@ -1048,7 +1059,7 @@ static void verify_challenged(vctx *v, const dt_rec_decrypted *d, item *it)
             } else if (ds->a && v->K_ok) {
                 /* with its commitments (ristretto255 records): the challenge
                  * over them (12.B), their equations (12.D) in the batch */
-                pend *p = &pd[npend];
+                pend *p = &pv->p[pv->n];
                 dt_scalar_reduce(g, &c, ds->c, 32);
                 if (pe) {
                     p->a = pe[3];
@@ -1065,6 +1076,8 @@ static void verify_challenged(vctx *v, const dt_rec_decrypted *d, item *it)
                          d->file, dc->id, ds->id);
                     goto sel_end;
                 }
+                p->it = it;
+                p->file = d->file;
                 p->contest = dc->id;
                 p->sel = ds->id;
                 p->A = al;
@@ -1075,9 +1088,9 @@ static void verify_challenged(vctx *v, const dt_rec_decrypted *d, item *it)
                 p->value = ds->value;
                 if (bt && dt_batch_add_dleq(bt, &p->A, &p->M, &p->a, &p->b, &c, &vv) == DT_OK &&
                     dt_batch_add_kpow(bt, &S, &sig) == DT_OK)
-                    pending = true, npend++;
+                    pending = true, pv->n++;
                 else
-                    recheck_pending(v, d, it, p, 1);
+                    recheck_pending(v, p, 1);
             } else {
                 dt_scalar_reduce(g, &c, ds->c, 32);
                 if (v->K_ok && dt_decryption_verify_var(g, rec->he, &v->K, &al, &be, &S, &c, &vv) != DT_OK)
@@ -1171,13 +1184,8 @@ static void verify_challenged(vctx *v, const dt_rec_decrypted *d, item *it)
         }
     }
 done:
-    /* the batch of the ballot's decryption proofs: if it fails, each alone */
-    if (bt && npend && dt_batch_check(bt) != DT_OK)
-        recheck_pending(v, d, it, pd, npend);
-    dt_batch_destroy(bt);
     free(pre);
     free(pre_at);
-    free(pd);
 }
 
 /* ---- the thread pool ---- */
@@ -1326,6 +1334,34 @@ static void ballot_chunks(warg *a)
     dt_batch_destroy(bt);
 }
 
+/* Challenged ballots in chunks of 64: the decryption proofs' equations of a
+ * chunk in one batch (a ballot's alone would be a few dozen terms, where a
+ * multi-scalar multiplication costs twice as much a term); if it fails,
+ * each pending selection alone names the bad ones. */
+static void challenged_chunks(warg *a)
+{
+    work *w = a->w;
+    vctx *v = w->v;
+    const size_t chunk = 64;
+    dt_batch *bt = v->K_ok ? dt_batch_create(v->g, &v->K) : NULL;
+    pendv pv = {NULL, 0, 0};
+    for (;;) {
+        size_t lo = atomic_fetch_add(&v->next, chunk), hi;
+        if (lo >= w->n)
+            break;
+        hi = lo + chunk < w->n ? lo + chunk : w->n;
+        for (size_t i = lo; i < hi; i++)
+            verify_challenged(v, &v->rec->challenged[w->first + i], &w->items[i], bt, &pv);
+        if (bt && pv.n && dt_batch_check(bt) != DT_OK)
+            recheck_pending(v, pv.p, pv.n);
+        pv.n = 0;
+        for (size_t i = lo; i < hi; i++)
+            progress_tick(v);
+    }
+    free(pv.p);
+    dt_batch_destroy(bt);
+}
+
 static void *worker(void *p)
 {
     warg *a = p;
@@ -1335,14 +1371,15 @@ static void *worker(void *p)
         ballot_chunks(a);
         return NULL;
     }
+    if (w->kind == 2) {
+        challenged_chunks(a);
+        return NULL;
+    }
     for (;;) {
         size_t i = atomic_fetch_add(&v->next, 1);
         if (i >= w->n)
             break;
-        if (w->kind == 1)
-            verify_tally_sel(v, &w->tjobs[i], &w->items[i]);
-        else
-            verify_challenged(v, &v->rec->challenged[w->first + i], &w->items[i]);
+        verify_tally_sel(v, &w->tjobs[i], &w->items[i]);
         progress_tick(v);
     }
     return NULL;
