@@ -22,6 +22,7 @@
 #include "record/jsonout.h"
 #include "record/record.h"
 #include "util/codec.h"
+#include "util/parallel.h"
 
 #define MSG_VERSION 1
 static const char list_label[] = "detente decryption list v1";
@@ -582,8 +583,22 @@ static dt_err shares_match(dround *d, const dt_text *shares, size_t nshares)
 }
 
 /* M, a, b and the challenge c of item t from the shares of U. A, B decoded. */
-static dt_err combine_at(dround *d, size_t t, const dt_elem *A, const dt_elem *B, dt_elem *M, dt_scalar *c,
-                         dt_elem *a_out, dt_elem *b_out)
+/* Where the per-item functions below put the guardians' decoded shares, and
+ * their messages: the round's own (d->Mi, ...; d->msg) in one thread, one
+ * of its own in each thread of a parallel loop (msg NULL: the loop runs the
+ * failing item again to say why). */
+typedef struct dscr {
+    char **msg;
+    dt_elem *Mi, *ai, *bi;
+} dscr;
+
+static dscr dscr_of(dround *d)
+{
+    return (dscr){d->msg, d->Mi, d->ai, d->bi};
+}
+
+static dt_err combine_at(const dround *d, const dscr *sc, size_t t, const dt_elem *A, const dt_elem *B, dt_elem *M,
+                         dt_scalar *c, dt_elem *a_out, dt_elem *b_out)
 {
     const dlist *L = &d->L;
     const dt_group *g = L->g;
@@ -592,17 +607,17 @@ static dt_err combine_at(dround *d, size_t t, const dt_elem *A, const dt_elem *B
 
     for (size_t u = 0; u < d->nU; u++) {
         const json_t *e = json_array_get(d->sh[u].arr, t);
-        if (!has_exactly(e, item_keys) || jelem_get(L, &d->Mi[u], json_object_get(e, "m")) != DT_OK ||
-            jelem_get(L, &d->ai[u], json_object_get(e, "a")) != DT_OK ||
-            jelem_get(L, &d->bi[u], json_object_get(e, "b")) != DT_OK) {
+        if (!has_exactly(e, item_keys) || jelem_get(L, &sc->Mi[u], json_object_get(e, "m")) != DT_OK ||
+            jelem_get(L, &sc->ai[u], json_object_get(e, "a")) != DT_OK ||
+            jelem_get(L, &sc->bi[u], json_object_get(e, "b")) != DT_OK) {
             char where[600];
             item_label(L, t, where, sizeof where);
-            return dt_wf_failmsg(d->msg, DT_ERR_NOT_IN_GROUP,
+            return dt_wf_failmsg(sc->msg, DT_ERR_NOT_IN_GROUP,
                                  "guardian %u's decryption share, %s: not {\"m\", \"a\", \"b\"} of group elements",
                                  d->U[u], where);
         }
     }
-    dt_dshare_combine(g, M, &a, &b, d->Mi, d->ai, d->bi, d->w, d->nU);
+    dt_dshare_combine(g, M, &a, &b, sc->Mi, sc->ai, sc->bi, d->w, d->nU);
     if (L->it[t].kind != DK_DATA)
         dt_decryption_challenge(g, h, L->rec->he, &L->K, A, B, &a, &b, M);
     else
@@ -618,28 +633,97 @@ static dt_err combine_at(dround *d, size_t t, const dt_elem *A, const dt_elem *B
 
 /* Recomputes the challenge of item t and compares it with the challenge
  * text's. Out: A, B, M, c, and the combined commitments a and b if not NULL. */
-static dt_err challenge_check_at(dround *d, size_t t, dt_elem *A, dt_elem *B, dt_elem *M, dt_scalar *c, dt_elem *a,
-                                 dt_elem *b)
+static dt_err challenge_check_at(const dround *d, const dscr *sc, size_t t, dt_elem *A, dt_elem *B, dt_elem *M,
+                                 dt_scalar *c, dt_elem *a, dt_elem *b)
 {
     dt_scalar mine;
     dt_err err;
     char where[600];
-    if ((err = item_decode(d->msg, &d->L, t, A, B)) || (err = combine_at(d, t, A, B, M, &mine, a, b)))
+    if ((err = item_decode(sc->msg, &d->L, t, A, B)) || (err = combine_at(d, sc, t, A, B, M, &mine, a, b)))
         return err;
     if (jscalar_get(&d->L, c, json_array_get(d->ch.arr, t)) == DT_OK && dt_scalar_eq(c, &mine))
         return DT_OK;
     item_label(&d->L, t, where, sizeof where);
-    return dt_wf_failmsg(d->msg, DT_ERR_INVALID,
+    return dt_wf_failmsg(sc->msg, DT_ERR_INVALID,
                          "challenge, %s: not the challenge that the guardians' shares define (eq. 72); compute it "
                          "again with 'decrypt combine'",
                          where);
 }
 
+/* A loop over the items on every core: fn(d, sc, t, arg) with scratch of
+ * its own and no messages; err[t] its result. The caller reports the first
+ * failing item by running it again with d's scratch and messages. */
+typedef dt_err (*item_fn)(const dround *d, const dscr *sc, size_t t, void *arg);
+
+typedef struct ploop {
+    const dround *d;
+    item_fn fn;
+    void *arg;
+    dt_err *err;
+} ploop;
+
+static void ploop_item(void *p, size_t t)
+{
+    ploop *l = p;
+    size_t nU = l->d->nU;
+    dt_elem *buf = malloc(3 * (nU ? nU : 1) * sizeof *buf);
+    dscr sc = {NULL, buf, buf + nU, buf + 2 * nU};
+    l->err[t] = buf ? l->fn(l->d, &sc, t, l->arg) : DT_ERR_NOMEM;
+    free(buf);
+}
+
+/* DT_OK, or the first failing item's error and message (fn again, alone) */
+static dt_err items_parallel(dround *d, item_fn fn, void *arg)
+{
+    dt_err *err = calloc(d->L.n ? d->L.n : 1, sizeof *err), e = DT_OK;
+    ploop l = {d, fn, arg, err};
+    if (!err)
+        return DT_ERR_NOMEM;
+    dt_parallel_for(d->L.n, 16, ploop_item, &l);
+    for (size_t t = 0; t < d->L.n && e == DT_OK; t++)
+        if (err[t] != DT_OK) {
+            dscr sc = dscr_of(d);
+            e = fn(d, &sc, t, arg);
+            if (e == DT_OK) /* out of memory in the loop, say */
+                e = err[t];
+        }
+    free(err);
+    return e;
+}
+
 /* ---- round 1 ---- */
+
+/* Round 1's items in blocks: each item's share (M_i, a_i, b_i: three
+ * exponentiations) computed on every core into the block's arrays. */
+enum { R1_BLOCK = 512 };
+
+typedef struct r1job {
+    const dlist *L;
+    dt_decrypt_nonces *nn;
+    const dt_scalar *P;
+    size_t lo;
+    dt_elem *M, *a, *b;
+    dt_err *err;
+} r1job;
+
+typedef struct r1bufs {
+    dt_elem M[R1_BLOCK], a[R1_BLOCK], b[R1_BLOCK];
+    dt_err err[R1_BLOCK];
+} r1bufs;
+
+static void r1_item(void *p, size_t k)
+{
+    r1job *j = p;
+    size_t t = j->lo + k;
+    dt_elem A, B;
+    if ((j->err[k] = item_decode(NULL, j->L, t, &A, &B)) == DT_OK)
+        j->err[k] = dt_dshare_commit(j->L->g, &j->M[k], &j->a[k], &j->b[k], &j->nn->u[t], &A, j->P);
+}
 
 dt_err dt_decrypt_round1(char **msg, char **share, dt_decrypt_nonces **nonces, const dt_record *rec, uint32_t i,
                          const dt_scalar *P_i, dt_progress_fn progress, void *progress_arg)
 {
+    r1bufs *r1 = NULL; /* 790 KiB: not on the stack */
     dlist L;
     dt_decrypt_nonces *nn = NULL;
     json_t *arr = NULL, *root = NULL;
@@ -669,22 +753,34 @@ dt_err dt_decrypt_round1(char **msg, char **share, dt_decrypt_nonces **nonces, c
     }
     nn = dt_decrypt_nonces_alloc(L.n);
     arr = json_array();
-    if (!nn || !arr) {
+    r1 = malloc(sizeof *r1);
+    if (!nn || !arr || !r1) {
         err = DT_ERR_NOMEM;
         goto out;
     }
-    for (size_t t = 0; t < L.n; t++) {
-        json_t *e;
-        if ((err = item_decode(msg, &L, t, &A, &B)) ||
-            (err = dt_dshare_commit(L.g, &M, &a, &b, &nn->u[t], &A, P_i)))
-            goto out;
-        e = json_pack("{s:o, s:o, s:o}", "m", dt_jelem(L.g, &M), "a", dt_jelem(L.g, &a), "b", dt_jelem(L.g, &b));
-        if (!e || json_array_append_new(arr, e) != 0) {
-            err = DT_ERR_NOMEM;
-            goto out;
+    /* the shares of a block of items on every core, then their JSON here */
+    for (size_t lo = 0; lo < L.n; lo += R1_BLOCK) {
+        size_t hi = lo + R1_BLOCK < L.n ? lo + R1_BLOCK : L.n;
+        r1job job = {.L = &L, .nn = nn, .P = P_i, .lo = lo, .M = r1->M, .a = r1->a, .b = r1->b, .err = r1->err};
+        dt_parallel_for(hi - lo, 8, r1_item, &job);
+        for (size_t t = lo; t < hi; t++) {
+            json_t *e;
+            if (r1->err[t - lo] != DT_OK) { /* again, alone, for its message */
+                if ((err = item_decode(msg, &L, t, &A, &B)) == DT_OK)
+                    err = r1->err[t - lo];
+                goto out;
+            }
+            M = r1->M[t - lo];
+            a = r1->a[t - lo];
+            b = r1->b[t - lo];
+            e = json_pack("{s:o, s:o, s:o}", "m", dt_jelem(L.g, &M), "a", dt_jelem(L.g, &a), "b", dt_jelem(L.g, &b));
+            if (!e || json_array_append_new(arr, e) != 0) {
+                err = DT_ERR_NOMEM;
+                goto out;
+            }
+            if (progress)
+                progress(progress_arg, t + 1, L.n);
         }
-        if (progress)
-            progress(progress_arg, t + 1, L.n);
     }
     root = msg_header(&L, i);
     if (!root || json_object_set(root, "shares", arr) != 0) {
@@ -705,6 +801,9 @@ dt_err dt_decrypt_round1(char **msg, char **share, dt_decrypt_nonces **nonces, c
     *nonces = nn;
     nn = NULL;
 out:
+    if (r1)
+        sodium_memzero(r1, sizeof *r1); /* shares of a guardian's key: wiped */
+    free(r1);
     json_decref(root);
     json_decref(arr);
     dt_decrypt_nonces_destroy(nn);
@@ -720,11 +819,20 @@ static int u32_cmp(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
+static dt_err combine_item(const dround *d, const dscr *sc, size_t t, void *arg)
+{
+    dt_scalar *c = arg;
+    dt_elem A, B, M;
+    dt_err err = item_decode(sc->msg, &d->L, t, &A, &B);
+    return err ? err : combine_at(d, sc, t, &A, &B, &M, &c[t], NULL, NULL);
+}
+
 dt_err dt_decrypt_combine(char **msg, char **challenge, const dt_record *rec, const dt_text *shares, size_t nshares,
                           dt_progress_fn progress, void *progress_arg)
 {
     dround d;
     json_t *root = NULL, *members = NULL, *cs = NULL;
+    dt_scalar *call = NULL;
     dt_err err;
 
     if (msg)
@@ -780,12 +888,15 @@ dt_err dt_decrypt_combine(char **msg, char **challenge, const dt_record *rec, co
             err = DT_ERR_NOMEM;
             goto out;
         }
+    /* the challenges on every core, then their JSON here */
+    if (!(call = calloc(d.L.n ? d.L.n : 1, sizeof *call))) {
+        err = DT_ERR_NOMEM;
+        goto out;
+    }
+    if ((err = items_parallel(&d, combine_item, call)))
+        goto out;
     for (size_t t = 0; t < d.L.n; t++) {
-        dt_elem A, B, M;
-        dt_scalar c;
-        if ((err = item_decode(msg, &d.L, t, &A, &B)) || (err = combine_at(&d, t, &A, &B, &M, &c, NULL, NULL)))
-            goto out;
-        if (json_array_append_new(cs, dt_jscalar(d.L.g, &c)) != 0) {
+        if (json_array_append_new(cs, dt_jscalar(d.L.g, &call[t])) != 0) {
             err = DT_ERR_NOMEM;
             goto out;
         }
@@ -801,6 +912,7 @@ dt_err dt_decrypt_combine(char **msg, char **challenge, const dt_record *rec, co
         err = DT_ERR_NOMEM;
     root = NULL;
 out:
+    free(call);
     json_decref(root);
     json_decref(members);
     json_decref(cs);
@@ -809,6 +921,13 @@ out:
 }
 
 /* ---- round 2 ---- */
+
+static dt_err check_item(const dround *d, const dscr *sc, size_t t, void *arg)
+{
+    dt_scalar *c = arg;
+    dt_elem A, B, M;
+    return challenge_check_at(d, sc, t, &A, &B, &M, &c[t], NULL, NULL);
+}
 
 dt_err dt_decrypt_round2(char **msg, char **response, const dt_record *rec, const dt_text *challenge,
                          const dt_text *shares, size_t nshares, uint32_t i, const dt_scalar *P_i,
@@ -863,14 +982,11 @@ dt_err dt_decrypt_round2(char **msg, char **response, const dt_record *rec, cons
         err = DT_ERR_NOMEM;
         goto out;
     }
-    /* every challenge first: a nonce must not answer a wrong one */
-    for (size_t t = 0; t < d.L.n; t++) {
-        dt_elem A, B, M;
-        if ((err = challenge_check_at(&d, t, &A, &B, &M, &c[t], NULL, NULL)))
-            goto out;
-        if (progress)
-            progress(progress_arg, t + 1, d.L.n);
-    }
+    /* every challenge first, on every core: a nonce must not answer a wrong one */
+    if ((err = items_parallel(&d, check_item, c)))
+        goto out;
+    if (progress)
+        progress(progress_arg, d.L.n, d.L.n);
     nonces->used = 1;
     for (size_t t = 0; t < d.L.n; t++) {
         dt_dshare_respond(d.L.g, &v, &nonces->u[t], &c[t], &d.w[me], P_i);
@@ -1091,6 +1207,54 @@ static dt_err build_docs(char **msg, const dlist *L, const dres *res, doc *docs,
     return err;
 }
 
+/* One item of round 2's end: the challenge, each guardian's response
+ * against its share (eqs. 74, 75), the sum of the responses, and the value. */
+typedef struct fjob {
+    const dt_elem *gP;
+    const pmsg *rs;
+    dres *res;
+} fjob;
+
+static dt_err finish_item(const dround *d, const dscr *sc, size_t t, void *arg)
+{
+    const fjob *f = arg;
+    const dlist *L = &d->L;
+    dt_elem A, B;
+    dres *r = &f->res[t];
+    char where[600];
+    dt_err err;
+    if ((err = challenge_check_at(d, sc, t, &A, &B, &r->M, &r->c, &r->a, &r->b)))
+        return err;
+    dt_scalar_from_u64(L->g, &r->v, 0);
+    for (size_t u = 0; u < d->nU; u++) {
+        dt_scalar vi;
+        if (jscalar_get(L, &vi, json_array_get(f->rs[u].arr, t)) != DT_OK) {
+            item_label(L, t, where, sizeof where);
+            return dt_wf_failmsg(sc->msg, DT_ERR_ENCODING, "guardian %u's response, %s: not a scalar below q", d->U[u],
+                                 where);
+        }
+        if (dt_dshare_verify_var(L->g, &f->gP[u], &A, &sc->Mi[u], &sc->ai[u], &sc->bi[u], &r->c, &d->w[u], &vi) !=
+            DT_OK) {
+            item_label(L, t, where, sizeof where);
+            return dt_wf_failmsg(sc->msg, DT_ERR_PROOF,
+                                 "guardian %u's decryption share does not match its public key share (eqs. 74, 75) "
+                                 "at %s",
+                                 d->U[u], where);
+        }
+        dt_scalar_add(L->g, &r->v, &r->v, &vi);
+    }
+    if (L->it[t].kind != DK_DATA) {
+        dt_elem T;
+        dt_elem_div(L->g, &T, &B, &r->M);
+        if (dt_elem_dlog_var(L->g, &r->value, &L->K, &T, L->it[t].max) != DT_OK) {
+            item_label(L, t, where, sizeof where);
+            return dt_wf_failmsg(sc->msg, DT_ERR_NOT_FOUND, "%s: the decrypted value is not in 0..%llu", where,
+                                 (unsigned long long)L->it[t].max);
+        }
+    }
+    return DT_OK;
+}
+
 dt_err dt_decrypt_finish(char **msg, const dt_record *rec, const char *dir, const dt_text *challenge,
                          const dt_text *shares, size_t nshares, const dt_text *responses, size_t nresponses,
                          dt_progress_fn progress, void *progress_arg)
@@ -1153,46 +1317,13 @@ dt_err dt_decrypt_finish(char **msg, const dt_record *rec, const char *dir, cons
     if ((err = public_shares(msg, &d.L, d.U, d.nU, gP)))
         goto out;
 
-    /* every check before anything is written */
-    for (size_t t = 0; t < d.L.n; t++) {
-        dt_elem A, B;
-        dres *r = &res[t];
-        if ((err = challenge_check_at(&d, t, &A, &B, &r->M, &r->c, &r->a, &r->b)))
+    /* every check before anything is written, on every core */
+    {
+        fjob fj = {gP, rs, res};
+        if ((err = items_parallel(&d, finish_item, &fj)))
             goto out;
-        dt_scalar_from_u64(d.L.g, &r->v, 0);
-        for (size_t u = 0; u < d.nU; u++) {
-            dt_scalar vi;
-            char where[600];
-            if (jscalar_get(&d.L, &vi, json_array_get(rs[u].arr, t)) != DT_OK) {
-                item_label(&d.L, t, where, sizeof where);
-                err = dt_wf_failmsg(msg, DT_ERR_ENCODING, "guardian %u's response, %s: not a scalar below q",
-                                    d.U[u], where);
-                goto out;
-            }
-            if (dt_dshare_verify_var(d.L.g, &gP[u], &A, &d.Mi[u], &d.ai[u], &d.bi[u], &r->c, &d.w[u], &vi) !=
-                DT_OK) {
-                item_label(&d.L, t, where, sizeof where);
-                err = dt_wf_failmsg(msg, DT_ERR_PROOF,
-                                    "guardian %u's decryption share does not match its public key share (eqs. 74, "
-                                    "75) at %s",
-                                    d.U[u], where);
-                goto out;
-            }
-            dt_scalar_add(d.L.g, &r->v, &r->v, &vi);
-        }
-        if (d.L.it[t].kind != DK_DATA) {
-            dt_elem T;
-            dt_elem_div(d.L.g, &T, &B, &r->M);
-            if (dt_elem_dlog_var(d.L.g, &r->value, &d.L.K, &T, d.L.it[t].max) != DT_OK) {
-                char where[600];
-                item_label(&d.L, t, where, sizeof where);
-                err = dt_wf_failmsg(msg, DT_ERR_NOT_FOUND, "%s: the decrypted value is not in 0..%llu", where,
-                                    (unsigned long long)d.L.it[t].max);
-                goto out;
-            }
-        }
         if (progress)
-            progress(progress_arg, t + 1, d.L.n);
+            progress(progress_arg, d.L.n, d.L.n);
     }
     for (size_t b = 0; b < rec->nballots; b++)
         nchal += rec->ballots[b].state == DT_BALLOT_CHALLENGED;
