@@ -151,6 +151,7 @@ typedef enum dt_board_check {
     DT_BOARD_CHECK_TREE,          /* tiles and entries hash to the checkpoint's root */
     DT_BOARD_CHECK_ENTRIES,       /* every entry is well formed, its file is in the record, byte for byte */
     DT_BOARD_CHECK_COMPLETE,      /* every public file of the record is on the board */
+    DT_BOARD_CHECK_CLOSED,        /* no ballot entry from closed.json's board_size on */
     DT_BOARD_CHECKS
 } dt_board_check;
 

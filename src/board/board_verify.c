@@ -12,6 +12,8 @@
 #include <errno.h>
 #include <sys/stat.h>
 
+#include <jansson.h>
+
 #include "board/board_impl.h"
 #include "util/codec.h"
 
@@ -33,6 +35,7 @@ static const char *const names[DT_BOARD_CHECKS] = {
     "B.3 the tiles and entries hash to the checkpoint's root",
     "B.4 every entry is a file of the record, byte for byte",
     "B.5 every public file of the record is on the board",
+    "B.6 no ballot came onto the board after voting closed",
 };
 
 const char *dt_board_check_name(dt_board_check c)
@@ -109,6 +112,7 @@ typedef struct walk {
     size_t npaths;
     unsigned char *seen; /* per path: on the board */
     const dt_board_verify_opts *o;
+    uint64_t closed_at;  /* closed.json's board_size, or UINT64_MAX */
 } walk;
 
 static int path_index(const walk *w, const char *path, size_t len, size_t *at)
@@ -151,6 +155,15 @@ static dt_err on_entry(void *arg, uint64_t index, const unsigned char *data, siz
         return DT_OK;
     }
     const char *path = w->paths[at];
+    /* B.6: closed.json records the board's size when voting closed; a
+     * ballot entry at that index or later came after */
+    if (index >= w->closed_at) {
+        r->c[DT_BOARD_CHECK_CLOSED].count++;
+        if (dt_board_is_ballot_path(path, strlen(path)))
+            fail(r, DT_BOARD_CHECK_CLOSED,
+                 "entry %llu: ballot %s came onto the board after voting closed (closed.json: board_size %llu)", ix,
+                 path, (unsigned long long)w->closed_at);
+    }
     if (w->seen[at]) {
         fail(r, DT_BOARD_CHECK_ENTRIES, "entry %llu: %s is on the board twice", ix, path);
         return DT_OK;
@@ -340,6 +353,32 @@ dt_err dt_board_verify(dt_board_report **out, const char *dir, const dt_board_ve
     w.r = r;
     w.dir = dir;
     w.o = &o;
+    w.closed_at = UINT64_MAX;
+    r->c[DT_BOARD_CHECK_CLOSED].status = 0;
+    {
+        /* closed.json (written by detente close): its board_size */
+        char *cp = dt_strdup_printf("%s/closed.json", dir);
+        unsigned char *ct = NULL;
+        size_t clen = 0;
+        if (!cp) {
+            err = DT_ERR_NOMEM;
+            goto out;
+        }
+        if (dt_read_file(&ct, &clen, cp, 65536) == DT_OK) {
+            json_t *cj = json_loadb((const char *)ct, clen, 0, NULL);
+            json_t *bs = cj ? json_object_get(cj, "board_size") : NULL;
+            if (!json_is_integer(bs) || json_integer_value(bs) < 0)
+                fail(r, DT_BOARD_CHECK_CLOSED, "closed.json: no board_size (a whole number) to check against");
+            else if ((uint64_t)json_integer_value(bs) > size)
+                fail(r, DT_BOARD_CHECK_CLOSED, "closed.json: board_size %lld, but the board has only %llu entries",
+                     (long long)json_integer_value(bs), (unsigned long long)size);
+            else
+                w.closed_at = (uint64_t)json_integer_value(bs);
+            json_decref(cj);
+        }
+        free(ct);
+        free(cp);
+    }
     if ((w.seen = calloc(w.npaths ? w.npaths : 1, 1)) == NULL) {
         err = DT_ERR_NOMEM;
         goto out;
@@ -362,6 +401,7 @@ dt_err dt_board_verify(dt_board_report **out, const char *dir, const dt_board_ve
         else
             fail(r, DT_BOARD_CHECK_TREE, "the tiles do not match the checkpoint (%s)", dt_strerror(e));
         r->c[DT_BOARD_CHECK_ENTRIES].status = 2;
+        r->c[DT_BOARD_CHECK_CLOSED].status = 2;
         goto done;
     }
 

@@ -122,6 +122,20 @@ grep -q "voting was already closed" "$work/out" && ok "closing is not done twice
 if "$dt" verify --require-board "$e" >"$work/verify.out" 2>&1; then ok "verify --require-board passes"; else bad "verify fails"; tail -20 "$work/verify.out"; fi
 grep -q "votes" "$work/out" && ok "the tally is printed" || bad "no tally printed"
 DETENTE_PASSPHRASE=demo expect "close again" 0 "already decrypted" "$e" --guardians-from "$e/private_data/trustees"
+grep -qE "B.6 no ballot came onto the board after voting closed +pass" "$work/verify.out" && ok "B.6 passes" ||
+    { bad "B.6 does not pass"; grep "B\." "$work/verify.out"; }
+
+# a ballot slipped into the folder after closing and put on the board: the
+# verifier names it (B.6)
+cp -r "$e" "$work/late"
+sed 's/"state": "[A-Z]*"/"state": "CAST"/' "$work/b4.json" >"$work/late/encrypted_ballots/device-1/eballot-ballot-4.json"
+"$dt" board publish "$work/late" >"$work/out" 2>&1 || { bad "board publish of the late ballot"; cat "$work/out"; }
+if "$dt" verify --require-board "$work/late" >"$work/late.out" 2>&1; then bad "verify passes with a ballot after closing"; else
+    ok "verify fails with a ballot after closing"; fi
+grep -qE "B.6 no ballot came onto the board after voting closed +FAIL" "$work/late.out" && ok "B.6 fails" ||
+    { bad "B.6 does not fail"; grep "B\." "$work/late.out"; }
+grep -q "ballot encrypted_ballots/device-1/eballot-ballot-4.json came onto the board after voting closed" "$work/late.out" &&
+    ok "B.6 names the ballot" || bad "B.6 does not name the ballot"
 
 # no server running: closed at once; a lock held without a token: gives up
 e=$work/e2
