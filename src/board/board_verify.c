@@ -364,7 +364,12 @@ dt_err dt_board_verify(dt_board_report **out, const char *dir, const dt_board_ve
             err = DT_ERR_NOMEM;
             goto out;
         }
-        if (dt_read_file(&ct, &clen, cp, 65536) == DT_OK) {
+        struct stat cs;
+        if (lstat(cp, &cs) != 0 && errno == ENOENT) {
+            /* voting not closed (or closed without a board): nothing to check */
+        } else if (lstat(cp, &cs) != 0 || !S_ISREG(cs.st_mode) || dt_read_file(&ct, &clen, cp, 65536) != DT_OK) {
+            fail(r, DT_BOARD_CHECK_CLOSED, "closed.json: cannot be read (not a regular file, or over 64 KiB)");
+        } else {
             json_t *cj = json_loadb((const char *)ct, clen, 0, NULL);
             json_t *bs = cj ? json_object_get(cj, "board_size") : NULL;
             if (!json_is_integer(bs) || json_integer_value(bs) < 0)
@@ -401,7 +406,8 @@ dt_err dt_board_verify(dt_board_report **out, const char *dir, const dt_board_ve
         else
             fail(r, DT_BOARD_CHECK_TREE, "the tiles do not match the checkpoint (%s)", dt_strerror(e));
         r->c[DT_BOARD_CHECK_ENTRIES].status = 2;
-        r->c[DT_BOARD_CHECK_CLOSED].status = 2;
+        if (r->c[DT_BOARD_CHECK_CLOSED].status == 0) /* a closed.json failure above stands */
+            r->c[DT_BOARD_CHECK_CLOSED].status = 2;
         goto done;
     }
 

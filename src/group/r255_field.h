@@ -281,8 +281,11 @@ void dt_fe_invsqrt_many(dt_fe *r, unsigned *ok, const dt_fe *v, size_t n);
 /* 1 where dt_fe_pow22523_x8 runs on AVX-512 IFMA (and DT_NO_IFMA is not set
  * in the environment), else 0 */
 int dt_r255_ifma(void);
-/* h[i] = f[i]^((p-5)/8) for eight elements; with IFMA only where
- * dt_r255_ifma() says so (r255_ifma.c) */
+/* h[i] = f[i]^((p-5)/8) for eight elements, on AVX-512 IFMA (r255_ifma.c).
+ * Call it only where dt_r255_ifma() returns 1 (it executes AVX-512
+ * instructions), with limbs below 2^52 (what dt_fe_mul, dt_fe_sq and
+ * dt_fe_sub return; not dt_fe_add's sums, which the portable functions
+ * accept): the multiply-adds read 52 bits of each limb. */
 void dt_fe_pow22523_x8(dt_fe h[8], const dt_fe f[8]);
 /* Montgomery's trick: out[i] = 1/in[i] for n values, none of them zero, with
  * one inversion; scratch holds n elements. out may be in. Constant time in

@@ -431,7 +431,11 @@ static answer post_ballot(dt_server *s, const char *body, size_t len, dt_ballot_
         dt_board_code_key(j.key, code);
         j.pklen = dt_board_path_key(j.pkey, path, strlen(path));
     }
-    if (dt_ballot_serialize(b, &text, &textlen) != DT_OK ||
+    if ((err = dt_ballot_serialize(b, &text, &textlen)) == DT_ERR_ENCODING) {
+        a = error_answer(422, "an id of the ballot is not UTF-8");
+        goto out;
+    }
+    if (err != DT_OK ||
         dt_board_entry_format(&entry, &entrylen, path, j.key + 1, (const unsigned char *)text, textlen, hash,
                               &is_blob) != DT_OK ||
         !(full = dt_strdup_printf("%s/%s", s->dir, path)) || !(code64 = dt_b64_encode(j.key + 1, DT_BOARD_CODE_BYTES))) {

@@ -1089,8 +1089,10 @@ static void verify_challenged(vctx *v, const dt_rec_decrypted *d, item *it, dt_b
                 if (bt && dt_batch_add_dleq(bt, &p->A, &p->M, &p->a, &p->b, &c, &vv) == DT_OK &&
                     dt_batch_add_kpow(bt, &S, &sig) == DT_OK)
                     pending = true, pv->n++;
-                else
+                else { /* no batch: alone now, 13.A included */
                     recheck_pending(v, p, 1);
+                    pending = true;
+                }
             } else {
                 dt_scalar_reduce(g, &c, ds->c, 32);
                 if (v->K_ok && dt_decryption_verify_var(g, rec->he, &v->K, &al, &be, &S, &c, &vv) != DT_OK)
@@ -1352,7 +1354,8 @@ static void challenged_chunks(warg *a)
         hi = lo + chunk < w->n ? lo + chunk : w->n;
         for (size_t i = lo; i < hi; i++)
             verify_challenged(v, &v->rec->challenged[w->first + i], &w->items[i], bt, &pv);
-        if (bt && pv.n && dt_batch_check(bt) != DT_OK)
+        /* checked (and so emptied, a broken one too) after every chunk */
+        if (bt && dt_batch_check(bt) != DT_OK && pv.n)
             recheck_pending(v, pv.p, pv.n);
         pv.n = 0;
         for (size_t i = lo; i < hi; i++)

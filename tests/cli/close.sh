@@ -136,6 +136,12 @@ grep -qE "B.6 no ballot came onto the board after voting closed +FAIL" "$work/la
     { bad "B.6 does not fail"; grep "B\." "$work/late.out"; }
 grep -q "ballot encrypted_ballots/device-1/eballot-ballot-4.json came onto the board after voting closed" "$work/late.out" &&
     ok "B.6 names the ballot" || bad "B.6 does not name the ballot"
+# a closed.json without its board_size: B.6 cannot check, so it fails
+cp -r "$e" "$work/nosize"
+printf '{"version": 1, "closed_at": "2026-01-01T00:00:00Z"}\n' >"$work/nosize/closed.json"
+"$dt" verify --require-board "$work/nosize" >"$work/nosize.out" 2>&1 && bad "verify passes without board_size"
+grep -q "closed.json: no board_size" "$work/nosize.out" && ok "B.6 fails without board_size" ||
+    { bad "B.6 without board_size"; grep "B\." "$work/nosize.out"; }
 
 # no server running: closed at once; a lock held without a token: gives up
 e=$work/e2
