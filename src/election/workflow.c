@@ -11,8 +11,10 @@
 #include <gmp.h>
 #include <jansson.h>
 
+#include <detente/board.h>
 #include <detente/ceremony.h>
 #include <detente/election.h>
+#include <detente/log.h>
 #include <detente/proof.h>
 #include <detente/tally.h>
 #include <detente/workflow.h>
@@ -340,6 +342,58 @@ static void *tally_worker(void *arg)
     return NULL;
 }
 
+/* After `detente close` (closed.json with board_size S): every ballot of the
+ * record must be on the board before entry S. A ballot put in the folder
+ * after voting closed is refused by name, not counted (and check B.6 of
+ * detente verify would fail on it). Without closed.json or a board: DT_OK. */
+static dt_err ballots_before_close(char **msg, const char *dir, const dt_record *rec)
+{
+    char *cp = dt_strdup_printf("%s/closed.json", dir), *logp = NULL;
+    unsigned char *text = NULL;
+    size_t len = 0;
+    json_t *cj = NULL, *bs;
+    dt_log *log = NULL;
+    dt_err err = DT_OK;
+    if (!cp)
+        return DT_ERR_NOMEM;
+    if (!dt_board_exists(dir) || dt_read_file(&text, &len, cp, 65536) != DT_OK)
+        goto out; /* voting not closed by detente close, or no board */
+    cj = json_loadb((const char *)text, len, 0, NULL);
+    bs = cj ? json_object_get(cj, "board_size") : NULL;
+    if (!json_is_integer(bs) || json_integer_value(bs) < 0) {
+        err = dt_wf_failmsg(msg, DT_ERR_PARSE, "%s: no board_size (a whole number)", cp);
+        goto out;
+    }
+    if ((err = dt_board_log_location(&logp, dir, NULL)) != DT_OK || (err = dt_log_open(&log, logp, 0)) != DT_OK) {
+        err = dt_wf_failmsg(msg, err, "%s: cannot open the board's log (%s)", dir, dt_strerror(err));
+        goto out;
+    }
+    for (size_t b = 0; b < rec->nballots; b++) {
+        unsigned char key[DT_BOARD_KEY_MAX];
+        size_t klen = dt_board_path_key(key, rec->ballots[b].file, strlen(rec->ballots[b].file));
+        uint64_t at;
+        dt_err e = dt_log_find(log, key, klen, &at);
+        if (e != DT_OK && e != DT_ERR_NOT_FOUND) {
+            err = dt_wf_failmsg(msg, e, "%s: cannot read the board's log (%s)", dir, dt_strerror(e));
+            goto out;
+        }
+        if (e == DT_ERR_NOT_FOUND || at >= (uint64_t)json_integer_value(bs)) {
+            err = dt_wf_failmsg(msg, DT_ERR_INVALID,
+                                "%s: not on the board when voting closed (closed.json: board_size %lld): a ballot "
+                                "put in the record after closing is not counted; remove it",
+                                rec->ballots[b].file, (long long)json_integer_value(bs));
+            goto out;
+        }
+    }
+out:
+    dt_log_close(log);
+    json_decref(cj);
+    free(text);
+    free(logp);
+    free(cp);
+    return err;
+}
+
 dt_err dt_election_tally(char **msg, const char *dir)
 {
     return dt_election_tally_counts(msg, dir, NULL, NULL);
@@ -363,6 +417,8 @@ dt_err dt_election_tally_counts(char **msg, const char *dir, size_t *ncast, size
     memset(part, 0, sizeof part);
     if ((err = dt_record_load(&rec, msg, dir)))
         return err;
+    if ((err = ballots_before_close(msg, dir, rec)))
+        goto out;
     g = rec->group;
     const dt_rec_manifest *m = &rec->manifest;
     off = calloc(m->ncontests + 1, sizeof *off);

@@ -136,6 +136,13 @@ grep -qE "B.6 no ballot came onto the board after voting closed +FAIL" "$work/la
     { bad "B.6 does not fail"; grep "B\." "$work/late.out"; }
 grep -q "ballot encrypted_ballots/device-1/eballot-ballot-4.json came onto the board after voting closed" "$work/late.out" &&
     ok "B.6 names the ballot" || bad "B.6 does not name the ballot"
+# and the tally refuses to count it, by name, writing nothing
+cp "$work/late/encrypted_tally.json" "$work/etally.before"
+"$dt" tally "$work/late" >"$work/out" 2>&1 && bad "tally counts a ballot put on the board after closing"
+grep -q "eballot-ballot-4.json: not on the board when voting closed" "$work/out" && ok "tally refuses the late ballot" ||
+    { bad "tally does not name the late ballot"; cat "$work/out"; }
+cmp -s "$work/etally.before" "$work/late/encrypted_tally.json" && ok "encrypted_tally.json unchanged" ||
+    bad "encrypted_tally.json rewritten"
 # a closed.json without its board_size: B.6 cannot check, so it fails
 cp -r "$e" "$work/nosize"
 printf '{"version": 1, "closed_at": "2026-01-01T00:00:00Z"}\n' >"$work/nosize/closed.json"
