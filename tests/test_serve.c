@@ -824,11 +824,103 @@ static void test_sigkill(void **state)
     }
 }
 
+/* Ballots checked in groups across requests (server.c, verify_grouped):
+ * GROUP_CLIENTS clients post at once, in each round one of them a ballot
+ * whose response was changed (its challenge still checks: only the batched
+ * equations fail, so the whole group fails). Every good ballot is accepted
+ * (201) whatever group it shared with the bad one, the bad one is refused
+ * by name (422) and nothing of it is stored. */
+#define GROUP_CLIENTS 8
+#define GROUP_ROUNDS 5
+
+static void test_grouped(void **state)
+{
+    (void)state;
+    enum { N = GROUP_CLIENTS * GROUP_ROUNDS };
+    char path[512];
+    server s;
+    uint64_t before;
+
+    snprintf(edir, sizeof edir, "%s/g", work);
+    assert_int_equal(run("'%s' demo --until voting --ballots %d --guardians 3 --quorum 2 --absent 1 --quiet --out '%s' "
+                         ">/dev/null 2>&1",
+                         DT_CLI, N, edir),
+                     0);
+    for (int i = 0; i < N; i++)
+        assert_int_equal(run("'%s' encrypt --allow-overvote '%s' '%s/private_data/input/pballot-ballot-%d.json' "
+                             ">'%s/g%d.json' 2>/dev/null",
+                             DT_CLI, edir, edir, i + 1, work, i + 1),
+                         0);
+    server_start(&s, "--quiet --threads 8");
+    before = log_size();
+    for (int round = 0; round < GROUP_ROUNDS; round++) {
+        pid_t kids[GROUP_CLIENTS];
+        for (int k = 0; k < GROUP_CLIENTS; k++) {
+            int i = round * GROUP_CLIENTS + k;
+            kids[k] = fork();
+            assert_true(kids[k] >= 0);
+            if (kids[k] == 0) {
+                size_t len = 0;
+                char *body, *bad = NULL, url[256];
+                int status = 0;
+                char *rbody = NULL;
+                size_t rlen = 0;
+                snprintf(path, sizeof path, "%s/g%d.json", work, i + 1);
+                if (!(body = slurp(path, &len)))
+                    _exit(10);
+                if (k == round % GROUP_CLIENTS) { /* the bad one: a response changed */
+                    json_t *j = json_loadb(body, len, 0, NULL);
+                    json_t *p = json_array_get(
+                        json_object_get(json_object_get(json_array_get(json_object_get(json_array_get(json_object_get(
+                                                                                          j, "contests"),
+                                                                                      0),
+                                                                                  "selections"),
+                                                                  1),
+                                                   "proof"),
+                                        "proofs"),
+                        1);
+                    const char *v = json_string_value(json_object_get(p, "response"));
+                    char *nv = v ? strdup(v) : NULL;
+                    if (!nv)
+                        _exit(11);
+                    nv[5] = nv[5] == 'A' ? 'B' : 'A';
+                    json_object_set_new(p, "response", json_string(nv));
+                    free(nv);
+                    bad = json_dumps(j, JSON_COMPACT);
+                    json_decref(j);
+                }
+                snprintf(url, sizeof url, "%s/api/v1/ballots", s.base);
+                if (dt_http_post(url, bad ? bad : body, bad ? strlen(bad) : len, &status, &rbody, &rlen, 30000) !=
+                    DT_OK)
+                    _exit(12);
+                if (bad)
+                    _exit(status == 422 && rbody && strstr(rbody, "commitments do not match its responses") ? 0 : 13);
+                _exit(status == 201 ? 0 : 14);
+            }
+        }
+        for (int k = 0; k < GROUP_CLIENTS; k++) {
+            int st = 0;
+            assert_int_equal(waitpid(kids[k], &st, 0), kids[k]);
+            if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
+                fail_msg("round %d, client %d%s: exit %d", round, k, k == round % GROUP_CLIENTS ? " (the bad ballot)" : "",
+                         WIFEXITED(st) ? WEXITSTATUS(st) : -1);
+        }
+    }
+    assert_int_equal(log_size(), before + (uint64_t)(N - GROUP_ROUNDS));
+    for (int round = 0; round < GROUP_ROUNDS; round++) {
+        char id[32];
+        snprintf(id, sizeof id, "ballot-%d", round * GROUP_CLIENTS + round % GROUP_CLIENTS + 1);
+        assert_false(exists("%s/encrypted_ballots/device-1/eballot-%s.json", edir, id));
+    }
+    assert_int_equal(server_stop(&s, SIGTERM), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_serve),
         cmocka_unit_test(test_sigkill),
+        cmocka_unit_test(test_grouped),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -113,6 +113,11 @@ DT_WARN_UNUSED_RESULT dt_err dt_batch_add_dleq(dt_batch *bt, const dt_elem *A, c
                                                const dt_scalar *v);
 /* Adds the equation X = K^s. */
 DT_WARN_UNUSED_RESULT dt_err dt_batch_add_kpow(dt_batch *bt, const dt_elem *X, const dt_scalar *s);
+/* Adds every equation of src (a batch of the same group and key, left as
+ * it is) to dst, with the weights src drew: the ballots of several requests
+ * checked by one multi-scalar multiplication. DT_ERR_NOMEM leaves dst
+ * unusable until dt_batch_check. */
+DT_WARN_UNUSED_RESULT dt_err dt_batch_merge(dt_batch *dst, const dt_batch *src);
 /* Equations added since the last check. */
 size_t dt_batch_equations(const dt_batch *bt);
 /* DT_OK if every equation added since the last check holds, DT_ERR_PROOF if

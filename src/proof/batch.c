@@ -223,6 +223,28 @@ dt_err dt_batch_add_kpow(dt_batch *bt, const dt_elem *X, const dt_scalar *s)
     return DT_OK;
 }
 
+dt_err dt_batch_merge(dt_batch *dst, const dt_batch *src)
+{
+    const dt_group *g = dst->g;
+    if (dst->g != src->g || !dt_elem_eq(g, &dst->K, &src->K))
+        dt_misuse("dt_batch_merge: batches of another group or key");
+    if (dst->broken || src->broken) {
+        dst->broken = 1;
+        return DT_ERR_NOMEM;
+    }
+    if (!reserve(dst, src->n)) {
+        dst->broken = 1;
+        return DT_ERR_NOMEM;
+    }
+    memcpy(dst->base + dst->n, src->base, src->n * sizeof *src->base);
+    memcpy(dst->e + dst->n, src->e, src->n * sizeof *src->e);
+    dst->n += src->n;
+    dt_scalar_add(g, &dst->gsum, &dst->gsum, &src->gsum);
+    dt_scalar_add(g, &dst->ksum, &dst->ksum, &src->ksum);
+    dst->equations += src->equations;
+    return DT_OK;
+}
+
 dt_err dt_batch_check(dt_batch *bt)
 {
     const dt_group *g = bt->g;

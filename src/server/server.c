@@ -20,6 +20,7 @@
 #include <detente/ballot.h>
 #include <detente/board.h>
 #include <detente/log.h>
+#include <detente/proof.h>
 #include <detente/record.h>
 #include <detente/server.h>
 #include <detente/tiles.h>
@@ -72,6 +73,13 @@ struct dt_server {
     bool stopping;
     pthread_t committer;
     bool committer_started;
+
+    /* checking the ballots that arrive together as one batch (verify_grouped) */
+    pthread_mutex_t v_mu;
+    pthread_cond_t v_cv;
+    dt_batch *v_acc, *v_spare; /* the open group's equations; the other batch */
+    struct vwait *v_head;      /* the open group's members */
+    bool v_checking;           /* a thread is checking a group */
 
     /* periodic publishing */
     pthread_mutex_t pub_mu;
@@ -379,6 +387,69 @@ static enum MHD_Result send_error(dt_server *s, struct MHD_Connection *c, const 
     return send_answer(s, c, method, url, &a);
 }
 
+/* ---- checking ballots in groups ----
+ *
+ * A request adds its ballot's equations (dt_ballot_verify_batched) to the
+ * open group. A thread that finds no group being checked takes the open one
+ * (its own ballot is in it), checks it with one multi-scalar multiplication
+ * and wakes the members; those that arrived meanwhile form the next group,
+ * which the first of them to wake up checks. A group's multi-scalar
+ * multiplication costs less a term than each ballot's alone (about 150
+ * terms a ballot of 20 selections). If a group fails, each member checks
+ * its own equations, and a bad ballot is named as before. */
+typedef struct vwait {
+    struct vwait *next;
+    bool done, ok;
+} vwait;
+
+static dt_err verify_grouped(dt_server *s, const dt_ballot *b, char **msg)
+{
+    dt_batch *mine;
+    vwait w = {NULL, false, false};
+    dt_err err;
+    if (!s->v_acc || !(mine = dt_ballot_batch_create(s->ctx)))
+        return dt_ballot_verify(s->ctx, b, msg);
+    if ((err = dt_ballot_verify_batched(s->ctx, b, msg, mine)) != DT_OK) {
+        dt_batch_destroy(mine);
+        return err;
+    }
+    pthread_mutex_lock(&s->v_mu);
+    if (dt_batch_merge(s->v_acc, mine) != DT_OK) {
+        /* out of memory: the group fails (the batch is broken), each member alone */
+    }
+    w.next = s->v_head;
+    s->v_head = &w;
+    while (!w.done) {
+        if (s->v_checking) {
+            pthread_cond_wait(&s->v_cv, &s->v_mu);
+            continue;
+        }
+        /* check the open group, which holds w */
+        dt_batch *acc = s->v_acc;
+        vwait *members = s->v_head;
+        s->v_acc = s->v_spare;
+        s->v_spare = NULL;
+        s->v_head = NULL;
+        s->v_checking = true;
+        pthread_mutex_unlock(&s->v_mu);
+        bool ok = dt_batch_check(acc) == DT_OK; /* empties acc */
+        pthread_mutex_lock(&s->v_mu);
+        s->v_spare = acc;
+        for (vwait *m = members, *next; m; m = next) {
+            next = m->next;
+            m->ok = ok;
+            m->done = true;
+        }
+        s->v_checking = false;
+        pthread_cond_broadcast(&s->v_cv);
+    }
+    pthread_mutex_unlock(&s->v_mu);
+    if (!w.ok && dt_batch_check(mine) != DT_OK)
+        err = dt_ballot_verify_batched(s->ctx, b, msg, NULL); /* names the bad proof */
+    dt_batch_destroy(mine);
+    return err;
+}
+
 /* POST /api/v1/ballots: the whole body is in; check, store, commit. */
 static answer post_ballot(dt_server *s, const char *body, size_t len, dt_ballot_state want)
 {
@@ -409,7 +480,7 @@ static answer post_ballot(dt_server *s, const char *body, size_t len, dt_ballot_
                                   : "the ballot's state is CAST: a ballot to challenge must be PENDING or CHALLENGED");
         goto out;
     }
-    if ((err = dt_ballot_verify(s->ctx, b, &msg)) != DT_OK) {
+    if ((err = verify_grouped(s, b, &msg)) != DT_OK) {
         a = err == DT_ERR_NOMEM ? error_answer(503, "out of memory") : error_answer(422, msg ? msg : "refused");
         goto out;
     }
@@ -709,12 +780,22 @@ dt_err dt_server_start(dt_server **out, char **msg, const dt_server_opts *o)
     pthread_cond_init(&s->done_cv, NULL);
     pthread_mutex_init(&s->pub_mu, NULL);
     pthread_cond_init(&s->pub_cv, NULL);
+    pthread_mutex_init(&s->v_mu, NULL);
+    pthread_cond_init(&s->v_cv, NULL);
     if ((err = dt_record_load_part(&s->rec, msg, o->dir, DT_RECORD_ELECTION)) != DT_OK ||
         (err = dt_ballot_ctx_create(&s->ctx, msg, s->rec)) != DT_OK) {
         char *m = dt_strdup_printf("%s: not an election folder: %s", o->dir, *msg ? *msg : dt_strerror(err));
         free(*msg);
         *msg = m;
         goto fail;
+    }
+    /* the two batches of the groups; without them each ballot is checked alone */
+    s->v_acc = dt_ballot_batch_create(s->ctx);
+    s->v_spare = dt_ballot_batch_create(s->ctx);
+    if (!s->v_acc || !s->v_spare) {
+        dt_batch_destroy(s->v_acc);
+        dt_batch_destroy(s->v_spare);
+        s->v_acc = s->v_spare = NULL;
     }
     if ((s->dir_fd = open(o->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
         *msg = dt_strdup_printf("%s: cannot open the folder: %s", o->dir, strerror(errno));
@@ -822,8 +903,12 @@ void dt_server_stop(dt_server *s)
     dt_admin_destroy(s->admin); /* every acknowledged ballot is committed: let go of the lock */
     dt_log_close(s->log);
     dt_board_close(s->board);
+    dt_batch_destroy(s->v_acc);
+    dt_batch_destroy(s->v_spare);
     dt_ballot_ctx_destroy(s->ctx);
     dt_record_destroy(s->rec);
+    pthread_mutex_destroy(&s->v_mu);
+    pthread_cond_destroy(&s->v_cv);
     pthread_mutex_destroy(&s->board_mu);
     pthread_mutex_destroy(&s->q_mu);
     pthread_cond_destroy(&s->q_cv);
