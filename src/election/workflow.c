@@ -1,6 +1,5 @@
 /* The steps that produce an election record: create, open (after the key
  * ceremony), tally, decrypt. */
-#include <pthread.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -23,6 +22,7 @@
 #include "record/jsonout.h"
 #include "record/record.h"
 #include "util/codec.h"
+#include "util/parallel.h"
 
 dt_err dt_wf_failmsg(char **msg, dt_err err, const char *fmt, ...)
 {
@@ -279,9 +279,8 @@ typedef struct tally_part {
     bool not_in_group;
 } tally_part;
 
-static void *tally_worker(void *arg)
+static void tally_worker(tally_part *t)
 {
-    tally_part *t = arg;
     const dt_record *rec = t->rec;
     const dt_group *g = rec->group;
     const dt_rec_manifest *m = &rec->manifest;
@@ -339,7 +338,6 @@ static void *tally_worker(void *arg)
         free(ab);
         free(in);
     }
-    return NULL;
 }
 
 /* After `detente close` (closed.json with board_size S): every ballot of the
@@ -394,6 +392,11 @@ out:
     return err;
 }
 
+static void tally_part_run(void *arg, size_t t)
+{
+    tally_worker(&((tally_part *)arg)[t]);
+}
+
 dt_err dt_election_tally(char **msg, const char *dir)
 {
     return dt_election_tally_counts(msg, dir, NULL, NULL);
@@ -406,10 +409,9 @@ dt_err dt_election_tally_counts(char **msg, const char *dir, size_t *ncast, size
     const dt_group *g;
     dt_elem *A = NULL, *B = NULL;
     dt_prod *PA = NULL, *PB = NULL; /* the sums, put in canonical form once at the end */
-    size_t *off = NULL, nopts = 0, *count = NULL, nthreads = 1, started = 0, bad = SIZE_MAX;
+    size_t *off = NULL, nopts = 0, *count = NULL, nthreads = 1, bad = SIZE_MAX;
     json_t *contests = NULL, *cast = NULL;
     tally_part part[16];
-    pthread_t tid[16];
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
 
     if (msg)
@@ -460,16 +462,7 @@ dt_err dt_election_tally_counts(char **msg, const char *dir, size_t *ncast, size
             dt_prod_init(g, &part[t].PB[o]);
         }
     }
-    for (size_t t = 1; t < nthreads; t++) {
-        if (pthread_create(&tid[t], NULL, tally_worker, &part[t]) != 0)
-            break;
-        started = t;
-    }
-    tally_worker(&part[0]);
-    for (size_t t = 1; t <= started; t++)
-        pthread_join(tid[t], NULL);
-    for (size_t t = started + 1; t < nthreads; t++) /* threads that did not start: their share here */
-        tally_worker(&part[t]);
+    dt_parallel_for(nthreads, 1, tally_part_run, part);
     /* the first bad ballot in the record's order, as one thread would find it */
     for (size_t t = 0; t < nthreads; t++)
         if (part[t].bad < bad) {

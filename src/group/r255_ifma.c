@@ -38,31 +38,16 @@ typedef struct dt_fe8 {
 #define DT_MADDHI(acc, x, y) ((acc) = _mm512_madd52hi_epu64((acc), (x), (y)))
 #define DT_X19(x) _mm512_add_epi64(_mm512_add_epi64(_mm512_slli_epi64((x), 4), _mm512_slli_epi64((x), 1)), (x))
 
-/* h = f g for eight pairs; limbs below 2^52 in, below 2^52 out. Written
- * with named variables, not arrays, so that gcc keeps all of it in the 32
- * vector registers (with arrays it spilled a third of the instructions). */
-DT_IFMA_INLINE dt_fe8 dt_fe8_mul(dt_fe8 f, dt_fe8 g)
+/* The end of a product or a square: column k is l_k + 2 h_(k-1) (a high
+ * half weighs twice a column up), columns 5..9 fold onto 0..4 times 19, and
+ * one parallel carry brings every limb below 2^52 (bounds: the file's head). */
+DT_IFMA_INLINE dt_fe8 dt_fe8_reduce(__m512i l0, __m512i l1, __m512i l2, __m512i l3, __m512i l4, __m512i l5,
+                                    __m512i l6, __m512i l7, __m512i l8, __m512i h0, __m512i h1, __m512i h2,
+                                    __m512i h3, __m512i h4, __m512i h5, __m512i h6, __m512i h7, __m512i h8)
 {
     const __m512i mask = _mm512_set1_epi64((long long)DT_FE_MASK);
-    const __m512i a0 = f.l[0], a1 = f.l[1], a2 = f.l[2], a3 = f.l[3], a4 = f.l[4];
-    const __m512i b0 = g.l[0], b1 = g.l[1], b2 = g.l[2], b3 = g.l[3], b4 = g.l[4];
-    __m512i l0, l1, l2, l3, l4, l5, l6, l7, l8, h0, h1, h2, h3, h4, h5, h6, h7, h8;
     __m512i z0, z1, z2, z3, z4, c0, c1, c2, c3, c4;
     dt_fe8 r;
-    l0 = l1 = l2 = l3 = l4 = l5 = l6 = l7 = l8 = _mm512_setzero_si512();
-    h0 = h1 = h2 = h3 = h4 = h5 = h6 = h7 = h8 = _mm512_setzero_si512();
-#define DT_T(lk, hk, x, y) (DT_MADDLO(lk, x, y), DT_MADDHI(hk, x, y))
-    DT_T(l0, h0, a0, b0);
-    DT_T(l1, h1, a0, b1), DT_T(l1, h1, a1, b0);
-    DT_T(l2, h2, a0, b2), DT_T(l2, h2, a1, b1), DT_T(l2, h2, a2, b0);
-    DT_T(l3, h3, a0, b3), DT_T(l3, h3, a1, b2), DT_T(l3, h3, a2, b1), DT_T(l3, h3, a3, b0);
-    DT_T(l4, h4, a0, b4), DT_T(l4, h4, a1, b3), DT_T(l4, h4, a2, b2), DT_T(l4, h4, a3, b1), DT_T(l4, h4, a4, b0);
-    DT_T(l5, h5, a1, b4), DT_T(l5, h5, a2, b3), DT_T(l5, h5, a3, b2), DT_T(l5, h5, a4, b1);
-    DT_T(l6, h6, a2, b4), DT_T(l6, h6, a3, b3), DT_T(l6, h6, a4, b2);
-    DT_T(l7, h7, a3, b4), DT_T(l7, h7, a4, b3);
-    DT_T(l8, h8, a4, b4);
-#undef DT_T
-    /* column k: l_k + 2 h_(k-1); columns 5..9 fold onto 0..4 times 19 */
     z0 = _mm512_add_epi64(l0, DT_X19(_mm512_add_epi64(l5, _mm512_slli_epi64(h4, 1))));
     z1 = _mm512_add_epi64(_mm512_add_epi64(l1, _mm512_slli_epi64(h0, 1)),
                           DT_X19(_mm512_add_epi64(l6, _mm512_slli_epi64(h5, 1))));
@@ -84,17 +69,38 @@ DT_IFMA_INLINE dt_fe8 dt_fe8_mul(dt_fe8 f, dt_fe8 g)
     return r;
 }
 
+/* h = f g for eight pairs; limbs below 2^52 in, below 2^52 out. Written
+ * with named variables, not arrays, so that gcc keeps all of it in the 32
+ * vector registers (with arrays it spilled a third of the instructions). */
+DT_IFMA_INLINE dt_fe8 dt_fe8_mul(dt_fe8 f, dt_fe8 g)
+{
+    const __m512i a0 = f.l[0], a1 = f.l[1], a2 = f.l[2], a3 = f.l[3], a4 = f.l[4];
+    const __m512i b0 = g.l[0], b1 = g.l[1], b2 = g.l[2], b3 = g.l[3], b4 = g.l[4];
+    __m512i l0, l1, l2, l3, l4, l5, l6, l7, l8, h0, h1, h2, h3, h4, h5, h6, h7, h8;
+    l0 = l1 = l2 = l3 = l4 = l5 = l6 = l7 = l8 = _mm512_setzero_si512();
+    h0 = h1 = h2 = h3 = h4 = h5 = h6 = h7 = h8 = _mm512_setzero_si512();
+#define DT_T(lk, hk, x, y) (DT_MADDLO(lk, x, y), DT_MADDHI(hk, x, y))
+    DT_T(l0, h0, a0, b0);
+    DT_T(l1, h1, a0, b1), DT_T(l1, h1, a1, b0);
+    DT_T(l2, h2, a0, b2), DT_T(l2, h2, a1, b1), DT_T(l2, h2, a2, b0);
+    DT_T(l3, h3, a0, b3), DT_T(l3, h3, a1, b2), DT_T(l3, h3, a2, b1), DT_T(l3, h3, a3, b0);
+    DT_T(l4, h4, a0, b4), DT_T(l4, h4, a1, b3), DT_T(l4, h4, a2, b2), DT_T(l4, h4, a3, b1), DT_T(l4, h4, a4, b0);
+    DT_T(l5, h5, a1, b4), DT_T(l5, h5, a2, b3), DT_T(l5, h5, a3, b2), DT_T(l5, h5, a4, b1);
+    DT_T(l6, h6, a2, b4), DT_T(l6, h6, a3, b3), DT_T(l6, h6, a4, b2);
+    DT_T(l7, h7, a3, b4), DT_T(l7, h7, a4, b3);
+    DT_T(l8, h8, a4, b4);
+#undef DT_T
+    return dt_fe8_reduce(l0, l1, l2, l3, l4, l5, l6, l7, l8, h0, h1, h2, h3, h4, h5, h6, h7, h8);
+}
+
 /* h = f^2: the products a_i a_j (i < j) once, then doubled, and the
  * squares a_i^2: 30 multiply-adds instead of 50. The columns hold the same
  * number of 52-bit halves as in dt_fe8_mul, so the same bounds hold. */
 DT_IFMA_INLINE dt_fe8 dt_fe8_sq(dt_fe8 f)
 {
-    const __m512i mask = _mm512_set1_epi64((long long)DT_FE_MASK);
     const __m512i a0 = f.l[0], a1 = f.l[1], a2 = f.l[2], a3 = f.l[3], a4 = f.l[4];
     __m512i l0, l1, l2, l3, l4, l5, l6, l7, l8, h0, h1, h2, h3, h4, h5, h6, h7, h8;
     __m512i x1, x2, x3, x4, x5, x6, x7, y1, y2, y3, y4, y5, y6, y7; /* cross products, columns 1..7 */
-    __m512i z0, z1, z2, z3, z4, c0, c1, c2, c3, c4;
-    dt_fe8 r;
     l0 = l1 = l2 = l3 = l4 = l5 = l6 = l7 = l8 = _mm512_setzero_si512();
     h0 = h1 = h2 = h3 = h4 = h5 = h6 = h7 = h8 = _mm512_setzero_si512();
     x1 = x2 = x3 = x4 = x5 = x6 = x7 = _mm512_setzero_si512();
@@ -127,25 +133,7 @@ DT_IFMA_INLINE dt_fe8 dt_fe8_sq(dt_fe8 f)
     h5 = _mm512_slli_epi64(y5, 1);
     h6 = _mm512_add_epi64(h6, _mm512_slli_epi64(y6, 1));
     h7 = _mm512_slli_epi64(y7, 1);
-    z0 = _mm512_add_epi64(l0, DT_X19(_mm512_add_epi64(l5, _mm512_slli_epi64(h4, 1))));
-    z1 = _mm512_add_epi64(_mm512_add_epi64(l1, _mm512_slli_epi64(h0, 1)),
-                          DT_X19(_mm512_add_epi64(l6, _mm512_slli_epi64(h5, 1))));
-    z2 = _mm512_add_epi64(_mm512_add_epi64(l2, _mm512_slli_epi64(h1, 1)),
-                          DT_X19(_mm512_add_epi64(l7, _mm512_slli_epi64(h6, 1))));
-    z3 = _mm512_add_epi64(_mm512_add_epi64(l3, _mm512_slli_epi64(h2, 1)),
-                          DT_X19(_mm512_add_epi64(l8, _mm512_slli_epi64(h7, 1))));
-    z4 = _mm512_add_epi64(_mm512_add_epi64(l4, _mm512_slli_epi64(h3, 1)), DT_X19(_mm512_slli_epi64(h8, 1)));
-    c0 = _mm512_srli_epi64(z0, 51);
-    c1 = _mm512_srli_epi64(z1, 51);
-    c2 = _mm512_srli_epi64(z2, 51);
-    c3 = _mm512_srli_epi64(z3, 51);
-    c4 = _mm512_srli_epi64(z4, 51);
-    r.l[0] = _mm512_add_epi64(_mm512_and_si512(z0, mask), DT_X19(c4));
-    r.l[1] = _mm512_add_epi64(_mm512_and_si512(z1, mask), c0);
-    r.l[2] = _mm512_add_epi64(_mm512_and_si512(z2, mask), c1);
-    r.l[3] = _mm512_add_epi64(_mm512_and_si512(z3, mask), c2);
-    r.l[4] = _mm512_add_epi64(_mm512_and_si512(z4, mask), c3);
-    return r;
+    return dt_fe8_reduce(l0, l1, l2, l3, l4, l5, l6, l7, l8, h0, h1, h2, h3, h4, h5, h6, h7, h8);
 }
 
 /* f^(2^n), n >= 1 */

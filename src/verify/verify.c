@@ -579,6 +579,18 @@ out:
     free(b);
 }
 
+/* Appends pr's commitments a_0..a_n-1, b_0..b_n-1 (if it has them) to
+ * in[k..], *at their start; returns the new k. */
+static size_t push_commitments(const unsigned char **in, size_t k, size_t *at, const dt_rec_proof *pr, size_t eb)
+{
+    *at = k;
+    for (size_t j = 0; pr->a && j < pr->n; j++)
+        in[k++] = pr->a + j * eb;
+    for (size_t j = 0; pr->a && j < pr->n; j++)
+        in[k++] = pr->b + j * eb;
+    return k;
+}
+
 static void verify_ballot(vctx *v, const dt_rec_ballot *b, item *it, acc *ac, dt_batch *bt)
 {
     const dt_record *rec = v->rec;
@@ -629,25 +641,11 @@ static void verify_ballot(vctx *v, const dt_rec_ballot *b, item *it, acc *ac, dt
                     in[k++] = b->contests[ci].sel[si].ct.pad;
                     in[k++] = b->contests[ci].sel[si].ct.data;
                 }
-            for (size_t ci = 0; ci < b->ncontests; ci++) {
-                const dt_rec_bcontest *bc = &b->contests[ci];
-                for (size_t si = 0; si < bc->nsel; si++) {
-                    const dt_rec_proof *pr = &bc->sel[si].proof;
-                    ab_off[np++] = k;
-                    for (size_t j = 0; pr->a && j < pr->n; j++)
-                        in[k++] = pr->a + j * v->eb;
-                    for (size_t j = 0; pr->a && j < pr->n; j++)
-                        in[k++] = pr->b + j * v->eb;
-                }
-            }
-            for (size_t ci = 0; ci < b->ncontests; ci++) {
-                const dt_rec_proof *pr = &b->contests[ci].proof;
-                ab_off[np++] = k;
-                for (size_t j = 0; pr->a && j < pr->n; j++)
-                    in[k++] = pr->a + j * v->eb;
-                for (size_t j = 0; pr->a && j < pr->n; j++)
-                    in[k++] = pr->b + j * v->eb;
-            }
+            for (size_t ci = 0; ci < b->ncontests; ci++)
+                for (size_t si = 0; si < b->contests[ci].nsel; si++)
+                    k = push_commitments(in, k, &ab_off[np++], &b->contests[ci].sel[si].proof, v->eb);
+            for (size_t ci = 0; ci < b->ncontests; ci++)
+                k = push_commitments(in, k, &ab_off[np++], &b->contests[ci].proof, v->eb);
             pre_ok = dt_elem_decode_batch_var(g, pre, in, v->eb, k) == DT_OK;
         }
         free(in);
