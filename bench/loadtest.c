@@ -7,7 +7,8 @@
  *   percentiles of the accepted ballots (p50/p90/p99/max, ms), answers by
  *   status and transport errors, the client's own CPU use (so that it is
  *   seen not to be the bottleneck), and the server's peak RSS (VmHWM of
- *   --server-pid).
+ *   --server-pid), the cores it kept busy and its CPU time per accepted
+ *   ballot (from /proc/PID/stat, over the run).
  * With --log-bench DIR it then measures, in the same run, the board's raw
  * append rate: the same ballots as entries into a new log store in DIR
  * (dt_log_append_multikeyed with the board's two keys an entry, as the
@@ -303,6 +304,26 @@ static long vmhwm_kb(long pid)
     return kb;
 }
 
+/* CPU seconds (user + system) of process pid so far, from /proc/PID/stat;
+ * -1 if unreadable */
+static double proc_cpu_s(long pid)
+{
+    char path[64], buf[1024], *p;
+    unsigned long ut, st;
+    size_t n;
+    FILE *f;
+    snprintf(path, sizeof path, "/proc/%ld/stat", pid);
+    if (!(f = fopen(path, "r")))
+        return -1;
+    n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    /* after the command's closing parenthesis: state, then fields 4..; utime and stime are 14 and 15 */
+    if (!(p = strrchr(buf, ')')) || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut, &st) != 2)
+        return -1;
+    return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
+}
+
 static double cpu_s(void)
 {
     struct rusage ru;
@@ -388,7 +409,7 @@ int main(int argc, char **argv)
     long server_pid = 0;
     worker *w;
     size_t total = 0, accepted = 0, errors = 0, steady = 0, status_n[NSTATUS] = {0}, na = 0;
-    double *lat, first = 1e300, last = 0, cpu0, cpu1, wall;
+    double *lat, first = 1e300, last = 0, cpu0, cpu1, scpu0, scpu1, wall;
 
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -442,6 +463,7 @@ int main(int argc, char **argv)
     if (!(w = calloc(nconn, sizeof *w)))
         die("out of memory");
     cpu0 = cpu_s();
+    scpu0 = server_pid ? proc_cpu_s(server_pid) : -1;
     clock_gettime(CLOCK_MONOTONIC, &g.t0);
     for (unsigned i = 0; i < nconn; i++)
         if (pthread_create(&w[i].th, NULL, worker_main, &w[i]) != 0)
@@ -450,6 +472,7 @@ int main(int argc, char **argv)
         pthread_join(w[i].th, NULL);
     wall = ms_since(&g.t0) / 1e3;
     cpu1 = cpu_s();
+    scpu1 = server_pid ? proc_cpu_s(server_pid) : -1;
 
     for (unsigned i = 0; i < nconn; i++)
         total += w[i].n;
@@ -489,9 +512,13 @@ int main(int argc, char **argv)
             any = 1;
         }
     printf("},\"transport_errors\":%zu,\"ran_out_of_ballots\":%s,\"client_cpu_s\":%.2f,\"client_cpu_cores\":%.3f,"
-           "\"server_vmhwm_kb\":%ld}\n",
+           "\"server_vmhwm_kb\":%ld",
            errors, atomic_load(&g.next) >= g.nb && !g.count ? "true" : "false", cpu1 - cpu0,
            wall > 0 ? (cpu1 - cpu0) / wall : 0, server_pid ? vmhwm_kb(server_pid) : -1L);
+    if (scpu0 >= 0 && scpu1 >= scpu0 && wall > 0)
+        printf(",\"server_cpu_cores\":%.2f,\"server_cpu_ms_per_ballot\":%.2f", (scpu1 - scpu0) / wall,
+               accepted ? (scpu1 - scpu0) * 1e3 / (double)accepted : 0);
+    printf("}\n");
     fflush(stdout);
     if (logdir) {
         size_t eb1 = 0, ebn = 0;

@@ -1,6 +1,8 @@
 /* The base64 and hex decoders of src/util/codec.c, used by every reader of
  * records, ballots and messages: dt_b64_decode_exact, dt_b64_decode_alloc
- * and dt_hex_decode_alloc.
+ * and dt_hex_decode_alloc, and the public-data base64 codec
+ * (dt_b64_decode_exact_pub, dt_b64_decode_alloc_pub, dt_b64_encode_pub),
+ * which must accept, refuse and write exactly as the constant-time one.
  *
  * Input: one byte n, then the text (read as a C string: up to its first NUL).
  * n is the exact length for dt_b64_decode_exact and the limit for
@@ -23,13 +25,33 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     unsigned char exact[255], *out = (unsigned char *)1;
     char *enc;
 
-    if (dt_b64_decode_exact(exact, n, text) == DT_OK) {
-        FUZZ_CHECK((enc = dt_b64_encode(exact, n)) != NULL);
-        FUZZ_CHECK(strcmp(enc, text) == 0);
-        free(enc);
+    {
+        unsigned char pub[255];
+        char penc[344];
+        dt_err e1 = dt_b64_decode_exact(exact, n, text), e2 = dt_b64_decode_exact_pub(pub, n, text);
+        FUZZ_CHECK(e1 == e2); /* the public-data decoder accepts the same texts */
+        if (e1 == DT_OK) {
+            FUZZ_CHECK(memcmp(exact, pub, n) == 0);
+            FUZZ_CHECK((enc = dt_b64_encode(exact, n)) != NULL);
+            FUZZ_CHECK(strcmp(enc, text) == 0);
+            FUZZ_CHECK(dt_b64_encode_pub(penc, exact, n) == strlen(enc) && memcmp(penc, enc, strlen(enc)) == 0);
+            free(enc);
+        }
     }
 
     dt_err err = dt_b64_decode_alloc(&out, &outlen, text, n);
+    {
+        unsigned char *pout = (unsigned char *)1;
+        size_t plen = 1;
+        dt_err perr = dt_b64_decode_alloc_pub(&pout, &plen, text, n);
+        FUZZ_CHECK(perr == err);
+        if (perr == DT_OK) {
+            FUZZ_CHECK(plen == outlen && memcmp(pout, out, plen) == 0);
+            free(pout);
+        } else {
+            FUZZ_CHECK(pout == NULL && plen == 0);
+        }
+    }
     if (err == DT_OK) {
         FUZZ_CHECK(out != NULL && outlen <= n);
         FUZZ_CHECK((enc = dt_b64_encode(out, outlen)) != NULL);

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <sodium.h>
 
 #include <detente/election.h>
 #include <detente/hash.h>
@@ -132,8 +133,66 @@ static void test_codecs(void **state)
     assert_int_equal(n, 4);
     assert_memory_equal(b, "\x01\xab\xff\x00", 4);
     free(b);
+    /* at most maxlen bytes: "YQ==" is one (it was refused as possibly three) */
+    assert_int_equal(dt_b64_decode_alloc(&b, &n, "YQ==", 1), DT_OK);
+    assert_int_equal(n, 1);
+    free(b);
+    assert_int_equal(dt_b64_decode_alloc(&b, &n, "YWI=", 1), DT_ERR_LIMIT);
     assert_int_equal(dt_hex_decode_alloc(&b, &n, "0g", 16), DT_ERR_ENCODING);
     assert_int_equal(dt_hex_decode_alloc(&b, &n, "00000000", 2), DT_ERR_LIMIT);
+}
+
+/* The public-data base64 codec accepts, refuses and writes exactly what the
+ * constant-time one does: every text of a valid encoding (0..40 bytes) with
+ * each position replaced by each byte value, against both decoders. */
+static void test_b64_pub(void **state)
+{
+    (void)state;
+    unsigned char in[40], a[40], b[40];
+    char text[64], pub[64];
+    size_t nd = 0;
+    for (size_t n = 0; n <= sizeof in; n++) {
+        randombytes_buf(in, n);
+        char *enc = dt_b64_encode(in, n);
+        size_t tl;
+        assert_non_null(enc);
+        tl = strlen(enc);
+        assert_int_equal(dt_b64_encode_pub(pub, in, n), tl);
+        assert_memory_equal(pub, enc, tl);
+        assert_int_equal(dt_b64_decode_exact_pub(a, n, enc), DT_OK);
+        assert_memory_equal(a, in, n);
+        for (size_t pos = 0; pos < tl; pos++)
+            for (int v = 1; v < 256; v++) {
+                unsigned char *x = NULL, *y = NULL;
+                size_t xl = 0, yl = 0;
+                dt_err e1, e2;
+                memcpy(text, enc, tl + 1);
+                text[pos] = (char)v;
+                e1 = dt_b64_decode_exact(a, n, text);
+                e2 = dt_b64_decode_exact_pub(b, n, text);
+                assert_int_equal(e1, e2);
+                if (e1 == DT_OK)
+                    assert_memory_equal(a, b, n);
+                nd += e1 == DT_OK;
+                e1 = dt_b64_decode_alloc(&x, &xl, text, n);
+                e2 = dt_b64_decode_alloc_pub(&y, &yl, text, n);
+                assert_int_equal(e1, e2);
+                assert_int_equal(xl, yl);
+                if (e1 == DT_OK)
+                    assert_memory_equal(x, y, xl);
+                free(x);
+                free(y);
+            }
+        free(enc);
+    }
+    assert_true(nd > 1000); /* the replacements include valid texts */
+    /* unused bits set, padding inside, whitespace, a byte from 0x80 up */
+    assert_int_equal(dt_b64_decode_exact_pub(a, 1, "YR=="), DT_ERR_ENCODING);
+    assert_int_equal(dt_b64_decode_exact_pub(a, 2, "YWJ="), DT_ERR_ENCODING);
+    assert_int_equal(dt_b64_decode_exact_pub(a, 2, "YWI="), DT_OK);
+    assert_int_equal(dt_b64_decode_exact_pub(a, 4, "YQ==YWI="), DT_ERR_ENCODING);
+    assert_int_equal(dt_b64_decode_exact_pub(a, 3, "YW Jj"), DT_ERR_ENCODING);
+    assert_int_equal(dt_b64_decode_exact_pub(a, 3, "YWJ\xff"), DT_ERR_ENCODING);
 }
 
 int main(void)
@@ -144,6 +203,7 @@ int main(void)
         cmocka_unit_test(test_encodings),
         cmocka_unit_test(test_base_hashes),
         cmocka_unit_test(test_codecs),
+        cmocka_unit_test(test_b64_pub),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -2,11 +2,14 @@
  * HTTP, checks each (dt_ballot_verify), puts it in the record folder and on
  * the board's log, and serves voters' receipts and the board's tiles.
  *
- * Threads: libmicrohttpd's pool answers requests, each checking its own
- * ballot; one committer thread appends the ballots that are waiting in one
- * dt_log_append_keyed call (group commit) and wakes their workers; an
- * optional publisher thread runs dt_board_publish every publish_every
- * seconds on its own board handle. */
+ * Threads: libmicrohttpd's pool reads requests and answers them; a POSTed
+ * ballot's connection is suspended while checker threads (one a processor)
+ * check the ballots waiting as one group (one multi-scalar multiplication),
+ * and one committer thread stores the ballots checked, makes them durable
+ * with one syncfs and appends them in one dt_log_append_multikeyed call
+ * (group commit); their answers then go out. An optional publisher thread
+ * runs dt_board_publish every publish_every seconds on its own board
+ * handle. */
 #ifndef DETENTE_SERVER_H
 #define DETENTE_SERVER_H
 
@@ -20,7 +23,8 @@
 typedef struct dt_server_opts {
     const char *dir;              /* the election folder; it must have a board */
     const struct sockaddr *addr;  /* where to listen (port 0: any free port) */
-    unsigned threads;             /* request threads; 0: 4 */
+    unsigned threads;             /* HTTP threads; 0: 4 */
+    unsigned workers;             /* threads checking ballots; 0: one per processor */
     unsigned connections;         /* open connections at most; 0: 512 */
     unsigned timeout_seconds;     /* idle connection timeout; 0: 30 */
     unsigned per_ip_connections;  /* open connections from one address at most; 0: 64 */

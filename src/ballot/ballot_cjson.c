@@ -110,7 +110,7 @@ static dt_err get_b64(rd *r, unsigned char *out, size_t len, const cJSON *obj, c
     const cJSON *v = dt_cjson_get(obj, key);
     if (!v || !cJSON_IsString(v))
         return fail(r, DT_ERR_PARSE, &p, "%s", v ? "expected a string" : "missing");
-    if (dt_b64_decode_exact(out, len, v->valuestring) != DT_OK)
+    if (dt_b64_decode_exact_pub(out, len, v->valuestring) != DT_OK)
         return fail(r, DT_ERR_ENCODING, &p, "not base64 of %zu bytes", len);
     return DT_OK;
 }
@@ -198,7 +198,7 @@ static dt_err get_contest_data(rd *r, dt_bcontest *c, const cJSON *obj, const kp
         (err = get_u32(r, &c->num_bytes, d, &p, "numBytes", DT_LIMIT_CONTEST_DATA)) ||
         (err = member(r, &c1, d, &p, "c1", DT_JSON_STRING)))
         return err;
-    if (dt_b64_decode_alloc(&c->c1, &c->c1len, c1->valuestring, DT_LIMIT_CONTEST_DATA + 32) != DT_OK ||
+    if (dt_b64_decode_alloc_pub(&c->c1, &c->c1len, c1->valuestring, DT_LIMIT_CONTEST_DATA + 32) != DT_OK ||
         c->c1len == 0 || c->c1len % 32 != 0)
         return fail(r, DT_ERR_ENCODING, &q, "not base64 of a positive multiple of 32 bytes (at most %u)",
                     DT_LIMIT_CONTEST_DATA + 32);

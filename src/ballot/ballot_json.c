@@ -1,5 +1,6 @@
 /* Encrypted ballots: the object's life, and its JSON in the record's layout
  * (encrypted_ballots/<device>/eballot-<id>.json, docs/record-format.md). */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -87,7 +88,7 @@ void dt_ballot_confirmation_code(const dt_ballot *b, unsigned char code[DT_HASH_
 static json_t *jb64(const unsigned char *p, size_t n)
 {
     char *s = dt_b64_encode(p, n);
-    json_t *v = s ? json_string(s) : NULL;
+    json_t *v = s ? json_string(s) : NULL; /* the reference writer keeps libsodium's encoder */
     free(s);
     return v;
 }
@@ -190,10 +191,11 @@ typedef struct jw {
     bool nomem;
 } jw;
 
-static void jw_put(jw *w, const char *s, size_t n)
+/* room for n more bytes and a NUL; false if the writer is broken */
+static bool jw_room(jw *w, size_t n)
 {
     if (w->bad)
-        return;
+        return false;
     if (w->cap - w->n < n + 1) {
         size_t cap = w->cap ? w->cap : 4096;
         char *q;
@@ -201,11 +203,18 @@ static void jw_put(jw *w, const char *s, size_t n)
             cap *= 2;
         if (!(q = realloc(w->p, cap))) {
             w->bad = w->nomem = true;
-            return;
+            return false;
         }
         w->p = q;
         w->cap = cap;
     }
+    return true;
+}
+
+static void jw_put(jw *w, const char *s, size_t n)
+{
+    if (!jw_room(w, n))
+        return;
     memcpy(w->p + w->n, s, n);
     w->n += n;
     w->p[w->n] = '\0';
@@ -283,16 +292,13 @@ static void jw_kint(jw *w, int d, bool first, const char *key, long long v)
 
 static void jw_kb64(jw *w, int d, bool first, const char *key, const unsigned char *p, size_t n)
 {
-    char *b64 = dt_b64_encode(p, n);
-    if (!b64) {
-        w->bad = w->nomem = true;
-        return;
-    }
     jw_key(w, d, first, key);
-    jw_put(w, "\"", 1);
-    jw_puts(w, b64); /* base64 needs no escape */
-    jw_put(w, "\"", 1);
-    free(b64);
+    if (n > SIZE_MAX / 2 || !jw_room(w, 4 * ((n + 2) / 3) + 2))
+        return;
+    w->p[w->n++] = '"'; /* base64 needs no escape */
+    w->n += dt_b64_encode_pub(w->p + w->n, p, n); /* public data: ciphertexts, proofs */
+    w->p[w->n++] = '"';
+    w->p[w->n] = '\0';
 }
 
 /* the end of a container opened at depth d: on its own line, unless empty */

@@ -95,7 +95,7 @@ static dt_err get_b64(rd *r, unsigned char *out, size_t len, const cJSON *obj, c
     dt_err err = member(r, &v, obj, where, key, DT_JSON_STRING);
     if (err)
         return err;
-    if (dt_b64_decode_exact(out, len, v->valuestring) != DT_OK)
+    if (dt_b64_decode_exact_pub(out, len, v->valuestring) != DT_OK)
         return fail(r, DT_ERR_ENCODING, &p, "not base64 of %zu bytes", len);
     return DT_OK;
 }
@@ -196,7 +196,7 @@ static dt_err get_contest_data(rd *r, dt_rec_data *d, const cJSON *obj, const kp
         (err = get_u32(r, &d->num_bytes, v, &p, "numBytes", DT_LIMIT_CONTEST_DATA)) ||
         (err = member(r, &c1, v, &p, "c1", DT_JSON_STRING)))
         return err;
-    err = dt_b64_decode_alloc(&d->c1.p, &d->c1.n, c1->valuestring, DT_LIMIT_CONTEST_DATA + 32);
+    err = dt_b64_decode_alloc_pub(&d->c1.p, &d->c1.n, c1->valuestring, DT_LIMIT_CONTEST_DATA + 32);
     if (err)
         return fail(r, err, &q, "not base64 of at most %u bytes", DT_LIMIT_CONTEST_DATA + 32);
     if (d->c1.n == 0 || d->c1.n % 32 != 0)

@@ -148,7 +148,7 @@ static dt_err get_b64(rd *r, unsigned char *out, size_t len, json_t *obj, const 
     dt_err err = member(r, &v, obj, where, key, JSON_STRING);
     if (err)
         return err;
-    if (dt_b64_decode_exact(out, len, json_string_value(v)) != DT_OK) {
+    if (dt_b64_decode_exact_pub(out, len, json_string_value(v)) != DT_OK) {
         path_join(p, sizeof p, where, key);
         return fail(r, DT_ERR_ENCODING, p, "not base64 of %zu bytes", len);
     }
@@ -268,7 +268,7 @@ static dt_err get_contest_data(rd *r, dt_rec_data *d, json_t *obj, const char *w
         (err = member(r, &c1, v, p, "c1", JSON_STRING)))
         return err;
     path_join(q, sizeof q, p, "c1");
-    err = dt_b64_decode_alloc(&d->c1.p, &d->c1.n, json_string_value(c1), DT_LIMIT_CONTEST_DATA + 32);
+    err = dt_b64_decode_alloc_pub(&d->c1.p, &d->c1.n, json_string_value(c1), DT_LIMIT_CONTEST_DATA + 32);
     if (err)
         return fail(r, err, q, "not base64 of at most %u bytes", DT_LIMIT_CONTEST_DATA + 32);
     if (d->c1.n == 0 || d->c1.n % 32 != 0)
@@ -551,7 +551,7 @@ static dt_err read_config(dt_record *rec, rd *r)
         (err = get_bool(r, &rec->chain, j, "", "chain_confirmation_codes")) ||
         (err = member(r, &b, j, "", "baux0", JSON_STRING)))
         goto out;
-    if (dt_b64_decode_alloc(&rec->baux0.p, &rec->baux0.n, json_string_value(b), DT_LIMIT_STRING) != DT_OK)
+    if (dt_b64_decode_alloc_pub(&rec->baux0.p, &rec->baux0.n, json_string_value(b), DT_LIMIT_STRING) != DT_OK)
         err = fail(r, DT_ERR_ENCODING, "baux0", "not base64 of at most %u bytes", DT_LIMIT_STRING);
 out:
     json_decref(j);
