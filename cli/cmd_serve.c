@@ -14,7 +14,7 @@
 
 static const char usage_text[] =
     "usage: detente serve ELECTION_DIR --listen ADDR:PORT [--board URI] [--publish-every SECONDS]\n"
-    "                     [--threads N] [--connections N] [--connections-per-ip N]\n"
+    "                     [--threads N] [--workers N] [--connections N] [--connections-per-ip N]\n"
     "                     [--timeout SECONDS] [--web DIR] [--quiet]\n"
     "\n"
     "Serves an election while voting is open (an election folder with a board, as\n"
@@ -35,7 +35,10 @@ static const char usage_text[] =
     "                           default: the board's own ('board init --board', or SQLite)\n"
     "  --publish-every SECONDS  publish the board (cosigned checkpoint) this often\n"
     "                           (default 10; 0: never, publish with 'detente board publish')\n"
-    "  --threads N              request threads (default 4)\n"
+    "  --threads N              HTTP threads, which read requests and send answers\n"
+    "                           (default 4)\n"
+    "  --workers N              threads checking ballots, each taking all that wait\n"
+    "                           as one batch (default: one per processor)\n"
     "  --connections N          open connections at most (default 512)\n"
     "  --connections-per-ip N   open connections from one address at most (default 64)\n"
     "  --timeout SECONDS        close a connection idle this long (default 30)\n"
@@ -51,8 +54,8 @@ static const char usage_text[] =
 int serve_main(int argc, const char *argv[])
 {
     const char *prog = "detente serve", *dir = NULL, *listen = NULL, *every = NULL, *threads = NULL,
-               *conns = NULL, *web = DT_WEB_DIR, *perip = NULL, *timeout = NULL;
-    uint32_t publish_every = 10, nthreads = 4, nconns = 512, nperip = 64, ntimeout = 30;
+               *workers = NULL, *conns = NULL, *web = DT_WEB_DIR, *perip = NULL, *timeout = NULL;
+    uint32_t publish_every = 10, nthreads = 4, nworkers = 0, nconns = 512, nperip = 64, ntimeout = 30;
     dt_server_opts o;
     dt_server *s = NULL;
     struct addrinfo *ai;
@@ -79,6 +82,8 @@ int serve_main(int argc, const char *argv[])
         if (r == 0)
             r = dt_cli_opt(prog, argc, argv, &i, "--threads", &threads);
         if (r == 0)
+            r = dt_cli_opt(prog, argc, argv, &i, "--workers", &workers);
+        if (r == 0)
             r = dt_cli_opt(prog, argc, argv, &i, "--connections", &conns);
         if (r == 0)
             r = dt_cli_opt(prog, argc, argv, &i, "--web", &web);
@@ -102,6 +107,7 @@ int serve_main(int argc, const char *argv[])
     }
     if ((every && dt_cli_u32(prog, "--publish-every", every, 0, 86400, &publish_every) < 0) ||
         (threads && dt_cli_u32(prog, "--threads", threads, 1, 256, &nthreads) < 0) ||
+        (workers && dt_cli_u32(prog, "--workers", workers, 1, 64, &nworkers) < 0) ||
         (conns && dt_cli_u32(prog, "--connections", conns, 1, 65536, &nconns) < 0) ||
         (perip && dt_cli_u32(prog, "--connections-per-ip", perip, 1, 65536, &nperip) < 0) ||
         (timeout && dt_cli_u32(prog, "--timeout", timeout, 1, 86400, &ntimeout) < 0))
@@ -122,6 +128,7 @@ int serve_main(int argc, const char *argv[])
     o.dir = dir;
     o.addr = ai->ai_addr;
     o.threads = nthreads;
+    o.workers = nworkers;
     o.connections = nconns;
     o.per_ip_connections = nperip;
     o.timeout_seconds = ntimeout;
