@@ -275,6 +275,14 @@ static void t_commitment_not_in_group(json_t *r)
                         json_string("//////////////////////////////////////////8="));
 }
 
+/* contest data whose C0 is not a group element: found in the contest's
+ * batch of decodings, then named by the contest data's own check */
+static void t_c0_not_in_group(json_t *r)
+{
+    json_object_set_new(jpath(r, "contests.0.encrypted_contest_data"), "c0",
+                        json_string("//////////////////////////////////////////8="));
+}
+
 static dt_ballot *parse_tampered(election *e, tamper_fn fn)
 {
     json_error_t je;
@@ -347,6 +355,7 @@ static void test_r255_demo(void **state)
     expect_refused(&e, t_no_commitments, DT_ERR_INVALID, "has no commitments a and b");
     expect_refused(&e, t_commitment_swapped, DT_ERR_PROOF, "challenges do not sum to its hash");
     expect_refused(&e, t_commitment_not_in_group, DT_ERR_NOT_IN_GROUP, "selection limit proof's commitment a_0");
+    expect_refused(&e, t_c0_not_in_group, DT_ERR_NOT_IN_GROUP, "encrypted_contest_data: c0 is not in the group");
     batch_check(&e);
     election_close(&e);
     run("rm -rf '%s'", dir);

@@ -125,6 +125,9 @@ void dt_prod_mul(const dt_group *g, dt_prod *p, const dt_elem *e);
 void dt_prod_mul_prod(const dt_group *g, dt_prod *p, const dt_prod *q);
 /* r = p (canonical form) */
 void dt_prod_get(const dt_group *g, dt_elem *r, const dt_prod *p);
+/* r[i] = p[i] for i < n: in ristretto255 the encodings' inverse square roots
+ * eight at a time */
+void dt_prod_get_many(const dt_group *g, dt_elem *r, const dt_prod *p, size_t n);
 
 /* ---- fixed-base tables ----
  *

@@ -74,16 +74,16 @@ static dt_err check_range(const dt_ballot_ctx *ctx, char **msg, dt_scalar *c, dt
 }
 
 /* Contest data, as far as it can be checked without a key: present, C0 in
- * the group, C1 of 32 (L+1) bytes (what dt_ballot_encrypt writes), and
- * numBytes within C1. */
+ * the group (c0_ok: decoded already with the contest's elements), C1 of
+ * 32 (L+1) bytes (what dt_ballot_encrypt writes), and numBytes within C1. */
 static dt_err check_contest_data(const dt_ballot_ctx *ctx, char **msg, const dt_bcontest *bc,
-                                 const dt_rec_mcontest *mc, const char *where)
+                                 const dt_rec_mcontest *mc, const char *where, bool c0_ok)
 {
     dt_elem c0;
     size_t want = 32 * ((size_t)mc->votes_allowed + 1);
     if (!bc->has_data)
         return dt_ballot_fail(msg, DT_ERR_INVALID, "%s: encrypted_contest_data is missing", where);
-    if (dt_elem_decode(ctx->g, &c0, bc->c0, ctx->eb) != DT_OK)
+    if (!c0_ok && dt_elem_decode(ctx->g, &c0, bc->c0, ctx->eb) != DT_OK)
         return dt_ballot_fail(msg, DT_ERR_NOT_IN_GROUP, "%s: encrypted_contest_data: c0 is not in the group", where);
     if (bc->c1len != want)
         return dt_ballot_fail(msg, DT_ERR_INVALID, "%s: encrypted_contest_data: c1 has %zu bytes, expected 32 (L+1) = %zu",
@@ -132,7 +132,7 @@ static dt_err check_contest(const dt_ballot_ctx *ctx, char **msg, const dt_bcont
         const dt_bproof *p = o < n ? &bc->sel[o].proof : &bc->proof;
         nel += p->a ? 2 * p->n : 0;
     }
-    nel += 2 * n;
+    nel += 2 * n + (bc->has_data ? 1 : 0); /* and the contest data's C0, last */
     in = malloc((nel + 1) * sizeof *in);
     el = calloc(nel + 1, sizeof *el);
     ab = calloc(n + 2, sizeof *ab);
@@ -159,6 +159,8 @@ static dt_err check_contest(const dt_ballot_ctx *ctx, char **msg, const dt_bcont
         for (size_t j = 0; p->a && j < p->n; j++)
             in[k++] = p->b + j * ctx->eb;
     }
+    if (bc->has_data)
+        in[k++] = bc->c0;
     pre_ok = dt_elem_decode_batch_var(g, el, in, ctx->eb, nel) == DT_OK;
     /* a failure: the ciphertexts one by one, to name a bad one; the
      * commitments then one by one in check_range, in the order of the checks */
@@ -179,11 +181,16 @@ static dt_err check_contest(const dt_ballot_ctx *ctx, char **msg, const dt_bcont
         dt_prod_mul(g, &pa, &el[2 * o]);
         dt_prod_mul(g, &pb, &el[2 * o + 1]);
     }
-    dt_prod_get(g, &abar, &pa);
-    dt_prod_get(g, &bbar, &pb);
+    {
+        dt_prod pab[2] = {pa, pb};
+        dt_elem e[2];
+        dt_prod_get_many(g, e, pab, 2); /* the two encodings' inverse square roots together */
+        abar = e[0];
+        bbar = e[1];
+    }
     if ((err = check_range(ctx, msg, c, v, ca, cb, &bc->proof, &abar, &bbar, mc->votes_allowed, where, "selection limit",
                            bt, pre_ok ? el + ab[n] : NULL)) ||
-        (err = check_contest_data(ctx, msg, bc, mc, where)))
+        (err = check_contest_data(ctx, msg, bc, mc, where, pre_ok)))
         goto out;
     dt_hash_init(&h, ctx->he);
     dt_hash_u8(&h, DT_H_CONTEST_HASH);

@@ -205,6 +205,17 @@ void dt_prod_get(const dt_group *g, dt_elem *r, const dt_prod *p)
         memcpy(r, p, sizeof *r);
 }
 
+void dt_prod_get_many(const dt_group *g, dt_elem *r, const dt_prod *p, size_t n)
+{
+    DT_ARG_CHECK(g && (n == 0 || (r && p)));
+    if (g->ops->prod_get_many) {
+        g->ops->prod_get_many(g, r, p, n);
+        return;
+    }
+    for (size_t i = 0; i < n; i++)
+        dt_prod_get(g, &r[i], &p[i]);
+}
+
 void dt_elem_div(const dt_group *g, dt_elem *r, const dt_elem *a, const dt_elem *b)
 {
     DT_ARG_CHECK(g && r && a && b);

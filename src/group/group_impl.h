@@ -69,6 +69,8 @@ typedef struct dt_group_ops {
     void (*prod_mul)(const dt_group *g, dt_prod *p, const dt_elem *e);
     void (*prod_mul_prod)(const dt_group *g, dt_prod *p, const dt_prod *q);
     void (*prod_get)(const dt_group *g, dt_elem *r, const dt_prod *p);
+    /* Optional (NULL: prod_get on each): r[i] = p[i] for i < n */
+    void (*prod_get_many)(const dt_group *g, dt_elem *r, const dt_prod *p, size_t n);
 } dt_group_ops;
 
 /* Parameters of an integer group: values are little-endian limb arrays, as

@@ -227,6 +227,27 @@ static void dt_r255_prod_get(const dt_group *g, dt_elem *r, const dt_prod *p)
     dt_r255_store(r, &acc);
 }
 
+static void dt_r255_prod_get_many(const dt_group *g, dt_elem *r, const dt_prod *p, size_t n)
+{
+    (void)g;
+    for (size_t i = 0; i < n; i += 8) {
+        dt_ge_p3 acc[8];
+        unsigned char enc[8][32];
+        dt_r255_elem s[8];
+        dt_ge_affine a[8];
+        size_t m = n - i < 8 ? n - i : 8;
+        for (size_t j = 0; j < m; j++)
+            memcpy(&acc[j], p[i + j].opaque, sizeof acc[j]);
+        dt_r255_encode_many(enc, a, acc, m);
+        for (size_t j = 0; j < m; j++) {
+            memcpy(s[j].enc, enc[j], sizeof enc[j]);
+            s[j].a = a[j];
+            s[j].tag = DT_R255_HAS_POINT;
+            dt_r255_put(&r[i + j], &s[j]);
+        }
+    }
+}
+
 static void dt_r255_mul(const dt_group *g, dt_elem *r, const dt_elem *a, const dt_elem *b)
 {
     (void)g;
@@ -439,6 +460,7 @@ const dt_group_ops dt_group_r255_ops = {
     .prod_mul = dt_r255_prod_mul,
     .prod_mul_prod = dt_r255_prod_mul_prod,
     .prod_get = dt_r255_prod_get,
+    .prod_get_many = dt_r255_prod_get_many,
 };
 
 dt_group *dt_group_r255_create(void)

@@ -83,21 +83,17 @@ void dt_r255_decode_many(dt_ge_affine *p, int *ret, const unsigned char *const *
     }
 }
 
-void dt_r255_encode(unsigned char s[32], dt_ge_affine *a, const dt_ge_p3 *p)
+/* The encoding of p once invsqrt = 1/sqrt(t) is known, t = (Z + Y)(Z - Y) (X Y)^2
+ * (dt_r255_encode_t); a, if not NULL, gets p in affine form. */
+static void dt_r255_encode_end(unsigned char s[32], dt_ge_affine *a, const dt_ge_p3 *p, const dt_fe *u1,
+                               const dt_fe *u2, const dt_fe *invsqrt)
 {
-    dt_fe u1, u2, t, one, invsqrt, den1, den2, zinv, ix, iy, x, y, den_inv;
+    dt_fe one, t, den1, den2, zinv, ix, iy, x, y, den_inv;
     unsigned rotate;
 
-    dt_fe_add(&u1, &p->Z, &p->Y);
-    dt_fe_sub(&t, &p->Z, &p->Y);
-    dt_fe_mul(&u1, &u1, &t);     /* (Z + Y)(Z - Y) */
-    dt_fe_mul(&u2, &p->X, &p->Y); /* X Y */
-    dt_fe_sq(&t, &u2);
-    dt_fe_mul(&t, &t, &u1);
     dt_fe_1(&one);
-    (void)dt_fe_sqrt_ratio_m1(&invsqrt, &one, &t); /* a square for every valid point */
-    dt_fe_mul(&den1, &invsqrt, &u1);
-    dt_fe_mul(&den2, &invsqrt, &u2);
+    dt_fe_mul(&den1, invsqrt, u1);
+    dt_fe_mul(&den2, invsqrt, u2);
     dt_fe_mul(&zinv, &den1, &den2);
     dt_fe_mul(&zinv, &zinv, &p->T); /* T / (X Y) = 1/Z, or 0 when X Y = 0 */
     dt_fe_mul(&ix, &p->X, &dt_fe_sqrtm1);
@@ -124,6 +120,40 @@ void dt_r255_encode(unsigned char s[32], dt_ge_affine *a, const dt_ge_p3 *p)
         dt_fe_mul(&a->y, &p->Y, &zinv);
         dt_fe_mul(&a->t, &a->x, &a->y);
         dt_fe_cmov(&a->y, &one, dt_fe_is_zero(&zinv));
+    }
+}
+
+/* u1 = (Z + Y)(Z - Y), u2 = X Y, t = u1 u2^2: the encoding's inverse square root is of t */
+static void dt_r255_encode_t(dt_fe *u1, dt_fe *u2, dt_fe *t, const dt_ge_p3 *p)
+{
+    dt_fe_add(u1, &p->Z, &p->Y);
+    dt_fe_sub(t, &p->Z, &p->Y);
+    dt_fe_mul(u1, u1, t);
+    dt_fe_mul(u2, &p->X, &p->Y);
+    dt_fe_sq(t, u2);
+    dt_fe_mul(t, t, u1);
+}
+
+void dt_r255_encode(unsigned char s[32], dt_ge_affine *a, const dt_ge_p3 *p)
+{
+    dt_fe u1, u2, t, one, invsqrt;
+    dt_r255_encode_t(&u1, &u2, &t, p);
+    dt_fe_1(&one);
+    (void)dt_fe_sqrt_ratio_m1(&invsqrt, &one, &t); /* a square for every valid point */
+    dt_r255_encode_end(s, a, p, &u1, &u2, &invsqrt);
+}
+
+void dt_r255_encode_many(unsigned char (*s)[32], dt_ge_affine *a, const dt_ge_p3 *p, size_t n)
+{
+    for (size_t i = 0; i < n; i += 8) {
+        dt_fe u1[8], u2[8], t[8], inv[8];
+        unsigned sq[8];
+        size_t m = n - i < 8 ? n - i : 8;
+        for (size_t j = 0; j < m; j++)
+            dt_r255_encode_t(&u1[j], &u2[j], &t[j], &p[i + j]);
+        dt_fe_invsqrt_many(inv, sq, t, m);
+        for (size_t j = 0; j < m; j++)
+            dt_r255_encode_end(s[i + j], a ? &a[i + j] : NULL, &p[i + j], &u1[j], &u2[j], &inv[j]);
     }
 }
 

@@ -192,6 +192,9 @@ void dt_r255_decode_many(dt_ge_affine *p, int *ret, const unsigned char *const *
 /* RFC 9496 4.3.2; also writes the same element's representative with
  * Z = 1 to *a when a is not NULL (1/Z falls out of the encoding). */
 void dt_r255_encode(unsigned char s[32], dt_ge_affine *a, const dt_ge_p3 *p);
+/* The same for n points, eight inverse square roots at a time (AVX-512 IFMA
+ * where there is; dt_fe_invsqrt_many): s[i], and a[i] if a is not NULL. */
+void dt_r255_encode_many(unsigned char (*s)[32], dt_ge_affine *a, const dt_ge_p3 *p, size_t n);
 /* 1 if p and q represent the same element (RFC 9496 4.3.3) */
 unsigned dt_r255_eq(const dt_ge_p3 *p, const dt_ge_p3 *q);
 
