@@ -16,13 +16,18 @@
  * second JSON line.
  *
  * usage: loadtest --url http://127.0.0.1:PORT --ballots DIR [--connections N]
- *                 [--duration SECONDS | --count N] [--server-pid PID]
- *                 [--log-bench DIR] [--label TEXT]
+ *                 [--duration SECONDS | --count N] [--rate PER_SECOND]
+ *                 [--server-pid PID] [--log-bench DIR] [--label TEXT]
+ * --rate: open loop, ballot i sent at i / rate seconds (by whichever
+ * connection is free) and its latency counted from then, so that time spent
+ * waiting for a free connection counts (no coordinated omission); without
+ * it, each connection sends its next ballot as soon as it is answered.
  * DIR holds the encrypted ballots, one JSON file each (detente encrypt's
  * output); each is sent once (a second time would be 409). */
 #include <arpa/inet.h>
 #include <dirent.h>
 #include <errno.h>
+#include <math.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -71,6 +76,7 @@ static struct {
     atomic_size_t next;
     size_t count;   /* stop after this many requests (0: the time) */
     double end_ms;  /* stop starting requests after this */
+    double rate;    /* --rate: ballots a second, open loop (0: each connection sends as soon as answered) */
     struct timespec t0;
 } g;
 
@@ -244,6 +250,20 @@ static void *worker_main(void *arg)
         if (i >= g.nb || (g.count && i >= g.count))
             break;
         start = ms_since(&g.t0);
+        if (g.rate > 0) {
+            /* open loop: ballot i is due at i / rate; its latency counts
+             * from then, so that a server that falls behind is charged for
+             * the wait in this client too */
+            double due = 1e3 * (double)i / g.rate;
+            if (g.count == 0 && due >= g.end_ms)
+                break;
+            if (due > start) {
+                struct timespec ts = {(time_t)((due - start) / 1e3), (long)(fmod(due - start, 1e3) * 1e6)};
+                while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+                    ;
+            }
+            start = due;
+        }
         if (fd < 0)
             fd = dial();
         if (fd >= 0) {
@@ -432,12 +452,14 @@ int main(int argc, char **argv)
             logdir = v;
         else if (!strcmp(a, "--label"))
             label = v;
+        else if (!strcmp(a, "--rate"))
+            g.rate = strtod(v, NULL);
         else
             die("unknown option");
     }
-    if (!url || !bdir || nconn < 1 || nconn > MAX_CONNS || duration <= 0)
+    if (!url || !bdir || nconn < 1 || nconn > MAX_CONNS || duration <= 0 || g.rate < 0)
         die("usage: loadtest --url http://HOST:PORT --ballots DIR [--connections N] [--duration S | --count N] "
-            "[--server-pid PID] [--log-bench DIR] [--label TEXT]");
+            "[--rate PER_SECOND] [--server-pid PID] [--log-bench DIR] [--label TEXT]");
     {
         /* http://HOST:PORT or http://[V6]:PORT, numeric */
         const char *h = url + 7, *colon;
@@ -500,10 +522,10 @@ int main(int argc, char **argv)
             steady += w[i].s[j].status == 201 && w[i].s[j].done_ms >= lo && w[i].s[j].done_ms <= hi;
     qsort(lat, na, sizeof *lat, cmp_double);
 
-    printf("{\"bench\":\"loadtest\",\"label\":\"%s\",\"connections\":%u,\"seconds\":%.2f,\"ballots_available\":%zu,"
+    printf("{\"bench\":\"loadtest\",\"label\":\"%s\",\"rate\":%.0f,\"connections\":%u,\"seconds\":%.2f,\"ballots_available\":%zu,"
            "\"requests\":%zu,\"accepted\":%zu,\"ballots_per_s\":%.1f,\"steady_ballots_per_s\":%.1f,"
            "\"latency_ms\":{\"p50\":%.1f,\"p90\":%.1f,\"p99\":%.1f,\"max\":%.1f},\"status\":{",
-           label, nconn, wall, g.nb, total, accepted, wall > 0 ? (double)accepted / wall : 0,
+           label, g.rate, nconn, wall, g.nb, total, accepted, wall > 0 ? (double)accepted / wall : 0,
            hi > lo ? (double)steady / ((hi - lo) / 1e3) : 0, pct(lat, na, 0.5), pct(lat, na, 0.9),
            pct(lat, na, 0.99), na ? lat[na - 1] : 0);
     for (int s = 0, any = 0; s < NSTATUS; s++)

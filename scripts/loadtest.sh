@@ -2,34 +2,38 @@
 # make loadtest: the election server under load, as JSON lines.
 #
 # An election whose ballots have 20 selections (detente demo --until voting
-# --selections 20), its plaintext ballots encrypted beforehand by several
-# `detente encrypt` processes (encryption is not what is measured); then,
+# --selections 20), its plaintext ballots encrypted beforehand by
+# bench/mkballots on every core (what `detente encrypt` does, in one process;
+# encryption is not what is measured); then,
 # LOADTEST_RUNS times (default 3), a fresh copy of the election is served by
 # `detente serve` and bench/loadtest casts the ballots over
 # LOADTEST_CONNECTIONS keep-alive connections (default 64) for
 # LOADTEST_SECONDS (default 10), and measures the board's raw append rate in
 # the same run. Each run prints its lines; the last lines are the median run
-# (by steady ballots per second), labelled "median".
+# (by steady ballots per second), labelled "median". The runs' folders are
+# removed only at the end: deleting thousands of files just before a run
+# slows the next run's file creation (ext4 skips recently freed inodes).
 #
 # usage: scripts/loadtest.sh BUILD_DIR
 # env:   LOADTEST_RUNS, LOADTEST_CONNECTIONS, LOADTEST_SECONDS,
-#        LOADTEST_BALLOTS (ballots encrypted beforehand; default 4000: each run
+#        LOADTEST_BALLOTS (ballots encrypted beforehand; default 16000: each run
 #        must not run out: rate x seconds), LOADTEST_SELECTIONS (20),
-#        LOADTEST_SERVER_THREADS (the server's --threads, default 4),
-#        LOADTEST_JOBS (encrypting processes, default nproc)
+#        LOADTEST_SERVER_THREADS (the server's --threads, default 2),
+#        LOADTEST_WORKERS (its --workers; default: one per processor)
 set -eu
 build=${1:-build}
 cd "$(dirname "$0")/.."
 dt=$(pwd)/$build/detente
 lt=$(pwd)/$build/loadtest
+mk=$(pwd)/$build/mkballots
 runs=${LOADTEST_RUNS:-3}
 conns=${LOADTEST_CONNECTIONS:-64}
 secs=${LOADTEST_SECONDS:-10}
-nballots=${LOADTEST_BALLOTS:-4000}
+nballots=${LOADTEST_BALLOTS:-16000}
 nsel=${LOADTEST_SELECTIONS:-20}
-sthreads=${LOADTEST_SERVER_THREADS:-4}
-jobs=${LOADTEST_JOBS:-$(nproc)}
-[ -x "$dt" ] && [ -x "$lt" ] || { echo "loadtest: build first ($dt, $lt)" >&2; exit 2; }
+sthreads=${LOADTEST_SERVER_THREADS:-2}
+workers=${LOADTEST_WORKERS:-}
+[ -x "$dt" ] && [ -x "$lt" ] && [ -x "$mk" ] || { echo "loadtest: build first ($dt, $lt, $mk)" >&2; exit 2; }
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/dt-loadtest-XXXXXX")
 pid=
@@ -43,21 +47,14 @@ echo "loadtest: an election of $nsel selections a ballot, $nballots plaintext ba
 "$dt" demo --until voting --selections "$nsel" --ballots "$nballots" --guardians 3 --quorum 2 --absent 1 --quiet \
     --out "$work/template" >/dev/null
 mkdir "$work/ballots"
-t0=$(date +%s%N)
-# shellcheck disable=SC2016
-find "$work/template/private_data/input" -name 'pballot-*.json' | sort |
-    xargs -P "$jobs" -n 100 sh -c 'dt=$1 e=$2 out=$3; shift 3
-        for f; do "$dt" encrypt --allow-overvote --device loadtest "$e" "$f" >"$out/$(basename "$f")" 2>/dev/null; done' \
-        sh "$dt" "$work/template" "$work/ballots"
-t1=$(date +%s%N)
-echo "loadtest: $nballots ballots encrypted by $jobs processes in $(( (t1 - t0) / 1000000 )) ms" >&2
+"$mk" "$work/template" "$work/ballots"
 
 for r in $(seq "$runs"); do
     e=$work/run$r
     cp -a "$work/template" "$e"
     rm -f "$work/serve.log"
-    "$dt" serve "$e" --listen 127.0.0.1:0 --publish-every 0 --quiet --threads "$sthreads" --connections 4096 \
-        --connections-per-ip 4096 2>"$work/serve.log" &
+    "$dt" serve "$e" --listen 127.0.0.1:0 --publish-every 0 --quiet --threads "$sthreads" \
+        ${workers:+--workers "$workers"} --connections 4096 --connections-per-ip 4096 2>"$work/serve.log" &
     pid=$!
     i=0
     while [ $i -lt 600 ] && ! grep -q "on port" "$work/serve.log" 2>/dev/null; do sleep 0.05; i=$((i + 1)); done
@@ -68,6 +65,7 @@ for r in $(seq "$runs"); do
     kill -TERM "$pid"
     wait "$pid"
     pid=
+    grep "ballots checked in" "$work/serve.log" >&2 || true
     # what the server acknowledged is what the folder holds
     acc=$(sed -n 's/.*"accepted":\([0-9]*\).*/\1/p' "$work/run$r.json")
     got=$(find "$e/encrypted_ballots" -name '*.json' | wc -l)
@@ -75,7 +73,6 @@ for r in $(seq "$runs"); do
     if grep -q '"ran_out_of_ballots":true' "$work/run$r.json"; then
         echo "loadtest: run $r ran out of ballots: raise LOADTEST_BALLOTS" >&2
     fi
-    rm -rf "$e"
 done
 
 # the median run by steady ballots per second

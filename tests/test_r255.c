@@ -889,6 +889,7 @@ static void test_msm(void **state)
         msm_case(200, kind);
         msm_case(1000, kind);
     }
+    msm_case(5000, 3); /* windows of 10 bits or more, half of the weights short */
     if (ITER > 100000) /* long runs: larger windows */
         for (int kind = 0; kind < 4; kind++)
             msm_case(20000, kind);

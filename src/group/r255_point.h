@@ -211,6 +211,15 @@ void dt_r255_table_mult(dt_ge_p3 *r, const dt_r255_table *tab, const unsigned ch
 /* ---- multi-scalar multiplication, variable time (r255_msm.c) ---- */
 
 /* Most points the Straus method handles in one call without allocating. */
+/* Pippenger's bucket phase on AVX-512 IFMA (r255_ifma.c), for windows k0 ..
+ * k0 + 7 (those below windows) of the signed digits dig (n rows of windows
+ * digits, and 8 readable int16 after the last row): sum[w] = the sum over
+ * buckets b of (b + 1) bucket[b] of window k0 + w, the buckets holding each
+ * pn[i] (negated for a negative digit) at |digit| - 1. bk: scratch of
+ * 8 (2^(c-1) + 1) 20 limbs. Only where dt_r255_ifma() is 1. */
+void dt_pippenger_x8(dt_ge_p3 sum[8], const dt_ge_niels *pn, const int16_t *dig, int windows, int k0, size_t n, int c,
+                     uint64_t *bk);
+
 #define DT_R255_STRAUS_MAX 16
 
 /* r = sum e[i] P[i] for n <= DT_R255_STRAUS_MAX (Straus, width-5 NAF;

@@ -8,16 +8,24 @@
 int dt_json_too_deep(const char *text, size_t len, unsigned max)
 {
     unsigned depth = 0;
-    int in_string = 0;
-    for (size_t i = 0; i < len; i++) {
-        char ch = text[i];
-        if (in_string) {
-            if (ch == '\\')
-                i++; /* the escaped character cannot end the string */
-            else if (ch == '"')
-                in_string = 0;
-        } else if (ch == '"') {
-            in_string = 1;
+    const char *p = text, *end = text + len;
+    while (p < end) {
+        char ch = *p++;
+        if (ch == '"') {
+            /* to the closing quote (a backslash escapes the next
+             * character), with memchr: most of a ballot is base64 strings */
+            for (;;) {
+                const char *q = memchr(p, '"', (size_t)(end - p)), *b;
+                if (!q)
+                    return 0;
+                if (!(b = memchr(p, '\\', (size_t)(q - p)))) {
+                    p = q + 1;
+                    break;
+                }
+                if (end - b < 2)
+                    return 0;
+                p = b + 2;
+            }
         } else if (ch == '[' || ch == '{') {
             if (++depth > max)
                 return 1;

@@ -1094,7 +1094,7 @@ void dt_server_stop(dt_server *s)
     free(s->checkers);
     if (s->committer_started)
         pthread_join(s->committer, NULL);
-    if (!s->quiet && s->n_groups)
+    if (s->n_groups) /* one line, even with --quiet (which drops the line per request) */
         fprintf(stderr,
                 "detente serve: %llu ballots checked in %llu groups (%.1f a group, at most %llu); %llu put on the "
                 "board in %llu commits\n",
