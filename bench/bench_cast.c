@@ -5,7 +5,7 @@
  * (dt_ballot_parse), adds its proofs' equations to a batch of its own
  * (dt_ballot_verify_batched) and merges it into the group's batch, then
  * checks the group with one multi-scalar multiplication (dt_batch_check);
- * then, per ballot, writes it (dt_ballot_serialize) and formats its board
+ * then, per ballot, writes it (dt_ballot_serialize_compact) and formats its board
  * entry (dt_board_entry_format). One JSON line a group size: the median over
  * --runs passes of CPU time a ballot, in total and by stage.
  *   usage: bench_cast ELECTION_DIR BALLOT_DIR [--runs R] [--ballots N] [--group G]...
@@ -127,7 +127,7 @@ static int pass(const dt_ballot_ctx *ctx, const input *in, size_t n, size_t G, d
             dt_ballot_confirmation_code(b[k], code);
             path = dt_strdup_printf("encrypted_ballots/%s/eballot-%s.json", dt_ballot_device_id(b[k]),
                                     dt_ballot_id(b[k]));
-            ok = path && dt_ballot_serialize(b[k], &text, &tl) == DT_OK &&
+            ok = path && dt_ballot_serialize_compact(b[k], &text, &tl) == DT_OK &&
                  dt_board_entry_format(&entry, &el, path, code, (const unsigned char *)text, tl, hash, &blob) == DT_OK;
             free(path);
             free(text);

@@ -76,6 +76,7 @@ static struct {
     atomic_size_t next;
     size_t count;   /* stop after this many requests (0: the time) */
     double end_ms;  /* stop starting requests after this */
+    atomic_size_t late; /* --rate: requests sent more than 20 ms after they were due */
     double rate;    /* --rate: ballots a second, open loop (0: each connection sends as soon as answered) */
     struct timespec t0;
 } g;
@@ -263,6 +264,11 @@ static void *worker_main(void *arg)
                     ;
             }
             start = due;
+            {
+                double late = ms_since(&g.t0) - due;
+                if (late > 20)
+                    atomic_fetch_add(&g.late, 1);
+            }
         }
         if (fd < 0)
             fd = dial();
@@ -537,6 +543,8 @@ int main(int argc, char **argv)
            "\"server_vmhwm_kb\":%ld",
            errors, atomic_load(&g.next) >= g.nb && !g.count ? "true" : "false", cpu1 - cpu0,
            wall > 0 ? (cpu1 - cpu0) / wall : 0, server_pid ? vmhwm_kb(server_pid) : -1L);
+    if (g.rate > 0)
+        printf(",\"sent_over_20ms_late\":%zu", atomic_load(&g.late));
     if (scpu0 >= 0 && scpu1 >= scpu0 && wall > 0)
         printf(",\"server_cpu_cores\":%.2f,\"server_cpu_ms_per_ballot\":%.2f", (scpu1 - scpu0) / wall,
                accepted ? (scpu1 - scpu0) * 1e3 / (double)accepted : 0);

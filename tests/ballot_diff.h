@@ -200,6 +200,16 @@ static inline bd_outcome bd_ballot(const dt_ballot_ctx *ctx, const char *text, s
         }
         free(tw);
         free(tj);
+        tw = tj = NULL;
+        sw = dt_ballot_serialize_compact(bc, &tw, &nw);
+        sj = dt_ballot_serialize_compact_jansson(bc, &tj, &nj);
+        if (o == BD_ACCEPTED && (sw != sj || (sw == DT_OK && (nw != nj || memcmp(tw, tj, nw) != 0)))) {
+            snprintf(why, cap, "dt_ballot_serialize_compact (%d, %zu bytes) differs from json_dumps (%d, %zu bytes)",
+                     (int)sw, nw, (int)sj, nj);
+            o = BD_DIFFER;
+        }
+        free(tw);
+        free(tj);
     }
     dt_ballot_destroy(bj);
     dt_ballot_destroy(bc);

@@ -238,6 +238,13 @@ static void assert_serializers_agree(dt_ballot *b)
         assert_string_equal(a, j);
         free(a);
         free(j);
+        assert_int_equal(dt_ballot_serialize_compact(b, &a, &alen), DT_OK);
+        assert_int_equal(dt_ballot_serialize_compact_jansson(b, &j, &jlen), DT_OK);
+        assert_int_equal(alen, jlen);
+        assert_string_equal(a, j);
+        assert_null(strchr(a, '\n'));
+        free(a);
+        free(j);
     }
     /* a string that is not UTF-8: refused, as json_string refuses it */
     b->id = (char *)"\xff";

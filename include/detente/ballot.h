@@ -208,6 +208,9 @@ void dt_ballot_confirmation_code(const dt_ballot *b, unsigned char code[DT_HASH_
  * Returns DT_OK, DT_ERR_NOMEM, or DT_ERR_ENCODING for a string (an id, the
  * device) that is not UTF-8. */
 DT_WARN_UNUSED_RESULT dt_err dt_ballot_serialize(const dt_ballot *b, char **out, size_t *outlen);
+/* The same without new lines or spaces (json_dumps' JSON_COMPACT), about
+ * half the bytes: what the election server stores and puts on the board. */
+DT_WARN_UNUSED_RESULT dt_err dt_ballot_serialize_compact(const dt_ballot *b, char **out, size_t *outlen);
 /* Reads an encrypted ballot in the record's layout: types, base64 and lengths
  * (elements of ctx's group, 32-byte scalars and hashes) are checked, nothing
  * cryptographic (that is the verifier's job, or dt_ballot_decrypt_with_nonce's).

@@ -159,7 +159,7 @@ json_t *dt_ballot_to_json(const dt_ballot *b)
     return j;
 }
 
-dt_err dt_ballot_serialize_jansson(const dt_ballot *b, char **out, size_t *outlen)
+static dt_err serialize_jansson(const dt_ballot *b, char **out, size_t *outlen, size_t flags)
 {
     json_t *j;
     DT_BALLOT_CHECK(b && out);
@@ -169,13 +169,23 @@ dt_err dt_ballot_serialize_jansson(const dt_ballot *b, char **out, size_t *outle
     j = dt_ballot_to_json(b);
     if (!j)
         return DT_ERR_NOMEM;
-    *out = json_dumps(j, JSON_INDENT(4) | JSON_PRESERVE_ORDER);
+    *out = json_dumps(j, flags | JSON_PRESERVE_ORDER);
     json_decref(j);
     if (!*out)
         return DT_ERR_NOMEM;
     if (outlen)
         *outlen = strlen(*out);
     return DT_OK;
+}
+
+dt_err dt_ballot_serialize_jansson(const dt_ballot *b, char **out, size_t *outlen)
+{
+    return serialize_jansson(b, out, outlen, JSON_INDENT(4));
+}
+
+dt_err dt_ballot_serialize_compact_jansson(const dt_ballot *b, char **out, size_t *outlen)
+{
+    return serialize_jansson(b, out, outlen, JSON_COMPACT);
 }
 
 /* ---- writing without a tree: the bytes of json_dumps(dt_ballot_to_json(b),
@@ -189,6 +199,7 @@ typedef struct jw {
     size_t n, cap;
     bool bad; /* out of memory, or a string that is not UTF-8 */
     bool nomem;
+    bool compact; /* json_dumps' JSON_COMPACT: no new lines, no spaces */
 } jw;
 
 /* room for n more bytes and a NUL; false if the writer is broken */
@@ -265,6 +276,8 @@ static void jw_line(jw *w, int d, bool first)
     static const char spaces[] = "                                "; /* 32 */
     if (!first)
         jw_put(w, ",", 1);
+    if (w->compact)
+        return;
     jw_put(w, "\n", 1);
     for (int k = 4 * d; k > 0; k -= 32)
         jw_put(w, spaces, k < 32 ? (size_t)k : 32);
@@ -274,7 +287,7 @@ static void jw_key(jw *w, int d, bool first, const char *key)
 {
     jw_line(w, d, first);
     jw_str(w, key);
-    jw_put(w, ": ", 2);
+    jw_put(w, ": ", w->compact ? 1 : 2);
 }
 
 static void jw_kstr(jw *w, int d, bool first, const char *key, const char *v)
@@ -330,10 +343,23 @@ static void jw_proof(jw *w, int d, const char *key, const dt_bproof *p, size_t e
     jw_close(w, d, false, "}");
 }
 
+static dt_err serialize(const dt_ballot *b, char **out, size_t *outlen, bool compact);
+
 dt_err dt_ballot_serialize(const dt_ballot *b, char **out, size_t *outlen)
+{
+    return serialize(b, out, outlen, false);
+}
+
+dt_err dt_ballot_serialize_compact(const dt_ballot *b, char **out, size_t *outlen)
+{
+    return serialize(b, out, outlen, true);
+}
+
+static dt_err serialize(const dt_ballot *b, char **out, size_t *outlen, bool compact)
 {
     const size_t eb = b ? b->ctx->eb : 0;
     jw w = {0};
+    w.compact = compact;
     char *hex;
 
     DT_BALLOT_CHECK(b && out);

@@ -14,6 +14,8 @@ json_t *dt_ballot_to_json(const dt_ballot *b);
 /* dt_ballot_serialize as it was, json_dumps of dt_ballot_to_json: the
  * reference its bytes are tested against */
 DT_WARN_UNUSED_RESULT dt_err dt_ballot_serialize_jansson(const dt_ballot *b, char **out, size_t *outlen);
+/* and of dt_ballot_serialize_compact: JSON_COMPACT */
+DT_WARN_UNUSED_RESULT dt_err dt_ballot_serialize_compact_jansson(const dt_ballot *b, char **out, size_t *outlen);
 /* Reads an encrypted ballot from a JSON value (see dt_ballot_parse). */
 DT_WARN_UNUSED_RESULT dt_err dt_ballot_from_json(const dt_ballot_ctx *ctx, dt_ballot **out, char **msg,
                                                  const json_t *j);

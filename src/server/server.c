@@ -443,7 +443,7 @@ static bool make_entry(dt_server *s, cast *k, answer *a)
     dt_ballot_confirmation_code(k->b, code);
     dt_board_code_key(k->key, code);
     k->pklen = dt_board_path_key(k->pkey, k->path, strlen(k->path));
-    if ((err = dt_ballot_serialize(k->b, &k->text, &k->textlen)) == DT_ERR_ENCODING) {
+    if ((err = dt_ballot_serialize_compact(k->b, &k->text, &k->textlen)) == DT_ERR_ENCODING) {
         *a = error_answer(422, "an id of the ballot is not UTF-8");
         return false;
     }
