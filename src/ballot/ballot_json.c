@@ -371,6 +371,17 @@ static dt_err serialize(const dt_ballot *b, char **out, size_t *outlen, bool com
     if (!(hex = malloc(2 * b->bauxlen + 1)))
         return DT_ERR_NOMEM;
     dt_hex_encode_upper(hex, b->baux, b->bauxlen);
+    {
+        /* room for the whole text at once: about 1.6 KB a selection
+         * indented, 0.8 KB compact (no copy as the buffer grows) */
+        size_t nsel = 0;
+        for (size_t c = 0; c < b->ncontests; c++)
+            nsel += b->contests[c].nsel + 1;
+        w.cap = 2048 + nsel * (compact ? 1024 : 2048);
+        if (!(w.p = malloc(w.cap)))
+            w.cap = 0;
+    }
+
     jw_put(&w, "{", 1);
     jw_kstr(&w, 1, true, "ballot_id", b->id);
     jw_kstr(&w, 1, false, "ballot_style_id", b->style);

@@ -811,6 +811,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
                 return send_error(s, c, method, url, 413, "the request body is larger than 1 MiB", NULL);
             if (!(u = calloc(1, sizeof *u)))
                 return MHD_NO;
+            if (cl) { /* the announced size at once (at most 1 MiB): no copy as the body grows */
+                size_t want = (size_t)strtoull(cl, NULL, 10);
+                if (want > 0 && (u->buf = malloc(want)))
+                    u->cap = want;
+            }
             *con_cls = u;
             return MHD_YES;
         }
