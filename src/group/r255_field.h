@@ -287,6 +287,12 @@ int dt_r255_ifma(void);
  * dt_fe_sub return; not dt_fe_add's sums, which the portable functions
  * accept): the multiply-adds read 52 bits of each limb. */
 void dt_fe_pow22523_x8(dt_fe h[8], const dt_fe f[8]);
+/* The field arithmetic of ristretto255 decoding (RFC 9496 4.3.1) for eight
+ * elements s[i] (canonical limbs, from dt_fe_frombytes), on AVX-512 IFMA:
+ * ok[i] = 1 if s[i] decodes (the square root exists, t non-negative, y not
+ * zero; the caller checks that s is canonical and non-negative), with the
+ * point's affine x, y and t = x y. Only where dt_r255_ifma() is 1. */
+void dt_r255_decode_x8(dt_fe x[8], dt_fe y[8], dt_fe t[8], unsigned ok[8], const dt_fe s[8]);
 /* Montgomery's trick: out[i] = 1/in[i] for n values, none of them zero, with
  * one inversion; scratch holds n elements. out may be in. Constant time in
  * the values (time depends on n only). */

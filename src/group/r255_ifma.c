@@ -314,6 +314,131 @@ DT_IFMA_INLINE void dt_ge8_add(dt_fe8 *X, dt_fe8 *Y, dt_fe8 *Z, dt_fe8 *T, dt_fe
     *T = dt_fe8_mul(e, h);
 }
 
+/* ---- decoding eight elements at once ----
+ *
+ * The field arithmetic of RFC 9496 4.3.1 (decode) in the lanes, around the
+ * exponentiation above: what dt_r255_decode_begin, dt_fe_invsqrt_many,
+ * dt_fe_sqrt_ratio_m1_end and dt_r255_decode_end do one element at a time.
+ * Constant time in the values, as they are: comparisons are masks. */
+
+/* the canonical limbs (value mod p), as dt_fe_tobytes computes them */
+DT_IFMA_INLINE dt_fe8 dt_fe8_freeze(dt_fe8 f)
+{
+    const __m512i mask = _mm512_set1_epi64((long long)DT_FE_MASK), n19 = _mm512_set1_epi64(19);
+    __m512i l0, l1, l2, l3, l4, q;
+    dt_fe8 r = dt_fe8_carry(f); /* below 2^51 + 2^17 a limb */
+    l0 = r.l[0], l1 = r.l[1], l2 = r.l[2], l3 = r.l[3], l4 = r.l[4];
+    /* a sequential carry: every limb below 2^51, the value below 2^255 + 19 2^4 */
+    l1 = _mm512_add_epi64(l1, _mm512_srli_epi64(l0, 51));
+    l0 = _mm512_and_si512(l0, mask);
+    l2 = _mm512_add_epi64(l2, _mm512_srli_epi64(l1, 51));
+    l1 = _mm512_and_si512(l1, mask);
+    l3 = _mm512_add_epi64(l3, _mm512_srli_epi64(l2, 51));
+    l2 = _mm512_and_si512(l2, mask);
+    l4 = _mm512_add_epi64(l4, _mm512_srli_epi64(l3, 51));
+    l3 = _mm512_and_si512(l3, mask);
+    l0 = _mm512_add_epi64(l0, DT_X19(_mm512_srli_epi64(l4, 51)));
+    l4 = _mm512_and_si512(l4, mask);
+    l1 = _mm512_add_epi64(l1, _mm512_srli_epi64(l0, 51));
+    l0 = _mm512_and_si512(l0, mask);
+    /* q = 1 exactly when the value is at least p; then add 19 and drop 2^255 */
+    q = _mm512_srli_epi64(_mm512_add_epi64(l0, n19), 51);
+    q = _mm512_srli_epi64(_mm512_add_epi64(l1, q), 51);
+    q = _mm512_srli_epi64(_mm512_add_epi64(l2, q), 51);
+    q = _mm512_srli_epi64(_mm512_add_epi64(l3, q), 51);
+    q = _mm512_srli_epi64(_mm512_add_epi64(l4, q), 51);
+    l0 = _mm512_add_epi64(l0, DT_X19(q));
+    l1 = _mm512_add_epi64(l1, _mm512_srli_epi64(l0, 51));
+    l0 = _mm512_and_si512(l0, mask);
+    l2 = _mm512_add_epi64(l2, _mm512_srli_epi64(l1, 51));
+    l1 = _mm512_and_si512(l1, mask);
+    l3 = _mm512_add_epi64(l3, _mm512_srli_epi64(l2, 51));
+    l2 = _mm512_and_si512(l2, mask);
+    l4 = _mm512_add_epi64(l4, _mm512_srli_epi64(l3, 51));
+    l3 = _mm512_and_si512(l3, mask);
+    l4 = _mm512_and_si512(l4, mask);
+    r.l[0] = l0, r.l[1] = l1, r.l[2] = l2, r.l[3] = l3, r.l[4] = l4;
+    return r;
+}
+
+/* lanes where f = 0 mod p */
+DT_IFMA_INLINE __mmask8 dt_fe8_is_zero(dt_fe8 f)
+{
+    dt_fe8 r = dt_fe8_freeze(f);
+    __m512i o = _mm512_or_si512(_mm512_or_si512(r.l[0], r.l[1]), _mm512_or_si512(_mm512_or_si512(r.l[2], r.l[3]), r.l[4]));
+    return _mm512_testn_epi64_mask(o, o);
+}
+
+/* lanes where f mod p is odd (IS_NEGATIVE) */
+DT_IFMA_INLINE __mmask8 dt_fe8_is_negative(dt_fe8 f)
+{
+    return _mm512_test_epi64_mask(dt_fe8_freeze(f).l[0], _mm512_set1_epi64(1));
+}
+
+DT_IFMA_INLINE dt_fe8 dt_fe8_neg(dt_fe8 f)
+{
+    const __m512i z = _mm512_setzero_si512();
+    return dt_fe8_sub((dt_fe8){{z, z, z, z, z}}, f);
+}
+
+/* CT_ABS */
+DT_IFMA_INLINE dt_fe8 dt_fe8_abs(dt_fe8 f)
+{
+    return dt_fe8_blend(dt_fe8_is_negative(f), f, dt_fe8_neg(f));
+}
+
+DT_IFMA_TARGET void dt_r255_decode_x8(dt_fe x[8], dt_fe y[8], dt_fe t[8], unsigned ok[8], const dt_fe s[8])
+{
+    uint64_t col[8] __attribute__((aligned(64)));
+    const __m512i z = _mm512_setzero_si512();
+    const dt_fe8 one = {{_mm512_set1_epi64(1), z, z, z, z}}, d = dt_fe8_bcast(&dt_fe_d),
+                 sqrtm1 = dt_fe8_bcast(&dt_fe_sqrtm1);
+    dt_fe8 S, ss, u1, u2, u2sq, v, T, v3, pw, r, check, den_x, den_y, X, Y, XY;
+    __mmask8 good, flip;
+    for (int k = 0; k < 5; k++) {
+        for (int i = 0; i < 8; i++)
+            col[i] = s[i].v[k];
+        S.l[k] = _mm512_load_si512((const void *)col);
+    }
+    ss = dt_fe8_sq(S);
+    u1 = dt_fe8_sub(one, ss); /* 1 - s^2 */
+    u2 = dt_fe8_add(one, ss); /* 1 + s^2 */
+    u2sq = dt_fe8_sq(u2);
+    v = dt_fe8_sub(dt_fe8_neg(dt_fe8_mul(dt_fe8_sq(u1), d)), u2sq); /* -(d u1^2) - u2^2 */
+    T = dt_fe8_mul(v, u2sq);
+    /* SQRT_RATIO_M1(1, T) */
+    v3 = dt_fe8_mul(dt_fe8_sq(T), T);
+    pw = dt_fe8_pow22523(dt_fe8_mul(dt_fe8_sq(v3), T)); /* (T^7)^((p-5)/8) */
+    r = dt_fe8_mul(v3, pw);
+    check = dt_fe8_mul(dt_fe8_sq(r), T);
+    good = dt_fe8_is_zero(dt_fe8_sub(check, one));                             /* correct sign */
+    flip = dt_fe8_is_zero(dt_fe8_add(check, one));                             /* flipped */
+    flip |= dt_fe8_is_zero(dt_fe8_add(check, sqrtm1));                         /* flipped_i */
+    r = dt_fe8_abs(dt_fe8_blend(flip, r, dt_fe8_mul(r, sqrtm1)));
+    good |= dt_fe8_is_zero(dt_fe8_add(check, one));                            /* was_square */
+    den_x = dt_fe8_mul(r, u2);
+    den_y = dt_fe8_mul(dt_fe8_mul(r, den_x), v);
+    X = dt_fe8_mul(S, den_x);
+    X = dt_fe8_abs(dt_fe8_add(X, X)); /* |2 s den_x| */
+    Y = dt_fe8_mul(u1, den_y);
+    XY = dt_fe8_mul(X, Y);
+    good &= (__mmask8)~dt_fe8_is_negative(XY);
+    good &= (__mmask8)~dt_fe8_is_zero(Y);
+    for (int k = 0; k < 5; k++) {
+        _mm512_store_si512((void *)col, X.l[k]);
+        for (int i = 0; i < 8; i++)
+            x[i].v[k] = col[i];
+        _mm512_store_si512((void *)col, Y.l[k]);
+        for (int i = 0; i < 8; i++)
+            y[i].v[k] = col[i];
+        _mm512_store_si512((void *)col, XY.l[k]);
+        for (int i = 0; i < 8; i++)
+            t[i].v[k] = col[i];
+    }
+    for (int i = 0; i < 8; i++)
+        ok[i] = (good >> i) & 1;
+}
+
 DT_IFMA_TARGET void dt_pippenger_x8(dt_ge_p3 sum[8], const dt_ge_niels *pn, const int16_t *dig, int windows, int k0,
                                     size_t n, int c, uint64_t *bk)
 {
@@ -411,6 +536,12 @@ void dt_fe_pow22523_x8(dt_fe h[8], const dt_fe f[8])
 {
     for (int i = 0; i < 8; i++)
         dt_fe_pow22523(&h[i], &f[i]);
+}
+
+void dt_r255_decode_x8(dt_fe x[8], dt_fe y[8], dt_fe t[8], unsigned ok[8], const dt_fe s[8])
+{
+    (void)x, (void)y, (void)t, (void)ok, (void)s;
+    abort(); /* never called: dt_r255_ifma() is 0 */
 }
 
 void dt_pippenger_x8(dt_ge_p3 sum[8], const dt_ge_niels *pn, const int16_t *dig, int windows, int k0, size_t n, int c,
