@@ -555,13 +555,13 @@ static void test_serve(void **state)
 /* A client: casts ballots k, k + KILL_CLIENTS, ... of dir, appending the
  * code of each one acknowledged with 201 to ackfile; stops at the first
  * failure (the server is gone). */
-static void kill_client(const server *s, const char *dir, int k, const char *ackfile)
+static void kill_client(const server *s, const char *dir, const char *prefix, int k, const char *ackfile)
 {
     for (int i = k; i < KILL_BALLOTS; i += KILL_CLIENTS) {
         char path[512], url[128], *body, *rbody = NULL, code[64];
         size_t len = 0, rlen = 0;
         int status = 0;
-        snprintf(path, sizeof path, "%s/k%d.json", dir, i + 1);
+        snprintf(path, sizeof path, "%s/%s%d.json", dir, prefix, i + 1);
         if (!(body = slurp(path, &len)))
             _exit(3);
         snprintf(url, sizeof url, "%s/api/v1/ballots", s->base);
@@ -719,7 +719,7 @@ static void test_sigkill(void **state)
         clients[k] = fork();
         assert_true(clients[k] >= 0);
         if (clients[k] == 0)
-            kill_client(&s, work, k, ack);
+            kill_client(&s, work, "k", k, ack);
     }
     /* kill -9 once a few ballots are acknowledged and others are in flight */
     for (int i = 0; i < 600 && count_lines(ack) < KILL_BALLOTS / 3; i++) {
@@ -824,6 +824,81 @@ static void test_sigkill(void **state)
     }
 }
 
+/* ---- SIGTERM while ballots are being cast ----
+ *
+ * Ballots in progress are suspended connections with the checkers or the
+ * committer: the server must finish and answer them, refuse new ones (503),
+ * and exit 0 promptly; every ballot answered 201 is on the log. */
+static void test_sigterm(void **state)
+{
+    (void)state;
+    char ack[256], logp[300];
+    const char *dir = edir;
+    pid_t clients[KILL_CLIENTS];
+    server s;
+    size_t acked;
+    dt_log *log = NULL;
+    struct timespec t0, t1;
+
+    snprintf(edir, sizeof edir, "%s/t", work);
+    assert_int_equal(run("'%s' demo --until voting --ballots %d --guardians 3 --quorum 2 --absent 1 --quiet --out '%s' "
+                         ">/dev/null 2>&1",
+                         DT_CLI, KILL_BALLOTS, dir),
+                     0);
+    for (int i = 0; i < KILL_BALLOTS; i++)
+        assert_int_equal(run("'%s' encrypt --allow-overvote '%s' '%s/private_data/input/pballot-ballot-%d.json' "
+                             ">'%s/t%d.json' 2>/dev/null",
+                             DT_CLI, dir, dir, i + 1, work, i + 1),
+                         0);
+    snprintf(ack, sizeof ack, "%s/acked-t", work);
+    unlink(ack);
+    server_start(&s, "--quiet");
+    for (int k = 0; k < KILL_CLIENTS; k++) {
+        clients[k] = fork();
+        assert_true(clients[k] >= 0);
+        if (clients[k] == 0)
+            kill_client(&s, work, "t", k, ack);
+    }
+    for (int i = 0; i < 600 && count_lines(ack) < KILL_BALLOTS / 3; i++)
+        usleep(10000);
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    assert_int_equal(server_stop(&s, SIGTERM), 0);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    assert_true(t1.tv_sec - t0.tv_sec < 20); /* no request left hanging */
+    for (int k = 0; k < KILL_CLIENTS; k++) {
+        int st = 0;
+        assert_int_equal(waitpid(clients[k], &st, 0), clients[k]);
+        assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    }
+    acked = count_lines(ack);
+    printf("  SIGTERM after %zu of %d ballots acknowledged\n", acked, KILL_BALLOTS);
+    assert_true(acked >= KILL_BALLOTS / 3);
+    snprintf(logp, sizeof logp, "%s/private_data/board/log.db", dir);
+    assert_int_equal(dt_log_open(&log, logp, 0), DT_OK);
+    {
+        char *t = slurp(ack, NULL), *line, *save = NULL;
+        assert_non_null(t);
+        for (line = strtok_r(t, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+            unsigned char key[33];
+            char code[64];
+            uint64_t index;
+            int n = 0;
+            assert_int_equal(sscanf(line, "%63s %d", code, &n), 2);
+            key[0] = 'c';
+            assert_int_equal(dt_b64_decode_exact(key + 1, 32, code), DT_OK);
+            if (dt_log_find(log, key, sizeof key, &index) != DT_OK)
+                fail_msg("acknowledged ballot %s is not on the log after SIGTERM", code);
+            {
+                char id[32];
+                snprintf(id, sizeof id, "ballot-%d", n);
+                assert_true(exists("%s/encrypted_ballots/device-1/eballot-%s.json", dir, id));
+            }
+        }
+        free(t);
+    }
+    dt_log_close(log);
+}
+
 /* Ballots checked in groups across requests (server.c, verify_grouped):
  * GROUP_CLIENTS clients post at once, in each round one of them a ballot
  * whose response was changed (its challenge still checks: only the batched
@@ -920,6 +995,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_serve),
         cmocka_unit_test(test_sigkill),
+        cmocka_unit_test(test_sigterm),
         cmocka_unit_test(test_grouped),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
