@@ -55,10 +55,13 @@ typedef struct dt_cjson_num {
     bool real;
 } dt_cjson_num;
 
+struct dt_cjson_chunk;
+
 typedef struct dt_cjson_doc {
     cJSON *root;        /* an object or an array, as jansson's default */
     dt_cjson_num *nums; /* every number, in document order */
     size_t nnums, cap;
+    struct dt_cjson_chunk *arena; /* the tree's memory (dt_cjson_parse), or NULL: cJSON's own */
 } dt_cjson_doc;
 
 /* Parses text[0..len) (no NUL needed) into *doc, accepting exactly what
