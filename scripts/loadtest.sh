@@ -10,16 +10,20 @@
 # LOADTEST_CONNECTIONS keep-alive connections (default 64) for
 # LOADTEST_SECONDS (default 10), and measures the board's raw append rate in
 # the same run. Each run prints its lines; the last lines are the median run
-# (by steady ballots per second), labelled "median". The runs' folders are
+# (by steady ballots per second), labelled "median"; then the open-loop run
+# at LOADTEST_RATE, labelled "open loop". The runs' folders are
 # removed only at the end: deleting thousands of files just before a run
 # slows the next run's file creation (ext4 skips recently freed inodes).
 #
 # usage: scripts/loadtest.sh BUILD_DIR
 # env:   LOADTEST_RUNS, LOADTEST_CONNECTIONS, LOADTEST_SECONDS,
-#        LOADTEST_BALLOTS (ballots encrypted beforehand; default 16000: each run
+#        LOADTEST_BALLOTS (ballots encrypted beforehand; default 24000: each run
 #        must not run out: rate x seconds), LOADTEST_SELECTIONS (20),
 #        LOADTEST_SERVER_THREADS (the server's --threads, default 2),
-#        LOADTEST_WORKERS (its --workers; default: one per processor)
+#        LOADTEST_WORKERS (its --workers; default: one per processor),
+#        LOADTEST_RATE (then one open-loop run at this many ballots a second,
+#        over LOADTEST_RATE_CONNECTIONS connections, default 128: latency
+#        counted from when each ballot was due; default 1500, 0: none)
 set -eu
 build=${1:-build}
 cd "$(dirname "$0")/.."
@@ -29,10 +33,12 @@ mk=$(pwd)/$build/mkballots
 runs=${LOADTEST_RUNS:-3}
 conns=${LOADTEST_CONNECTIONS:-64}
 secs=${LOADTEST_SECONDS:-10}
-nballots=${LOADTEST_BALLOTS:-16000}
+nballots=${LOADTEST_BALLOTS:-24000}
 nsel=${LOADTEST_SELECTIONS:-20}
 sthreads=${LOADTEST_SERVER_THREADS:-2}
 workers=${LOADTEST_WORKERS:-}
+rate=${LOADTEST_RATE:-1500}
+rate_conns=${LOADTEST_RATE_CONNECTIONS:-128}
 [ -x "$dt" ] && [ -x "$lt" ] && [ -x "$mk" ] || { echo "loadtest: build first ($dt, $lt, $mk)" >&2; exit 2; }
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/dt-loadtest-XXXXXX")
@@ -49,8 +55,12 @@ echo "loadtest: an election of $nsel selections a ballot, $nballots plaintext ba
 mkdir "$work/ballots"
 "$mk" "$work/template" "$work/ballots"
 
-for r in $(seq "$runs"); do
-    e=$work/run$r
+# one run: serve a fresh copy of the election, cast at it, check the folder
+# one_run LABEL FILE LOADTEST-ARGS...
+one_run() {
+    label=$1 out=$2
+    shift 2
+    e=$work/run-$(basename "$out" .json)
     cp -a "$work/template" "$e"
     rm -f "$work/serve.log"
     "$dt" serve "$e" --listen 127.0.0.1:0 --publish-every 0 --quiet --threads "$sthreads" \
@@ -60,23 +70,32 @@ for r in $(seq "$runs"); do
     while [ $i -lt 600 ] && ! grep -q "on port" "$work/serve.log" 2>/dev/null; do sleep 0.05; i=$((i + 1)); done
     port=$(sed -n 's/.* on port \([0-9]*\).*/\1/p' "$work/serve.log")
     [ -n "$port" ] || { cat "$work/serve.log" >&2; exit 1; }
-    "$lt" --url "http://127.0.0.1:$port" --ballots "$work/ballots" --connections "$conns" --duration "$secs" \
-        --server-pid "$pid" --log-bench "$work" --label "run $r" | tee "$work/run$r.json"
+    "$lt" --url "http://127.0.0.1:$port" --ballots "$work/ballots" --duration "$secs" --server-pid "$pid" \
+        --label "$label" "$@" | tee "$out"
     kill -TERM "$pid"
     wait "$pid"
     pid=
     grep "ballots checked in" "$work/serve.log" >&2 || true
     # what the server acknowledged is what the folder holds
-    acc=$(sed -n 's/.*"accepted":\([0-9]*\).*/\1/p' "$work/run$r.json")
+    acc=$(sed -n 's/.*"accepted":\([0-9]*\).*/\1/p' "$out" | head -1)
     got=$(find "$e/encrypted_ballots" -name '*.json' | wc -l)
-    [ "$acc" = "$got" ] || { echo "loadtest: run $r: $acc accepted, $got ballots in the folder" >&2; exit 1; }
-    if grep -q '"ran_out_of_ballots":true' "$work/run$r.json"; then
-        echo "loadtest: run $r ran out of ballots: raise LOADTEST_BALLOTS" >&2
+    [ "$acc" = "$got" ] || { echo "loadtest: $label: $acc accepted, $got ballots in the folder" >&2; exit 1; }
+    if grep -q '"ran_out_of_ballots":true' "$out"; then
+        echo "loadtest: $label ran out of ballots: raise LOADTEST_BALLOTS" >&2
     fi
+}
+
+for r in $(seq "$runs"); do
+    one_run "run $r" "$work/run$r.json" --connections "$conns" --log-bench "$work"
 done
+if [ "$rate" != 0 ]; then
+    # open loop: ballots sent at a fixed rate, latency from when each was due
+    one_run "open loop at $rate/s" "$work/open.json" --connections "$rate_conns" --rate "$rate"
+fi
 
 # the median run by steady ballots per second
 median=$(for r in $(seq "$runs"); do
     printf '%s %s\n' "$(sed -n 's/.*"steady_ballots_per_s":\([0-9.]*\).*/\1/p' "$work/run$r.json")" "$r"
 done | sort -n | awk '{a[NR]=$2} END {print a[int((NR+1)/2)]}')
 sed "s/\"label\":\"run $median\"/\"label\":\"median of $runs (run $median)\"/" "$work/run$median.json"
+[ "$rate" = 0 ] || cat "$work/open.json"
