@@ -896,6 +896,22 @@ static void test_sigterm(void **state)
         }
         free(t);
     }
+    {
+        /* and every ballot on the log was answered 201: a ballot committed
+         * as the server stopped still gets its answer */
+        uint64_t size = 0, on_log = 0;
+        assert_int_equal(dt_log_size(log, &size), DT_OK);
+        for (uint64_t i = 0; i < size; i++) {
+            unsigned char *data = NULL;
+            size_t dlen = 0;
+            dt_board_entry e;
+            assert_int_equal(dt_log_entry(log, i, &data, &dlen), DT_OK);
+            assert_int_equal(dt_board_entry_parse(&e, data, dlen), DT_OK);
+            on_log += e.pathlen > 18 && memcmp(e.path, "encrypted_ballots/", 18) == 0;
+            free(data);
+        }
+        assert_int_equal(on_log, acked);
+    }
     dt_log_close(log);
 }
 

@@ -447,6 +447,24 @@ static void test_depth_guard(void **state)
     assert_int_equal(dt_json_too_deep("[[[[", 4, 3), 1);
     assert_int_equal(dt_json_too_deep("\"\\\"[[[[[", 8, 3), 0); /* an escaped quote keeps the string open */
     assert_int_equal(dt_json_too_deep("\"\\", 2, 0), 0);        /* a backslash at the end */
+    {
+        /* a string of 2 MiB of escaped backslashes: the scan stays linear
+         * (searching for the closing quote after each escape took about 20 s) */
+        size_t n = 2u << 20;
+        char *t = malloc(n + 4);
+        struct timespec t0, t1;
+        assert_non_null(t);
+        t[0] = '[';
+        t[1] = '"';
+        memset(t + 2, '\\', n);
+        t[n + 2] = '"';
+        t[n + 3] = ']';
+        clock_gettime(CLOCK_MONOTONIC, &t0);
+        assert_int_equal(dt_json_too_deep(t, n + 4, 1), 0);
+        clock_gettime(CLOCK_MONOTONIC, &t1);
+        assert_true((t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000 < 2000);
+        free(t);
+    }
 }
 
 static void test_bodies(void **state)

@@ -328,7 +328,7 @@ DT_IFMA_INLINE dt_fe8 dt_fe8_freeze(dt_fe8 f)
     __m512i l0, l1, l2, l3, l4, q;
     dt_fe8 r = dt_fe8_carry(f); /* below 2^51 + 2^17 a limb */
     l0 = r.l[0], l1 = r.l[1], l2 = r.l[2], l3 = r.l[3], l4 = r.l[4];
-    /* a sequential carry: every limb below 2^51, the value below 2^255 + 19 2^4 */
+    /* a sequential carry: every limb at most 2^51, the value below 2 p */
     l1 = _mm512_add_epi64(l1, _mm512_srli_epi64(l0, 51));
     l0 = _mm512_and_si512(l0, mask);
     l2 = _mm512_add_epi64(l2, _mm512_srli_epi64(l1, 51));

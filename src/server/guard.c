@@ -13,11 +13,15 @@ int dt_json_too_deep(const char *text, size_t len, unsigned max)
         char ch = *p++;
         if (ch == '"') {
             /* to the closing quote (a backslash escapes the next
-             * character), with memchr: most of a ballot is base64 strings */
+             * character), with memchr: most of a ballot is base64 strings.
+             * The next quote is searched for again only once an escape has
+             * passed it, so that a string of backslashes stays linear. */
+            const char *q = NULL, *b;
             for (;;) {
-                const char *q = memchr(p, '"', (size_t)(end - p)), *b;
-                if (!q)
-                    return 0;
+                if (!q || q < p) {
+                    if (!(q = memchr(p, '"', (size_t)(end - p))))
+                        return 0;
+                }
                 if (!(b = memchr(p, '\\', (size_t)(q - p)))) {
                     p = q + 1;
                     break;

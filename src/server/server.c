@@ -545,7 +545,7 @@ static void *checker_main(void *arg)
             for (cast *k = s->check_head; k && waiting < DT_SERVER_GATHER_MIN; k = k->next)
                 waiting++;
             if (waiting < DT_SERVER_GATHER_MIN) {
-                clock_gettime(CLOCK_REALTIME, &until);
+                clock_gettime(CLOCK_MONOTONIC, &until); /* check_cv waits on the monotonic clock */
                 until.tv_nsec += DT_SERVER_GATHER_NS;
                 if (until.tv_nsec >= 1000000000L) {
                     until.tv_sec++;
@@ -841,8 +841,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
                 return send_error(s, c, method, url, 413, "the request body is larger than 1 MiB", NULL);
             if (!(u = calloc(1, sizeof *u)))
                 return MHD_NO;
-            if (cl) { /* the announced size at once (at most 1 MiB): no copy as the body grows */
+            if (cl) { /* the announced size at once, up to 64 KiB (more grows as it arrives: a
+                       * client cannot reserve memory by announcing what it never sends) */
                 size_t want = (size_t)strtoull(cl, NULL, 10);
+                if (want > 65536)
+                    want = 65536;
                 if (want > 0 && (u->buf = malloc(want)))
                     u->cap = want;
             }
@@ -903,11 +906,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         *data_size = 0;
         return MHD_YES;
     }
-    if (u->state == REQ_ANSWERED) { /* resumed: the ballot's answer */
+    if (u->state == REQ_ANSWERED) { /* resumed: the ballot's answer (on_completed counts it done once sent) */
         a = u->a;
         u->a.body = NULL;
         u->state = REQ_SENT;
-        request_done(s);
         return send_answer(s, c, method, url, &a);
     }
     if (u->state != REQ_BODY)
@@ -957,12 +959,15 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls, en
     (void)c;
     (void)toe;
     if (u) {
-        if (u->state == REQ_ANSWERED) { /* resumed, but the answer was never sent (the client went away) */
+        if (u->state == REQ_ANSWERED) { /* resumed, but the answer was never queued (the client went away) */
             free(u->a.body);
             if (u->a.fd >= 0)
                 close(u->a.fd);
-            request_done(s);
         }
+        /* a ballot's request is done once its answer went out (or could not):
+         * dt_server_stop waits for this before it stops the daemon */
+        if (u->state == REQ_ANSWERED || u->state == REQ_SENT)
+            request_done(s);
         free(u->buf);
         free(u);
         *con_cls = NULL;
@@ -994,7 +999,13 @@ dt_err dt_server_start(dt_server **out, char **msg, const dt_server_opts *o)
     s->commit_tail = &s->commit_head;
     pthread_mutex_init(&s->board_mu, NULL);
     pthread_mutex_init(&s->q_mu, NULL);
-    pthread_cond_init(&s->check_cv, NULL);
+    {
+        pthread_condattr_t ca;
+        pthread_condattr_init(&ca);
+        pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+        pthread_cond_init(&s->check_cv, &ca);
+        pthread_condattr_destroy(&ca);
+    }
     pthread_cond_init(&s->commit_cv, NULL);
     pthread_cond_init(&s->idle_cv, NULL);
     pthread_mutex_init(&s->pub_mu, NULL);
@@ -1108,13 +1119,14 @@ void dt_server_stop(dt_server *s)
      * checked, committed and answered (the checkers and the committer still
      * run; a suspended connection must not outlive the daemon). */
     if (s->d) {
-        struct timespec until;
-        clock_gettime(CLOCK_REALTIME, &until);
-        until.tv_sec += 60;
+        /* no time limit: every queued ballot is finished by the checkers and
+         * the committer, and its answer sent or its connection closed (at
+         * worst by the connection timeout); stopping the daemon with a
+         * connection still suspended would free it under them */
         pthread_mutex_lock(&s->q_mu);
         s->refusing = true;
-        while (s->inflight > 0 && pthread_cond_timedwait(&s->idle_cv, &s->q_mu, &until) != ETIMEDOUT)
-            ;
+        while (s->inflight > 0)
+            pthread_cond_wait(&s->idle_cv, &s->q_mu);
         pthread_mutex_unlock(&s->q_mu);
         MHD_stop_daemon(s->d);
     }
