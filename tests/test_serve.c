@@ -593,6 +593,44 @@ static size_t count_lines(const char *path)
     return n;
 }
 
+/* Every ballot acknowledged in ackfile (lines "CODE N", ballot N of
+ * device-1) is on the log and in edir's folder. */
+static void expect_acked_on_log(dt_log *log, const char *ackfile, const char *when)
+{
+    char *t = slurp(ackfile, NULL), *line, *save = NULL;
+    assert_non_null(t);
+    for (line = strtok_r(t, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+        unsigned char key[33];
+        char code[64], id[32];
+        uint64_t index;
+        int n = 0;
+        assert_int_equal(sscanf(line, "%63s %d", code, &n), 2);
+        key[0] = 'c';
+        assert_int_equal(dt_b64_decode_exact(key + 1, 32, code), DT_OK);
+        if (dt_log_find(log, key, sizeof key, &index) != DT_OK)
+            fail_msg("acknowledged ballot %s is not on the log %s", code, when);
+        snprintf(id, sizeof id, "ballot-%d", n);
+        assert_true(exists("%s/encrypted_ballots/device-1/eballot-%s.json", edir, id));
+    }
+    free(t);
+}
+
+/* A fresh election in work/SUB (edir) with n plaintext ballots, ballot i
+ * encrypted to work/PREFIXi.json. */
+static void election_with_ballots(const char *sub, int n, const char *prefix)
+{
+    snprintf(edir, sizeof edir, "%s/%s", work, sub);
+    assert_int_equal(run("'%s' demo --until voting --ballots %d --guardians 3 --quorum 2 --absent 1 --quiet --out '%s' "
+                         ">/dev/null 2>&1",
+                         DT_CLI, n, edir),
+                     0);
+    for (int i = 0; i < n; i++)
+        assert_int_equal(run("'%s' encrypt --allow-overvote '%s' '%s/private_data/input/pballot-ballot-%d.json' "
+                             ">'%s/%s%d.json' 2>/dev/null",
+                             DT_CLI, edir, edir, i + 1, work, prefix, i + 1),
+                         0);
+}
+
 /* The checkpoints served before the kill (GET /board/checkpoint), each
  * different one kept. */
 #define MAX_SEEN 16
@@ -742,24 +780,7 @@ static void test_sigkill(void **state)
     server_start(&s, "--quiet");
     snprintf(logp, sizeof logp, "%s/private_data/board/log.db", edir);
     assert_int_equal(dt_log_open(&log, logp, 0), DT_OK);
-    {
-        char *t = slurp(ack, NULL), *line, *save = NULL;
-        assert_non_null(t);
-        for (line = strtok_r(t, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-            unsigned char key[33];
-            char code[64], id[32];
-            uint64_t index;
-            int n = 0;
-            assert_int_equal(sscanf(line, "%63s %d", code, &n), 2);
-            key[0] = 'c';
-            assert_int_equal(dt_b64_decode_exact(key + 1, 32, code), DT_OK);
-            if (dt_log_find(log, key, sizeof key, &index) != DT_OK)
-                fail_msg("acknowledged ballot %s is not on the log after the restart", code);
-            snprintf(id, sizeof id, "ballot-%d", n);
-            assert_true(exists("%s/encrypted_ballots/device-1/eballot-%s.json", edir, id));
-        }
-        free(t);
-    }
+    expect_acked_on_log(log, ack, "after the restart");
     /* none twice: every entry's path once */
     assert_int_equal(dt_log_size(log, &size), DT_OK);
     {
@@ -833,23 +854,13 @@ static void test_sigterm(void **state)
 {
     (void)state;
     char ack[256], logp[300];
-    const char *dir = edir;
     pid_t clients[KILL_CLIENTS];
     server s;
     size_t acked;
     dt_log *log = NULL;
     struct timespec t0, t1;
 
-    snprintf(edir, sizeof edir, "%s/t", work);
-    assert_int_equal(run("'%s' demo --until voting --ballots %d --guardians 3 --quorum 2 --absent 1 --quiet --out '%s' "
-                         ">/dev/null 2>&1",
-                         DT_CLI, KILL_BALLOTS, dir),
-                     0);
-    for (int i = 0; i < KILL_BALLOTS; i++)
-        assert_int_equal(run("'%s' encrypt --allow-overvote '%s' '%s/private_data/input/pballot-ballot-%d.json' "
-                             ">'%s/t%d.json' 2>/dev/null",
-                             DT_CLI, dir, dir, i + 1, work, i + 1),
-                         0);
+    election_with_ballots("t", KILL_BALLOTS, "t");
     snprintf(ack, sizeof ack, "%s/acked-t", work);
     unlink(ack);
     server_start(&s, "--quiet");
@@ -873,29 +884,9 @@ static void test_sigterm(void **state)
     acked = count_lines(ack);
     printf("  SIGTERM after %zu of %d ballots acknowledged\n", acked, KILL_BALLOTS);
     assert_true(acked >= KILL_BALLOTS / 3);
-    snprintf(logp, sizeof logp, "%s/private_data/board/log.db", dir);
+    snprintf(logp, sizeof logp, "%s/private_data/board/log.db", edir);
     assert_int_equal(dt_log_open(&log, logp, 0), DT_OK);
-    {
-        char *t = slurp(ack, NULL), *line, *save = NULL;
-        assert_non_null(t);
-        for (line = strtok_r(t, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-            unsigned char key[33];
-            char code[64];
-            uint64_t index;
-            int n = 0;
-            assert_int_equal(sscanf(line, "%63s %d", code, &n), 2);
-            key[0] = 'c';
-            assert_int_equal(dt_b64_decode_exact(key + 1, 32, code), DT_OK);
-            if (dt_log_find(log, key, sizeof key, &index) != DT_OK)
-                fail_msg("acknowledged ballot %s is not on the log after SIGTERM", code);
-            {
-                char id[32];
-                snprintf(id, sizeof id, "ballot-%d", n);
-                assert_true(exists("%s/encrypted_ballots/device-1/eballot-%s.json", dir, id));
-            }
-        }
-        free(t);
-    }
+    expect_acked_on_log(log, ack, "after SIGTERM");
     {
         /* and every ballot on the log was answered 201: a ballot committed
          * as the server stopped still gets its answer */
@@ -932,16 +923,7 @@ static void test_grouped(void **state)
     server s;
     uint64_t before;
 
-    snprintf(edir, sizeof edir, "%s/g", work);
-    assert_int_equal(run("'%s' demo --until voting --ballots %d --guardians 3 --quorum 2 --absent 1 --quiet --out '%s' "
-                         ">/dev/null 2>&1",
-                         DT_CLI, N, edir),
-                     0);
-    for (int i = 0; i < N; i++)
-        assert_int_equal(run("'%s' encrypt --allow-overvote '%s' '%s/private_data/input/pballot-ballot-%d.json' "
-                             ">'%s/g%d.json' 2>/dev/null",
-                             DT_CLI, edir, edir, i + 1, work, i + 1),
-                         0);
+    election_with_ballots("g", N, "g");
     server_start(&s, "--quiet --threads 8");
     before = log_size();
     for (int round = 0; round < GROUP_ROUNDS; round++) {

@@ -321,43 +321,36 @@ DT_IFMA_INLINE void dt_ge8_add(dt_fe8 *X, dt_fe8 *Y, dt_fe8 *Z, dt_fe8 *T, dt_fe
  * dt_fe_sqrt_ratio_m1_end and dt_r255_decode_end do one element at a time.
  * Constant time in the values, as they are: comparisons are masks. */
 
+/* one carry from each limb into the next, in order, l[4]'s kept */
+DT_IFMA_INLINE void dt_fe8_carry_seq(__m512i l[5])
+{
+    const __m512i mask = _mm512_set1_epi64((long long)DT_FE_MASK);
+    for (int k = 0; k < 4; k++) {
+        l[k + 1] = _mm512_add_epi64(l[k + 1], _mm512_srli_epi64(l[k], 51));
+        l[k] = _mm512_and_si512(l[k], mask);
+    }
+}
+
 /* the canonical limbs (value mod p), as dt_fe_tobytes computes them */
 DT_IFMA_INLINE dt_fe8 dt_fe8_freeze(dt_fe8 f)
 {
     const __m512i mask = _mm512_set1_epi64((long long)DT_FE_MASK), n19 = _mm512_set1_epi64(19);
-    __m512i l0, l1, l2, l3, l4, q;
     dt_fe8 r = dt_fe8_carry(f); /* below 2^51 + 2^17 a limb */
-    l0 = r.l[0], l1 = r.l[1], l2 = r.l[2], l3 = r.l[3], l4 = r.l[4];
-    /* a sequential carry: every limb at most 2^51, the value below 2 p */
-    l1 = _mm512_add_epi64(l1, _mm512_srli_epi64(l0, 51));
-    l0 = _mm512_and_si512(l0, mask);
-    l2 = _mm512_add_epi64(l2, _mm512_srli_epi64(l1, 51));
-    l1 = _mm512_and_si512(l1, mask);
-    l3 = _mm512_add_epi64(l3, _mm512_srli_epi64(l2, 51));
-    l2 = _mm512_and_si512(l2, mask);
-    l4 = _mm512_add_epi64(l4, _mm512_srli_epi64(l3, 51));
-    l3 = _mm512_and_si512(l3, mask);
-    l0 = _mm512_add_epi64(l0, DT_X19(_mm512_srli_epi64(l4, 51)));
-    l4 = _mm512_and_si512(l4, mask);
-    l1 = _mm512_add_epi64(l1, _mm512_srli_epi64(l0, 51));
-    l0 = _mm512_and_si512(l0, mask);
+    __m512i q;
+    /* a sequential carry, the top one folded back: every limb at most 2^51,
+     * the value below 2 p */
+    dt_fe8_carry_seq(r.l);
+    r.l[0] = _mm512_add_epi64(r.l[0], DT_X19(_mm512_srli_epi64(r.l[4], 51)));
+    r.l[4] = _mm512_and_si512(r.l[4], mask);
+    r.l[1] = _mm512_add_epi64(r.l[1], _mm512_srli_epi64(r.l[0], 51));
+    r.l[0] = _mm512_and_si512(r.l[0], mask);
     /* q = 1 exactly when the value is at least p; then add 19 and drop 2^255 */
-    q = _mm512_srli_epi64(_mm512_add_epi64(l0, n19), 51);
-    q = _mm512_srli_epi64(_mm512_add_epi64(l1, q), 51);
-    q = _mm512_srli_epi64(_mm512_add_epi64(l2, q), 51);
-    q = _mm512_srli_epi64(_mm512_add_epi64(l3, q), 51);
-    q = _mm512_srli_epi64(_mm512_add_epi64(l4, q), 51);
-    l0 = _mm512_add_epi64(l0, DT_X19(q));
-    l1 = _mm512_add_epi64(l1, _mm512_srli_epi64(l0, 51));
-    l0 = _mm512_and_si512(l0, mask);
-    l2 = _mm512_add_epi64(l2, _mm512_srli_epi64(l1, 51));
-    l1 = _mm512_and_si512(l1, mask);
-    l3 = _mm512_add_epi64(l3, _mm512_srli_epi64(l2, 51));
-    l2 = _mm512_and_si512(l2, mask);
-    l4 = _mm512_add_epi64(l4, _mm512_srli_epi64(l3, 51));
-    l3 = _mm512_and_si512(l3, mask);
-    l4 = _mm512_and_si512(l4, mask);
-    r.l[0] = l0, r.l[1] = l1, r.l[2] = l2, r.l[3] = l3, r.l[4] = l4;
+    q = _mm512_srli_epi64(_mm512_add_epi64(r.l[0], n19), 51);
+    for (int k = 1; k < 5; k++)
+        q = _mm512_srli_epi64(_mm512_add_epi64(r.l[k], q), 51);
+    r.l[0] = _mm512_add_epi64(r.l[0], DT_X19(q));
+    dt_fe8_carry_seq(r.l);
+    r.l[4] = _mm512_and_si512(r.l[4], mask);
     return r;
 }
 

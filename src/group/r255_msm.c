@@ -215,6 +215,19 @@ static void dt_recode_signed(int16_t *dig, int windows, const unsigned char e[32
     }
 }
 
+/* r = 2^c r */
+static void dt_ge_p3_dbl_n(dt_ge_p3 *r, int c)
+{
+    dt_ge_p1p1 t;
+    dt_ge_p3_dbl(&t, r);
+    for (int j = 1; j < c; j++) {
+        dt_ge_p2 q;
+        dt_ge_p1p1_to_p2(&q, &t);
+        dt_ge_p2_dbl(&t, &q);
+    }
+    dt_ge_p1p1_to_p3(r, &t);
+}
+
 /* h = h + q (q in extended coordinates), through the cached form */
 static void dt_ge_p3_add(dt_ge_p3 *h, const dt_ge_p3 *q)
 {
@@ -235,15 +248,8 @@ static void dt_pippenger(dt_ge_p3 *r, const dt_ge_niels *pn, const dt_ge_affine 
     for (int k = windows - 1; k >= 0; k--) {
         dt_ge_p3 run, acc;
         int have_run = 0, have_acc = 0;
-        if (k != windows - 1) {
-            dt_ge_p3_dbl(&t, r);
-            for (int j = 1; j < c; j++) {
-                dt_ge_p2 q;
-                dt_ge_p1p1_to_p2(&q, &t);
-                dt_ge_p2_dbl(&t, &q);
-            }
-            dt_ge_p1p1_to_p3(r, &t);
-        }
+        if (k != windows - 1)
+            dt_ge_p3_dbl_n(r, c);
         memset(used, 0, nb);
         for (size_t i = 0; i < n; i++) {
             int d = dig[i * (size_t)windows + (size_t)k];
@@ -338,7 +344,6 @@ dt_err dt_r255_msm_var(dt_ge_p3 *r, const dt_ge_affine *p, const unsigned char *
     }
     memset(dig + n * (size_t)windows, 0, 8 * sizeof *dig);
     if (ifma) {
-        dt_ge_p1p1 t;
         for (int k0 = 0; k0 < windows; k0 += 8) {
             dt_ge_p3 s8[8];
             dt_pippenger_x8(s8, pn, dig, windows, k0, n, c, (uint64_t *)(void *)used);
@@ -348,13 +353,7 @@ dt_err dt_r255_msm_var(dt_ge_p3 *r, const dt_ge_affine *p, const unsigned char *
         /* r = sum 2^(c k) S_k, from the top window down */
         *r = bucket[windows - 1];
         for (int k = windows - 2; k >= 0; k--) {
-            dt_ge_p3_dbl(&t, r);
-            for (int j = 1; j < c; j++) {
-                dt_ge_p2 q;
-                dt_ge_p1p1_to_p2(&q, &t);
-                dt_ge_p2_dbl(&t, &q);
-            }
-            dt_ge_p1p1_to_p3(r, &t);
+            dt_ge_p3_dbl_n(r, c);
             dt_ge_p3_add(r, &bucket[k]);
         }
     } else {

@@ -277,18 +277,22 @@ static enum MHD_Result send_answer(dt_server *s, struct MHD_Connection *c, const
 }
 
 /* A JSON error answer {"error": why}. */
-static answer error_answer(int status, const char *why)
+/* A JSON answer: j (taken) written compact, with a new line; body NULL
+ * (the connection dropped) if out of memory. */
+static answer json_answer(int status, json_t *j)
 {
     answer a = {status, NULL, "application/json", NULL, NULL, -1, 0};
-    json_t *j = json_pack("{s:s}", "error", why);
-    a.body = j ? json_dumps(j, JSON_COMPACT) : NULL;
+    char *text = j ? json_dumps(j, JSON_COMPACT) : NULL;
     json_decref(j);
-    if (a.body) {
-        char *nl = dt_strdup_printf("%s\n", a.body);
-        free(a.body);
-        a.body = nl;
-    }
+    if (text)
+        a.body = dt_strdup_printf("%s\n", text);
+    free(text);
     return a;
+}
+
+static answer error_answer(int status, const char *why)
+{
+    return json_answer(status, json_pack("{s:s}", "error", why));
 }
 
 /* Queues an answer of server_impl.h's part, logged as send_answer does. */
@@ -638,20 +642,12 @@ static void commit_batch(dt_log *log, cast **v, size_t n)
 static answer accepted_answer(const cast *k)
 {
     char *code64 = dt_b64_encode(k->key + 1, DT_BOARD_CODE_BYTES);
-    json_t *r = code64 ? json_pack("{s:s,s:I,s:s}", "confirmation_code", code64, "index", (json_int_t)k->index, "state",
-                                   k->want == DT_BALLOT_STATE_CAST ? "cast" : "challenged")
-                       : NULL;
-    answer a = {201, r ? json_dumps(r, JSON_COMPACT) : NULL, "application/json", NULL, NULL, -1, 0};
-    json_decref(r);
+    answer a = json_answer(201, code64 ? json_pack("{s:s,s:I,s:s}", "confirmation_code", code64, "index",
+                                                   (json_int_t)k->index, "state",
+                                                   k->want == DT_BALLOT_STATE_CAST ? "cast" : "challenged")
+                                       : NULL);
     free(code64);
-    if (!a.body)
-        return error_answer(503, "out of memory");
-    {
-        char *nl = dt_strdup_printf("%s\n", a.body);
-        free(a.body);
-        a.body = nl;
-    }
-    return a;
+    return a.body ? a : error_answer(503, "out of memory");
 }
 
 /* Stores v[0..n)'s files, makes them durable, puts their entries on the

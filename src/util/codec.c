@@ -25,40 +25,51 @@ static int b64_ascii(const char *in, size_t n)
     return (high & 0x80) == 0;
 }
 
-dt_err dt_b64_decode_exact(unsigned char *out, size_t outlen, const char *in)
+/* in[0..inlen) decoded into out (at most cap bytes): 0 and *got, or -1 */
+typedef int (*b64_decoder)(unsigned char *out, size_t cap, size_t *got, const char *in, size_t inlen);
+
+/* libsodium's constant-time decoder, bytes from 0x80 up refused first */
+static int b64_decode_ct(unsigned char *out, size_t cap, size_t *got, const char *in, size_t inlen)
+{
+    const char *end = NULL;
+    return b64_ascii(in, inlen) &&
+                   sodium_base642bin(out, cap, in, inlen, NULL, got, &end, sodium_base64_VARIANT_ORIGINAL) == 0 &&
+                   end == in + inlen
+               ? 0
+               : -1;
+}
+
+/* dt_b64_decode_exact and dt_b64_decode_exact_pub, by their decoder */
+static dt_err b64_decode_exact(unsigned char *out, size_t outlen, const char *in, b64_decoder dec)
 {
     size_t inlen = strlen(in), got = 0;
-    const char *end = NULL;
-    /* Canonical length for outlen bytes with padding. */
-    if (inlen != 4 * ((outlen + 2) / 3))
-        return DT_ERR_ENCODING;
-    if (!b64_ascii(in, inlen) ||
-        sodium_base642bin(out, outlen, in, inlen, NULL, &got, &end,
-                          sodium_base64_VARIANT_ORIGINAL) != 0 ||
-        got != outlen || end != in + inlen) {
+    /* the canonical length for outlen bytes with padding */
+    if (inlen != 4 * ((outlen + 2) / 3) || dec(out, outlen, &got, in, inlen) != 0 || got != outlen) {
         memset(out, 0, outlen);
         return DT_ERR_ENCODING;
     }
     return DT_OK;
 }
 
-dt_err dt_b64_decode_alloc(unsigned char **out, size_t *outlen, const char *in, size_t maxlen)
+dt_err dt_b64_decode_exact(unsigned char *out, size_t outlen, const char *in)
 {
-    size_t inlen = strlen(in), got = 0, cap = inlen / 4 * 3 + 3;
-    const char *end = NULL;
+    return b64_decode_exact(out, outlen, in, b64_decode_ct);
+}
+
+/* dt_b64_decode_alloc and dt_b64_decode_alloc_pub, by their decoder */
+static dt_err b64_decode_alloc(unsigned char **out, size_t *outlen, const char *in, size_t maxlen, b64_decoder dec)
+{
+    size_t inlen = strlen(in), got = 0, cap = inlen / 4 * 3;
     unsigned char *buf;
     *out = NULL;
     *outlen = 0;
     if (inlen % 4 != 0 || !b64_ascii(in, inlen))
-        return DT_ERR_ENCODING;
-    if (inlen / 4 * 3 > maxlen + 2) /* more than maxlen bytes even with "==" */
+        return DT_ERR_ENCODING; /* (before the limit: a long text of other bytes is ENCODING) */
+    if (cap > maxlen + 2) /* more than maxlen bytes even with "==" */
         return DT_ERR_LIMIT;
-    buf = malloc(cap + 1);
-    if (!buf)
+    if (!(buf = malloc(cap + 1)))
         return DT_ERR_NOMEM;
-    if (sodium_base642bin(buf, cap, in, inlen, NULL, &got, &end, sodium_base64_VARIANT_ORIGINAL) !=
-            0 ||
-        end != in + inlen) {
+    if (dec(buf, cap, &got, in, inlen) != 0) {
         free(buf);
         return DT_ERR_ENCODING;
     }
@@ -69,6 +80,11 @@ dt_err dt_b64_decode_alloc(unsigned char **out, size_t *outlen, const char *in, 
     *out = buf;
     *outlen = got;
     return DT_OK;
+}
+
+dt_err dt_b64_decode_alloc(unsigned char **out, size_t *outlen, const char *in, size_t maxlen)
+{
+    return b64_decode_alloc(out, outlen, in, maxlen, b64_decode_ct);
 }
 
 /* ---- base64 of public data: table lookups, variable time ----
@@ -94,14 +110,6 @@ static const unsigned char b64_val[256] = {
 };
 
 static const char b64_chars[64] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
-static int memchr_high(const char *in, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        if ((unsigned char)in[i] & 0x80)
-            return 1;
-    return 0;
-}
 
 /* Decodes in[0..inlen) into out (at most cap bytes): 0 and *got, or -1. */
 static int b64_decode_pub(unsigned char *out, size_t cap, size_t *got, const char *in, size_t inlen)
@@ -145,37 +153,12 @@ static int b64_decode_pub(unsigned char *out, size_t cap, size_t *got, const cha
 
 dt_err dt_b64_decode_exact_pub(unsigned char *out, size_t outlen, const char *in)
 {
-    size_t inlen = strlen(in), got = 0;
-    if (inlen != 4 * ((outlen + 2) / 3) || b64_decode_pub(out, outlen, &got, in, inlen) != 0 || got != outlen) {
-        memset(out, 0, outlen);
-        return DT_ERR_ENCODING;
-    }
-    return DT_OK;
+    return b64_decode_exact(out, outlen, in, b64_decode_pub);
 }
 
 dt_err dt_b64_decode_alloc_pub(unsigned char **out, size_t *outlen, const char *in, size_t maxlen)
 {
-    size_t inlen = strlen(in), got = 0, cap = inlen / 4 * 3;
-    unsigned char *buf;
-    *out = NULL;
-    *outlen = 0;
-    if (inlen % 4 != 0 || memchr_high(in, inlen))
-        return DT_ERR_ENCODING; /* before the limit, as dt_b64_decode_alloc */
-    if (cap > maxlen + 2)
-        return DT_ERR_LIMIT;
-    if (!(buf = malloc(cap + 1)))
-        return DT_ERR_NOMEM;
-    if (b64_decode_pub(buf, cap, &got, in, inlen) != 0) {
-        free(buf);
-        return DT_ERR_ENCODING;
-    }
-    if (got > maxlen) {
-        free(buf);
-        return DT_ERR_LIMIT;
-    }
-    *out = buf;
-    *outlen = got;
-    return DT_OK;
+    return b64_decode_alloc(out, outlen, in, maxlen, b64_decode_pub);
 }
 
 size_t dt_b64_encode_pub(char *out, const unsigned char *in, size_t inlen)
