@@ -1,5 +1,6 @@
 /* The operator's side of an election's board: publishing the record,
  * checkpoints, witnesses and receipts. */
+#define _GNU_SOURCE /* syncfs */
 #include <detente/board.h>
 #include <detente/hash.h>
 #include <detente/log.h>
@@ -867,6 +868,140 @@ out:
     return err;
 }
 
+/* ---- files written after their entries ----
+ *
+ * The election server puts a ballot on the log first, where one flush of
+ * the log makes it durable, and writes its file into the folder afterwards
+ * without waiting for the disk. private_data/board/files.synced holds a log
+ * size below which every entry's file is known to be on disk; entries from
+ * there on may lack their file after a crash, and dt_board_restore writes
+ * it again from the entry. */
+
+static char *synced_path(const char *dir)
+{
+    return dt_strdup_printf("%s/private_data/board/files.synced", dir);
+}
+
+/* The recorded size, 0 if none (a board older than the mark: all entries
+ * are looked at once). */
+static dt_err files_synced_get(const char *dir, uint64_t *upto)
+{
+    char *p = synced_path(dir), *end = NULL;
+    unsigned char *t = NULL;
+    size_t len = 0;
+    int missing;
+    dt_err err;
+    *upto = 0;
+    if (!p)
+        return DT_ERR_NOMEM;
+    errno = 0;
+    err = dt_read_file(&t, &len, p, 64);
+    missing = err == DT_ERR_IO && errno == ENOENT;
+    free(p);
+    if (missing)
+        return DT_OK;
+    if (err != DT_OK)
+        return err;
+    errno = 0;
+    *upto = strtoull((const char *)t, &end, 10);
+    if (errno || end == (char *)t || *end != '\n')
+        *upto = 0; /* unreadable: look at every entry */
+    free(t);
+    return DT_OK;
+}
+
+dt_err dt_board_files_synced(const char *dir, int dir_fd, uint64_t upto)
+{
+    char *p, text[32];
+    int n;
+    dt_err err;
+    if (dir == NULL)
+        dt_misuse("dt_board_files_synced: NULL argument");
+    if (syncfs(dir_fd) != 0)
+        return DT_ERR_IO;
+    if (!(p = synced_path(dir)))
+        return DT_ERR_NOMEM;
+    n = snprintf(text, sizeof text, "%llu\n", (unsigned long long)upto);
+    err = dt_write_file_atomic(p, text, (size_t)n, 0644);
+    free(p);
+    return err;
+}
+
+dt_err dt_board_restore(dt_board *b, char **msg, size_t *restored)
+{
+    uint64_t from = 0, size = 0;
+    size_t n = 0;
+    int fd = -1;
+    dt_err err;
+    if (b == NULL || msg == NULL)
+        dt_misuse("dt_board_restore: NULL argument");
+    *msg = NULL;
+    if (restored)
+        *restored = 0;
+    if ((err = files_synced_get(b->dir, &from)) != DT_OK) {
+        *msg = dt_strdup_printf("%s/private_data/board/files.synced cannot be read (%s)", b->dir, dt_strerror(err));
+        return err;
+    }
+    if ((err = dt_log_size(b->log, &size)) != DT_OK) {
+        *msg = dt_strdup_printf("the log store cannot be read (%s)", dt_strerror(err));
+        return err;
+    }
+    if (from == size)
+        return DT_OK;
+    if (from > size)
+        from = 0; /* not this log's mark: look at every entry */
+    for (uint64_t i = from; i < size && err == DT_OK; i++) {
+        unsigned char *data = NULL;
+        size_t dlen = 0;
+        dt_board_entry e;
+        char *path = NULL, *full = NULL, *slash;
+        struct stat st;
+        if ((err = dt_log_entry(b->log, i, &data, &dlen)) != DT_OK) {
+            *msg = dt_strdup_printf("board entry %llu cannot be read (%s)", (unsigned long long)i, dt_strerror(err));
+        } else if (dt_board_entry_parse(&e, data, dlen) != DT_OK || !dt_board_path_valid(e.path, e.pathlen)) {
+            *msg = dt_strdup_printf("board entry %llu is damaged", (unsigned long long)i);
+            err = DT_ERR_PARSE;
+        } else if (!e.is_blob) { /* a blob's file was on disk before its entry */
+            path = strndup(e.path, e.pathlen);
+            full = path ? dt_strdup_printf("%s/%s", b->dir, path) : NULL;
+            if (!full) {
+                err = DT_ERR_NOMEM;
+            } else if (lstat(full, &st) == 0 ? S_ISREG(st.st_mode) && st.st_size == 0 && e.bodylen > 0
+                                             : errno == ENOENT) {
+                /* missing, or empty (its data lost with the crash): written
+                 * again; a file with other bytes stays, for publishing and
+                 * verifying to name */
+                slash = strrchr(full, '/');
+                *slash = '\0';
+                err = dt_mkdirs(full);
+                *slash = '/';
+                if (err == DT_OK)
+                    err = dt_write_file_atomic(full, e.body, e.bodylen, 0644);
+                if (err != DT_OK)
+                    *msg = dt_strdup_printf("%s: cannot write the file of board entry %llu again (%s)", full,
+                                            (unsigned long long)i, dt_strerror(err));
+                else
+                    n++;
+            }
+        }
+        free(full);
+        free(path);
+        free(data);
+    }
+    if (err == DT_OK) {
+        if ((fd = open(b->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0 ||
+            (err = dt_board_files_synced(b->dir, fd, size)) != DT_OK) {
+            err = err != DT_OK ? err : DT_ERR_IO;
+            *msg = dt_strdup_printf("%s: cannot make the record's files durable (%s)", b->dir, strerror(errno));
+        }
+        if (fd >= 0)
+            close(fd);
+    }
+    if (restored)
+        *restored = n;
+    return err;
+}
+
 dt_err dt_board_publish(dt_board *b, char **msg, size_t *added, size_t *cosigned)
 {
     if (b == NULL || msg == NULL)
@@ -889,6 +1024,10 @@ dt_err dt_board_publish(dt_board *b, char **msg, size_t *added, size_t *cosigned
     int newer = 0;
     dt_err err = DT_ERR_NOMEM;
     if (!note || !sigs || !whys || !bdir)
+        goto out;
+    /* the files of entries a crash may have left without them (written
+     * after their entries by the election server) first */
+    if ((err = dt_board_restore(b, msg, NULL)) != DT_OK)
         goto out;
     /* Another process may append some of these files first (an election
      * server, another publisher): the append then refuses the batch, and

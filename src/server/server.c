@@ -86,10 +86,12 @@ typedef struct conn {
 #define DT_SERVER_GATHER_NS 2000000L
 /* Ballots the committer appends at most in one call. */
 #define DT_SERVER_COMMIT_MAX 4096
+/* Seconds between two flushes of the ballots' files (the flusher). */
+#define DT_SERVER_SYNC_S 1
 
 struct dt_server {
     char *dir;
-    int dir_fd; /* the record folder, for syncfs: -1 until open */
+    int dir_fd; /* the record folder, for the flusher's syncfs: -1 until open */
     char *board_at; /* the board's log location given (--board), or NULL: the folder's own */
     dt_record *rec;
     dt_ballot_ctx *ctx;
@@ -124,6 +126,15 @@ struct dt_server {
     unsigned ncheckers, checkers_started;
     pthread_t committer;
     bool committer_started;
+    /* the ballots' files: every entry below files_upto has its file written
+     * (under q_mu; it stops moving once a file could not be written,
+     * files_broken); below files_synced, on disk (the flusher's) */
+    uint64_t files_upto, files_synced;
+    bool files_broken;
+    pthread_cond_t flush_cv;
+    bool flush_stopping;
+    pthread_t flusher;
+    bool flusher_started;
     /* for the summary at stop (under q_mu) */
     uint64_t n_groups, n_grouped, max_group, n_commits, n_committed;
 
@@ -179,10 +190,22 @@ static void *publisher_main(void *arg)
 
 /* ---- storing a ballot's file ---- */
 
-/* Writes the file dir/rel (mode 0644) durably, refusing (DT_ERR_INVALID,
- * nothing written) if it exists: a hidden temporary file in the same folder
- * (skipped by the board's listing), renamed to the name unless the name
- * exists. Durable once the committer's syncfs has run. */
+/* 1 if the file full holds exactly text */
+static int same_file(const char *full, const char *text, size_t len)
+{
+    unsigned char *t = NULL;
+    size_t tl = 0;
+    int same = dt_read_file(&t, &tl, full, len) == DT_OK && tl == len && memcmp(t, text, len) == 0;
+    free(t);
+    return same;
+}
+
+/* Writes the file of a ballot already on the log (mode 0644): a hidden
+ * temporary file in the same folder (skipped by the board's listing),
+ * renamed to the name unless the name exists; a file there with the same
+ * bytes (dt_board_restore wrote it first) is as good. Not flushed: the
+ * flusher's syncfs makes it durable, and until then the log holds it
+ * (dt_board_restore). DT_ERR_INVALID: another file is at the name. */
 static dt_err store_new_file(dt_server *s, const char *full, const char *text, size_t len)
 {
     char *slash = strrchr(full, '/'), *parent = NULL, *tmp = NULL;
@@ -204,8 +227,7 @@ static dt_err store_new_file(dt_server *s, const char *full, const char *text, s
             goto out;
         off += (size_t)w;
     }
-    /* no fsync here: the committer's syncfs makes the batch durable before
-     * the ballots are put on the log and acknowledged */
+    /* no fsync here: see above */
     if (close(fd) != 0) {
         fd = -1;
         goto out;
@@ -219,7 +241,7 @@ static dt_err store_new_file(dt_server *s, const char *full, const char *text, s
         free(tmp);
         tmp = NULL;
     } else if ((errno != EINVAL && errno != ENOSYS) || link(tmp, full) != 0) {
-        err = errno == EEXIST ? DT_ERR_INVALID : DT_ERR_IO;
+        err = errno != EEXIST ? DT_ERR_IO : same_file(full, text, len) ? DT_OK : DT_ERR_INVALID;
         goto out;
     }
     err = DT_OK;
@@ -650,28 +672,31 @@ static answer accepted_answer(const cast *k)
     return a.body ? a : error_answer(503, "out of memory");
 }
 
-/* Stores v[0..n)'s files, makes them durable, puts their entries on the
- * log, and answers each. Closing waits from a ballot's file to its commit
+/* Puts v[0..n)'s entries on the log (durable when it returns), writes
+ * their files (made durable by the flusher), and answers each. Closing
+ * waits from a ballot's check for a file of its name to its file
  * (dt_admin_ballot_begin). */
 static void commit_casts(dt_server *s, cast **v, size_t n)
 {
     size_t m = 0;
+    uint64_t end = 0;
     for (size_t i = 0; i < n; i++) {
         cast *k = v[i];
-        dt_err err;
+        struct stat st;
+        int there;
         if (!dt_admin_ballot_begin(s->admin)) {
             finish(k, error_answer(DT_ADMIN_CLOSED_STATUS, DT_ADMIN_CLOSED_MSG));
             continue;
         }
-        if ((err = store_new_file(s, k->full, k->text, k->textlen)) != DT_OK) {
+        if ((there = lstat(k->full, &st) == 0) || errno != ENOENT) {
             dt_admin_ballot_end(s->admin);
-            if (err == DT_ERR_INVALID) {
+            if (!there) {
+                finish(k, error_answer(503, "the ballot cannot be stored (the record folder cannot be read)"));
+            } else {
                 char *msg = dt_strdup_printf("%s is already in the record: ballot %s was already received", k->path,
                                              dt_ballot_id(k->b));
                 finish(k, error_answer(409, msg ? msg : "already received"));
                 free(msg);
-            } else {
-                finish(k, error_answer(503, "the ballot cannot be stored (the record folder cannot be written)"));
             }
             continue;
         }
@@ -679,23 +704,28 @@ static void commit_casts(dt_server *s, cast **v, size_t n)
     }
     if (m == 0)
         return;
-    /* The files were written without fsync: one syncfs makes them all
-     * durable (data and folder entries) before their entries are committed,
-     * where an fsync of each file and folder cost two disk flushes a ballot. */
-    if (syncfs(s->dir_fd) != 0) {
-        for (size_t i = 0; i < m; i++)
-            v[i]->err = DT_ERR_IO;
-    } else {
-        commit_batch(s->log, v, m);
-    }
+    commit_batch(s->log, v, m);
     pthread_mutex_lock(&s->q_mu);
     s->n_commits++;
     pthread_mutex_unlock(&s->q_mu);
     for (size_t i = 0; i < m; i++) {
         cast *k = v[i];
         answer a;
-        if (k->err != DT_OK)
-            unlink(k->full);
+        if (k->err == DT_OK) {
+            dt_err err = store_new_file(s, k->full, k->text, k->textlen);
+            if (err != DT_OK) {
+                /* on the log, hence acknowledged: the file is written again
+                 * from its entry at the next start (the flusher's mark
+                 * stays below it) */
+                fprintf(stderr, "detente serve: %s: cannot write the file (%s); ballot %s is on the board and its file "
+                                "is written again when the server starts\n",
+                        k->full, err == DT_ERR_INVALID ? "another file has its name" : strerror(errno),
+                        dt_ballot_id(k->b));
+                s->files_broken = true;
+            }
+            if (k->index + 1 > end)
+                end = k->index + 1;
+        }
         dt_admin_ballot_end(s->admin);
         if (k->err == DT_OK)
             a = accepted_answer(k);
@@ -710,6 +740,51 @@ static void commit_casts(dt_server *s, cast **v, size_t n)
         }
         finish(k, a);
     }
+    if (!s->files_broken && end > 0) {
+        pthread_mutex_lock(&s->q_mu);
+        if (end > s->files_upto)
+            s->files_upto = end;
+        pthread_mutex_unlock(&s->q_mu);
+    }
+}
+
+/* ---- the flusher ---- */
+
+/* Every DT_SERVER_SYNC_S seconds, and once more at stop: one syncfs makes
+ * the files the committer wrote durable, and files.synced records it
+ * (dt_board_files_synced). */
+static void flush_files(dt_server *s)
+{
+    uint64_t upto;
+    pthread_mutex_lock(&s->q_mu);
+    upto = s->files_upto;
+    pthread_mutex_unlock(&s->q_mu);
+    if (upto > s->files_synced) {
+        if (dt_board_files_synced(s->dir, s->dir_fd, upto) == DT_OK)
+            s->files_synced = upto;
+        else
+            fprintf(stderr, "detente serve: the record's files cannot be flushed (%s); they are on the board, and "
+                            "written again from it when the server starts\n",
+                    strerror(errno));
+    }
+}
+
+static void *flusher_main(void *arg)
+{
+    dt_server *s = arg;
+    pthread_mutex_lock(&s->q_mu);
+    while (!s->flush_stopping) {
+        struct timespec t;
+        clock_gettime(CLOCK_MONOTONIC, &t);
+        t.tv_sec += DT_SERVER_SYNC_S;
+        while (!s->flush_stopping && pthread_cond_timedwait(&s->flush_cv, &s->q_mu, &t) != ETIMEDOUT)
+            ;
+        pthread_mutex_unlock(&s->q_mu);
+        flush_files(s);
+        pthread_mutex_lock(&s->q_mu);
+    }
+    pthread_mutex_unlock(&s->q_mu);
+    return NULL;
 }
 
 static void *committer_main(void *arg)
@@ -1000,6 +1075,7 @@ dt_err dt_server_start(dt_server **out, char **msg, const dt_server_opts *o)
         pthread_condattr_init(&ca);
         pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
         pthread_cond_init(&s->check_cv, &ca);
+        pthread_cond_init(&s->flush_cv, &ca);
         pthread_condattr_destroy(&ca);
     }
     pthread_cond_init(&s->commit_cv, NULL);
@@ -1046,6 +1122,23 @@ dt_err dt_server_start(dt_server **out, char **msg, const dt_server_opts *o)
         if (err != DT_OK)
             goto fail;
     }
+    {
+        /* ballots a crash left on the log without their file get it back */
+        size_t restored = 0;
+        if ((err = dt_board_restore(s->board, msg, &restored)) != DT_OK ||
+            (err = dt_log_size(s->log, &s->files_upto)) != DT_OK)
+            goto fail;
+        s->files_synced = s->files_upto;
+        if (restored && !s->quiet)
+            fprintf(stderr, "detente serve: %zu file%s of the board written again into %s (a crash had left them "
+                            "out)\n",
+                    restored, restored == 1 ? "" : "s", o->dir);
+    }
+    if (pthread_create(&s->flusher, NULL, flusher_main, s) != 0) {
+        err = DT_ERR_NOMEM;
+        goto fail;
+    }
+    s->flusher_started = true;
     if (pthread_create(&s->committer, NULL, committer_main, s) != 0) {
         err = DT_ERR_NOMEM;
         goto fail;
@@ -1137,6 +1230,13 @@ void dt_server_stop(dt_server *s)
     free(s->checkers);
     if (s->committer_started)
         pthread_join(s->committer, NULL);
+    if (s->flusher_started) { /* and it flushes the last files */
+        pthread_mutex_lock(&s->q_mu);
+        s->flush_stopping = true;
+        pthread_cond_signal(&s->flush_cv);
+        pthread_mutex_unlock(&s->q_mu);
+        pthread_join(s->flusher, NULL);
+    }
     if (s->n_groups) /* one line, even with --quiet (which drops the line per request) */
         fprintf(stderr,
                 "detente serve: %llu ballots checked in %llu groups (%.1f a group, at most %llu); %llu put on the "
@@ -1160,6 +1260,7 @@ void dt_server_stop(dt_server *s)
     pthread_mutex_destroy(&s->q_mu);
     pthread_cond_destroy(&s->check_cv);
     pthread_cond_destroy(&s->commit_cv);
+    pthread_cond_destroy(&s->flush_cv);
     pthread_cond_destroy(&s->idle_cv);
     pthread_mutex_destroy(&s->pub_mu);
     pthread_cond_destroy(&s->pub_cv);
