@@ -133,7 +133,6 @@ struct dt_server {
     bool files_broken;
     pthread_cond_t flush_cv;
     bool flush_stopping;
-    dt_log *ckpt_log; /* the flusher's handle: it runs the log's checkpoints */
     pthread_t flusher;
     bool flusher_started;
     /* for the summary at stop (under q_mu) */
@@ -753,8 +752,7 @@ static void commit_casts(dt_server *s, cast **v, size_t n)
 
 /* Every DT_SERVER_SYNC_S seconds, and once more at stop: one syncfs makes
  * the files the committer wrote durable, and files.synced records it
- * (dt_board_files_synced); then a checkpoint of the log's WAL, which the
- * committer's appends leave out (dt_log_defer_checkpoints). */
+ * (dt_board_files_synced). */
 static void flush_files(dt_server *s)
 {
     uint64_t upto;
@@ -769,9 +767,6 @@ static void flush_files(dt_server *s)
                             "written again from it when the server starts\n",
                     strerror(errno));
     }
-    if (dt_log_checkpoint(s->ckpt_log) != DT_OK)
-        fprintf(stderr, "detente serve: the log's checkpoint failed (%s); the next one tries again\n",
-                dt_log_errmsg(s->ckpt_log));
 }
 
 static void *flusher_main(void *arg)
@@ -1124,18 +1119,8 @@ dt_err dt_server_start(dt_server **out, char **msg, const dt_server_opts *o)
             *msg = dt_strdup_printf("%s: cannot open the log store (%s)%s%s", o->board ? "--board" : logp,
                                     dt_strerror(err), why ? ": " : "", why ? why : "");
         free(why);
-        why = NULL;
         if (err != DT_OK)
             goto fail;
-        /* the committer's appends leave the WAL's checkpoints to the
-         * flusher's handle (flush_files) */
-        if ((err = dt_log_defer_checkpoints(s->log)) != DT_OK ||
-            (err = dt_log_open_msg(&s->ckpt_log, &why, logp, 0)) != DT_OK) {
-            *msg = dt_strdup_printf("%s: cannot open the log store (%s)%s%s", o->board ? "--board" : logp,
-                                    dt_strerror(err), why ? ": " : "", why ? why : "");
-            free(why);
-            goto fail;
-        }
     }
     {
         /* ballots a crash left on the log without their file get it back */
@@ -1268,7 +1253,6 @@ void dt_server_stop(dt_server *s)
     }
     dt_admin_destroy(s->admin); /* every acknowledged ballot is committed: let go of the lock */
     dt_log_close(s->log);
-    dt_log_close(s->ckpt_log);
     dt_board_close(s->board);
     dt_ballot_ctx_destroy(s->ctx);
     dt_record_destroy(s->rec);
