@@ -380,6 +380,53 @@ static void test_two_handles(void **state)
     free(leaves);
 }
 
+/* dt_log_checkpoint: appends below SQLite's 1,000-page threshold stay in
+ * the WAL (the database file as it was); a checkpoint on another handle
+ * copies them in; every entry reads the same all along. */
+static off_t file_size(const char *name)
+{
+    struct stat st;
+    return stat(wpath(name), &st) == 0 ? st.st_size : -1;
+}
+
+static void test_checkpoint(void **state)
+{
+    (void)state;
+    enum { N = 200, LEN = 12000 }; /* 2.4 MB: under 1,000 pages of 4 KiB */
+    dt_log *a = open_new("ckpt.db"), *b = NULL;
+    unsigned char *buf = malloc(LEN);
+    off_t before;
+    uint64_t first;
+    assert_non_null(buf);
+    assert_int_equal(dt_log_open(&b, wpath("ckpt.db"), 0), DT_OK);
+    before = file_size("ckpt.db");
+    for (uint64_t i = 0; i < N; i++) {
+        const unsigned char *e = buf;
+        size_t len = LEN;
+        memset(buf, (int)(i * 7), LEN);
+        memcpy(buf, &i, sizeof i);
+        assert_int_equal(dt_log_append(a, &e, &len, 1, &first), DT_OK);
+        assert_int_equal(first, i);
+    }
+    assert_int_equal(file_size("ckpt.db"), before); /* all of it in the WAL */
+    assert_true(file_size("ckpt.db-wal") >= (off_t)N * LEN);
+    assert_int_equal(dt_log_checkpoint(b), DT_OK);
+    assert_true(file_size("ckpt.db") >= before + (off_t)N * LEN);
+    assert_int_equal(size_of(b), N);
+    for (uint64_t i = 0; i < N; i += 37) {
+        unsigned char *d = NULL;
+        size_t dl = 0;
+        assert_int_equal(dt_log_entry(a, i, &d, &dl), DT_OK);
+        assert_int_equal(dl, LEN);
+        assert_memory_equal(d, &i, sizeof i);
+        assert_int_equal(d[LEN - 1], (unsigned char)(i * 7));
+        free(d);
+    }
+    dt_log_close(a);
+    dt_log_close(b);
+    free(buf);
+}
+
 static void test_reopen(void **state)
 {
     (void)state;
@@ -856,7 +903,7 @@ int main(void)
         cmocka_unit_test(test_keys),        cmocka_unit_test(test_two_handles), cmocka_unit_test(test_reopen),
         cmocka_unit_test(test_not_a_log),   cmocka_unit_test(test_damaged),   cmocka_unit_test(test_blobs_meta),
         cmocka_unit_test(test_tiles),       cmocka_unit_test(test_big),       cmocka_unit_test(test_disk_full),
-        cmocka_unit_test(test_lock_timeout), cmocka_unit_test(test_misuse),
+        cmocka_unit_test(test_lock_timeout), cmocka_unit_test(test_misuse), cmocka_unit_test(test_checkpoint),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -129,6 +129,14 @@ DT_WARN_UNUSED_RESULT DT_NONNULL(1, 2) dt_err dt_log_blob_put(dt_log *log, unsig
 DT_WARN_UNUSED_RESULT DT_NONNULL(1, 2, 3, 4) dt_err dt_log_blob_get(dt_log *log, const unsigned char hash[32],
                                                                     unsigned char **data, size_t *len);
 
+/* The SQLite store's WAL checkpoints (copying committed pages into the
+ * database file): SQLite runs one inside the append that fills the WAL past
+ * 1,000 pages, and that append waits for it. dt_log_checkpoint runs one now
+ * (PASSIVE: it waits for no one and no append waits for it); run often on
+ * another handle, in another thread, it leaves the appends' own little to
+ * copy. Nothing on PostgreSQL. */
+DT_WARN_UNUSED_RESULT DT_NONNULL(1) dt_err dt_log_checkpoint(dt_log *log);
+
 /* Small durable key/value settings for the board layer (key: NUL-terminated
  * ASCII, at most 64 bytes; value at most 65,536 bytes). _get: *value
  * malloc'ed with a NUL after it; DT_ERR_NOT_FOUND if unset. */

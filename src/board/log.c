@@ -305,6 +305,12 @@ static dt_err check_meta_key(const char *key)
     return n ? DT_OK : DT_ERR_ENCODING;
 }
 
+dt_err dt_log_checkpoint(dt_log *log)
+{
+    DT_ARG_CHECK(log);
+    return log->ops->checkpoint ? log->ops->checkpoint(log) : DT_OK;
+}
+
 dt_err dt_log_meta_set(dt_log *log, const char *key, const void *value, size_t len)
 {
     dt_err err;

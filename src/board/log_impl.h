@@ -59,6 +59,8 @@ typedef struct dt_log_ops {
     dt_err (*meta_swap)(dt_log *log, const char *key, const void *old, size_t oldlen, const void *value, size_t len);
     /* the store's own message about the last failure ("" if none) */
     const char *(*errmsg)(const dt_log *log);
+    /* NULL where the store has no such thing (dt_log_checkpoint) */
+    dt_err (*checkpoint)(dt_log *log);
 } dt_log_ops;
 
 /* Every store's handle starts with this. */

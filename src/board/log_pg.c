@@ -1370,6 +1370,7 @@ static const char *pg_errmsg(const dt_log *base)
 static const dt_log_ops pg_ops = {
     pg_close,   pg_append,   pg_find,     pg_size,     pg_read_tree, pg_entry,     pg_node,  pg_nodes,
     pg_entries, pg_blob_put, pg_blob_get, pg_meta_set, pg_meta_get,  pg_meta_swap, pg_errmsg,
+    NULL, /* the server's own checkpointer */
 };
 
 /* ---- test hooks ---- */

@@ -86,8 +86,10 @@ typedef struct conn {
 #define DT_SERVER_GATHER_NS 2000000L
 /* Ballots the committer appends at most in one call. */
 #define DT_SERVER_COMMIT_MAX 4096
-/* Seconds between two flushes of the ballots' files (the flusher). */
+/* Seconds between two flushes of the ballots' files, milliseconds between
+ * two checkpoints of the log's WAL (the flusher). */
 #define DT_SERVER_SYNC_S 1
+#define DT_SERVER_CKPT_MS 50
 
 struct dt_server {
     char *dir;
@@ -133,6 +135,7 @@ struct dt_server {
     bool files_broken;
     pthread_cond_t flush_cv;
     bool flush_stopping;
+    dt_log *ckpt_log; /* the flusher's handle, for the log's checkpoints */
     pthread_t flusher;
     bool flusher_started;
     /* for the summary at stop (under q_mu) */
@@ -769,18 +772,33 @@ static void flush_files(dt_server *s)
     }
 }
 
+/* The flusher: every DT_SERVER_CKPT_MS a checkpoint of the log's WAL on
+ * its own handle, so that the one SQLite runs in the committer's append
+ * every 1,000 pages finds little left to copy; and flush_files. */
 static void *flusher_main(void *arg)
 {
     dt_server *s = arg;
+    struct timespec t, last;
+    clock_gettime(CLOCK_MONOTONIC, &last);
     pthread_mutex_lock(&s->q_mu);
     while (!s->flush_stopping) {
-        struct timespec t;
         clock_gettime(CLOCK_MONOTONIC, &t);
-        t.tv_sec += DT_SERVER_SYNC_S;
+        t.tv_nsec += DT_SERVER_CKPT_MS * 1000000L;
+        if (t.tv_nsec >= 1000000000L) {
+            t.tv_sec++;
+            t.tv_nsec -= 1000000000L;
+        }
         while (!s->flush_stopping && pthread_cond_timedwait(&s->flush_cv, &s->q_mu, &t) != ETIMEDOUT)
             ;
         pthread_mutex_unlock(&s->q_mu);
-        flush_files(s);
+        if (dt_log_checkpoint(s->ckpt_log) != DT_OK)
+            fprintf(stderr, "detente serve: the log's checkpoint failed (%s); the next one tries again\n",
+                    dt_log_errmsg(s->ckpt_log));
+        clock_gettime(CLOCK_MONOTONIC, &t);
+        if (s->flush_stopping || t.tv_sec - last.tv_sec >= DT_SERVER_SYNC_S) {
+            flush_files(s);
+            last = t;
+        }
         pthread_mutex_lock(&s->q_mu);
     }
     pthread_mutex_unlock(&s->q_mu);
@@ -1119,8 +1137,15 @@ dt_err dt_server_start(dt_server **out, char **msg, const dt_server_opts *o)
             *msg = dt_strdup_printf("%s: cannot open the log store (%s)%s%s", o->board ? "--board" : logp,
                                     dt_strerror(err), why ? ": " : "", why ? why : "");
         free(why);
+        why = NULL;
         if (err != DT_OK)
             goto fail;
+        if ((err = dt_log_open_msg(&s->ckpt_log, &why, logp, 0)) != DT_OK) {
+            *msg = dt_strdup_printf("%s: cannot open the log store (%s)%s%s", o->board ? "--board" : logp,
+                                    dt_strerror(err), why ? ": " : "", why ? why : "");
+            free(why);
+            goto fail;
+        }
     }
     {
         /* ballots a crash left on the log without their file get it back */
@@ -1253,6 +1278,7 @@ void dt_server_stop(dt_server *s)
     }
     dt_admin_destroy(s->admin); /* every acknowledged ballot is committed: let go of the lock */
     dt_log_close(s->log);
+    dt_log_close(s->ckpt_log);
     dt_board_close(s->board);
     dt_ballot_ctx_destroy(s->ctx);
     dt_record_destroy(s->rec);
