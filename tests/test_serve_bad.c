@@ -22,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -313,6 +314,7 @@ static void server_start(void)
     server_pid = fork();
     assert_true(server_pid >= 0);
     if (server_pid == 0) {
+        prctl(PR_SET_PDEATHSIG, SIGKILL); /* it dies with the test, even a failed one */
         execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
         _exit(127);
     }
