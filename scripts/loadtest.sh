@@ -10,8 +10,10 @@
 # LOADTEST_CONNECTIONS keep-alive connections (default 64) for
 # LOADTEST_SECONDS (default 10), and measures the board's raw append rate in
 # the same run. Each run prints its lines; the last lines are the median run
-# (by steady ballots per second), labelled "median"; then the open-loop run
-# at LOADTEST_RATE, labelled "open loop". The runs' folders are
+# (by steady ballots per second), labelled "median"; then LOADTEST_RATE_RUNS
+# (default 3) open-loop runs at LOADTEST_RATE, and last the one of median
+# p99, labelled "open loop ... median p99". Each run starts after a sync
+# (the runs before written back). The runs' folders are
 # removed only at the end: deleting thousands of files just before a run
 # slows the next run's file creation (ext4 skips recently freed inodes).
 #
@@ -21,9 +23,10 @@
 #        must not run out: rate x seconds), LOADTEST_SELECTIONS (20),
 #        LOADTEST_SERVER_THREADS (the server's --threads, default 2),
 #        LOADTEST_WORKERS (its --workers; default: one per processor),
-#        LOADTEST_RATE (then one open-loop run at this many ballots a second,
+#        LOADTEST_RATE (then open-loop runs at this many ballots a second,
 #        over LOADTEST_RATE_CONNECTIONS connections, default 128: latency
-#        counted from when each ballot was due; default 1500, 0: none)
+#        counted from when each ballot was due; default 1500, 0: none),
+#        LOADTEST_RATE_RUNS (how many, default 3)
 set -eu
 build=${1:-build}
 cd "$(dirname "$0")/.."
@@ -39,6 +42,7 @@ sthreads=${LOADTEST_SERVER_THREADS:-2}
 workers=${LOADTEST_WORKERS:-}
 rate=${LOADTEST_RATE:-1500}
 rate_conns=${LOADTEST_RATE_CONNECTIONS:-128}
+rate_runs=${LOADTEST_RATE_RUNS:-3}
 [ -x "$dt" ] && [ -x "$lt" ] && [ -x "$mk" ] || { echo "loadtest: build first ($dt, $lt, $mk)" >&2; exit 2; }
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/dt-loadtest-XXXXXX")
@@ -62,6 +66,9 @@ one_run() {
     shift 2
     e=$work/run-$(basename "$out" .json)
     cp -a "$work/template" "$e"
+    # the disk quiet first: the copy and the runs before written back, so
+    # that their write-back does not fall into this run's figures
+    sync
     rm -f "$work/serve.log"
     "$dt" serve "$e" --listen 127.0.0.1:0 --publish-every 0 --quiet --threads "$sthreads" \
         ${workers:+--workers "$workers"} --connections 4096 --connections-per-ip 4096 2>"$work/serve.log" &
@@ -90,7 +97,9 @@ for r in $(seq "$runs"); do
 done
 if [ "$rate" != 0 ]; then
     # open loop: ballots sent at a fixed rate, latency from when each was due
-    one_run "open loop at $rate/s" "$work/open.json" --connections "$rate_conns" --rate "$rate"
+    for r in $(seq "$rate_runs"); do
+        one_run "open loop at $rate/s, run $r" "$work/open$r.json" --connections "$rate_conns" --rate "$rate"
+    done
 fi
 
 # the median run by steady ballots per second
@@ -98,4 +107,11 @@ median=$(for r in $(seq "$runs"); do
     printf '%s %s\n' "$(sed -n 's/.*"steady_ballots_per_s":\([0-9.]*\).*/\1/p' "$work/run$r.json")" "$r"
 done | sort -n | awk '{a[NR]=$2} END {print a[int((NR+1)/2)]}')
 sed "s/\"label\":\"run $median\"/\"label\":\"median of $runs (run $median)\"/" "$work/run$median.json"
-[ "$rate" = 0 ] || cat "$work/open.json"
+if [ "$rate" != 0 ]; then
+    # the open-loop run of median p99
+    omed=$(for r in $(seq "$rate_runs"); do
+        printf '%s %s\n' "$(sed -n 's/.*"p99":\([0-9.]*\).*/\1/p' "$work/open$r.json")" "$r"
+    done | sort -n | awk '{a[NR]=$2} END {print a[int((NR+1)/2)]}')
+    sed "s/\"label\":\"open loop at $rate\/s, run $omed\"/\"label\":\"open loop at $rate\/s, median p99 of $rate_runs (run $omed)\"/" \
+        "$work/open$omed.json"
+fi
