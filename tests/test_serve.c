@@ -992,17 +992,24 @@ static void test_grouped(void **state)
 }
 
 /* Files after their entries (server.c, commit_casts; board.c,
- * dt_board_restore): a ballot is on the log before its file is written and
- * before the file is flushed, so a crash can leave an acknowledged ballot
- * without its file, or with an empty one. The server's start writes them
- * again from the log, from the flusher's mark on; so does a publish (the
- * way to the tally when no server runs again). */
+ * dt_board_restore_upto): a ballot is on the log before its file is
+ * written and before the file is flushed, so a crash can leave an
+ * acknowledged ballot without its file, or with a damaged one. The
+ * server's start writes them again from the log, from the flusher's mark
+ * on; so does a publish (the way to the tally when no server runs again);
+ * and so does the flusher when entries not its own came between its own (a
+ * log shared by several servers). */
+static char *mark_path(char *out, size_t cap)
+{
+    snprintf(out, cap, "%s/private_data/board/files.synced", edir);
+    return out;
+}
+
 static uint64_t synced_mark(void)
 {
     char path[256], *t;
     uint64_t v;
-    snprintf(path, sizeof path, "%s/private_data/board/files.synced", edir);
-    t = slurp(path, NULL);
+    t = slurp(mark_path(path, sizeof path), NULL);
     if (!t)
         fail_msg("%s is missing", path);
     v = strtoull(t, NULL, 10);
@@ -1010,19 +1017,38 @@ static uint64_t synced_mark(void)
     return v;
 }
 
+/* the mark moved back to v (its log's origin kept) */
 static void set_mark(uint64_t v)
 {
-    char path[256], text[32];
-    snprintf(path, sizeof path, "%s/private_data/board/files.synced", edir);
-    snprintf(text, sizeof text, "%llu\n", (unsigned long long)v);
+    char path[256], text[512], *t, *sp;
+    t = slurp(mark_path(path, sizeof path), NULL);
+    assert_non_null(t);
+    assert_non_null(sp = strchr(t, ' '));
+    snprintf(text, sizeof text, "%llu%s", (unsigned long long)v, sp);
+    free(t);
     assert_int_equal(dt_write_file_atomic(path, text, strlen(text), 0644), DT_OK);
+}
+
+static void cast_file(const server *s, const char *prefix, int i)
+{
+    char bp[512];
+    size_t len = 0;
+    char *body;
+    resp r;
+    snprintf(bp, sizeof bp, "%s/%s%d.json", work, prefix, i);
+    body = slurp(bp, &len);
+    assert_non_null(body);
+    post(s, "/api/v1/ballots", body, len, &r);
+    expect_status(&r, 201, "a ballot");
+    free(body);
+    resp_free(&r);
 }
 
 static void test_restore(void **state)
 {
     (void)state;
-    enum { N = 4 };
-    char path[N][512], *want[N], *got;
+    enum { N = 5, CAST = 4 };
+    char path[N][512], *want[N], *got, lp[256];
     size_t wlen[N], glen = 0;
     uint64_t before;
     server s;
@@ -1030,57 +1056,41 @@ static void test_restore(void **state)
     election_with_ballots("r", N, "r");
     server_start(&s, "--quiet");
     before = log_size();
-    for (int i = 0; i < N; i++) {
-        char bp[512];
-        size_t len = 0;
-        char *body;
-        resp r;
-        snprintf(bp, sizeof bp, "%s/r%d.json", work, i + 1);
-        body = slurp(bp, &len);
-        assert_non_null(body);
-        post(&s, "/api/v1/ballots", body, len, &r);
-        expect_status(&r, 201, "a ballot");
-        free(body);
-        resp_free(&r);
-    }
+    for (int i = 0; i < CAST; i++)
+        cast_file(&s, "r", i + 1);
     assert_int_equal(server_stop(&s, SIGTERM), 0);
     /* at stop every file is flushed and the mark says so */
-    assert_int_equal(log_size(), before + N);
-    assert_int_equal(synced_mark(), before + N);
-    for (int i = 0; i < N; i++) {
+    assert_int_equal(log_size(), before + CAST);
+    assert_int_equal(synced_mark(), before + CAST);
+    for (int i = 0; i < CAST; i++) {
         snprintf(path[i], sizeof path[i], "%s/encrypted_ballots/device-1/eballot-ballot-%d.json", edir, i + 1);
         assert_non_null(want[i] = slurp(path[i], &wlen[i]));
     }
 
     /* a crash before the flush: ballot 1's file never written, ballot 2's
-     * empty; ballot 3's has other bytes (not what a crash leaves: it stays,
-     * for publishing and verifying to name) */
+     * empty, ballot 3's other bytes (a file cut short, or zeros) */
     set_mark(before);
     assert_int_equal(unlink(path[0]), 0);
     assert_int_equal(truncate(path[1], 0), 0);
     assert_int_equal(dt_write_file_atomic(path[2], "{}", 2, 0644), DT_OK);
     server_start(&s, "");
-    for (int i = 0; i < 2; i++) {
+    for (int i = 0; i < 3; i++) {
         assert_non_null(got = slurp(path[i], &glen));
         if (glen != wlen[i] || memcmp(got, want[i], glen) != 0)
             fail_msg("ballot %d's file was not written again from the log", i + 1);
         free(got);
     }
-    assert_non_null(got = slurp(path[2], &glen));
-    assert_true(glen == 2 && memcmp(got, "{}", 2) == 0);
-    free(got);
-    assert_int_equal(synced_mark(), before + N);
+    assert_int_equal(synced_mark(), before + CAST);
     {
-        char lp[256], *t;
+        char *t;
         snprintf(lp, sizeof lp, "%s/serve.log", work);
         t = slurp(lp, NULL);
         assert_non_null(t);
-        if (!strstr(t, "2 files of the board written again"))
+        if (!strstr(t, "3 files of the board written again"))
             fail_msg("the server did not say what it wrote again: %s", t);
         free(t);
     }
     assert_int_equal(server_stop(&s, SIGTERM), 0);
-    assert_int_equal(dt_write_file_atomic(path[2], want[2], wlen[2], 0644), DT_OK);
 
     /* below the mark, files are taken as flushed: not looked at */
     assert_int_equal(unlink(path[3]), 0);
@@ -1096,7 +1106,46 @@ static void test_restore(void **state)
         fail_msg("board publish did not write ballot 4's file again from the log");
     free(got);
     assert_int_equal(synced_mark(), log_size());
-    for (int i = 0; i < N; i++)
+
+    /* another server's entry on the log, its file not (yet) written: the
+     * next ballot's batch does not start at the flusher's mark, and the
+     * flusher writes that file from the log before it moves the mark */
+    server_start(&s, "--quiet");
+    {
+        static const char fpath[] = "encrypted_ballots/device-9/eballot-foreign.json";
+        unsigned char code[DT_BOARD_CODE_BYTES], h[32], *entry = NULL, pkey[DT_BOARD_KEY_MAX],
+            ckey[1 + DT_BOARD_CODE_BYTES];
+        const unsigned char *e, *keys[2];
+        size_t elen = 0, klens[2];
+        int blob = 0;
+        uint64_t first = 0;
+        dt_log *log = NULL;
+        char logp[256], full[600];
+        memset(code, 0x5a, sizeof code);
+        assert_int_equal(dt_board_entry_format(&entry, &elen, fpath, code, (const unsigned char *)want[0], wlen[0],
+                                               h, &blob),
+                         DT_OK);
+        keys[0] = pkey;
+        klens[0] = dt_board_path_key(pkey, fpath, strlen(fpath));
+        keys[1] = ckey;
+        klens[1] = dt_board_code_key(ckey, code);
+        e = entry;
+        snprintf(logp, sizeof logp, "%s/private_data/board/log.db", edir);
+        assert_int_equal(dt_log_open(&log, logp, 0), DT_OK);
+        assert_int_equal(dt_log_append_multikeyed(log, &e, &elen, keys, klens, 2, 1, &first, NULL), DT_OK);
+        dt_log_close(log);
+        free(entry);
+        cast_file(&s, "r", 5);
+        assert_int_equal(server_stop(&s, SIGTERM), 0);
+        snprintf(full, sizeof full, "%s/%s", edir, fpath);
+        assert_non_null(got = slurp(full, &glen));
+        if (glen != wlen[0] || memcmp(got, want[0], glen) != 0)
+            fail_msg("the other server's ballot file was not written from the log");
+        free(got);
+        assert_int_equal(synced_mark(), log_size());
+        assert_true(exists("%s/encrypted_ballots/device-1/eballot-%s.json", edir, "ballot-5"));
+    }
+    for (int i = 0; i < CAST; i++)
         free(want[i]);
 }
 

@@ -137,18 +137,23 @@ DT_WARN_UNUSED_RESULT DT_NONNULL(1, 2) dt_err dt_board_publish(dt_board *b, char
 /* Files written after their entries. The election server puts a ballot on
  * the log first (one flush of the log makes it durable) and writes its file
  * afterwards without waiting for the disk; DIR/private_data/board/
- * files.synced records a log size below which every entry's file is on
- * disk. dt_board_restore writes again, from its entry, the file of each
- * later entry that is missing or empty (what a crash leaves), then syncs
- * the file system and records the log's size; a file with other bytes is
- * left for publishing and verifying to name. dt_board_publish does it
- * first; detente serve at start. *restored (if not NULL) gets the number
- * of files written. */
+ * files.synced records a log size below which every ballot entry's file is
+ * on disk in DIR, and the log's origin. dt_board_restore writes again, from
+ * its entry, the file of each later ballot entry that is missing or not the
+ * entry's bytes (what a crash leaves), then syncs the file system and
+ * records the log's size. Without a mark (a board from before it, whose
+ * server wrote each file before its entry) it only records the size; with
+ * another log's, it looks at every entry and writes only missing files.
+ * dt_board_publish does it first; detente serve at start and whenever its
+ * entries were not all its own. *restored (if not NULL) gets the number of
+ * files written; dt_board_restore_upto's *marked the size recorded (0 on
+ * failure). */
 DT_WARN_UNUSED_RESULT DT_NONNULL(1, 2) dt_err dt_board_restore(dt_board *b, char **msg, size_t *restored);
-/* Syncs the file system of dir_fd (DIR's folder), then records upto in
- * DIR/private_data/board/files.synced: the caller has written the file of
- * every entry below upto. */
-DT_WARN_UNUSED_RESULT DT_NONNULL(1) dt_err dt_board_files_synced(const char *dir, int dir_fd, uint64_t upto);
+DT_WARN_UNUSED_RESULT DT_NONNULL(1, 2) dt_err dt_board_restore_upto(dt_board *b, char **msg, size_t *restored,
+                                                                    uint64_t *marked);
+/* Syncs the file system of dir_fd (b's folder), then records upto as above:
+ * the caller has written the file of every ballot entry below upto. */
+DT_WARN_UNUSED_RESULT DT_NONNULL(1) dt_err dt_board_files_synced(const dt_board *b, int dir_fd, uint64_t upto);
 
 /* The voter's receipt (a tlog-proof, see receipt.h) for the ballot with
  * confirmation code code, against the latest cosigned checkpoint.

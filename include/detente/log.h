@@ -132,9 +132,10 @@ DT_WARN_UNUSED_RESULT DT_NONNULL(1, 2, 3, 4) dt_err dt_log_blob_get(dt_log *log,
 /* The SQLite store's WAL checkpoints (copying committed pages into the
  * database file): SQLite runs one inside the append that fills the WAL past
  * 1,000 pages, and that append waits for it. dt_log_checkpoint runs one now
- * (PASSIVE: it waits for no one and no append waits for it); run often on
- * another handle, in another thread, it leaves the appends' own little to
- * copy. Nothing on PostgreSQL. */
+ * (PASSIVE: it waits for no one and no append waits for it; another handle
+ * checkpointing at that moment is success too); run often on another
+ * handle, in another thread, it leaves the appends' own little to copy.
+ * Nothing on PostgreSQL. */
 DT_WARN_UNUSED_RESULT DT_NONNULL(1) dt_err dt_log_checkpoint(dt_log *log);
 
 /* Small durable key/value settings for the board layer (key: NUL-terminated

@@ -9,6 +9,7 @@
 #include <detente/witness.h>
 
 #include <errno.h>
+#include <stdatomic.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -872,30 +873,32 @@ out:
  *
  * The election server puts a ballot on the log first, where one flush of
  * the log makes it durable, and writes its file into the folder afterwards
- * without waiting for the disk. private_data/board/files.synced holds a log
- * size below which every entry's file is known to be on disk; entries from
- * there on may lack their file after a crash, and dt_board_restore writes
- * it again from the entry. */
+ * without waiting for the disk. private_data/board/files.synced holds "SIZE
+ * ORIGIN": a log size below which every ballot entry's file is on disk in
+ * this folder, and the log it is of. Entries from there on may lack their
+ * file after a crash, or have a damaged one; dt_board_restore writes it
+ * again from the entry. */
 
 static char *synced_path(const char *dir)
 {
     return dt_strdup_printf("%s/private_data/board/files.synced", dir);
 }
 
-/* The recorded size, 0 if none (a board older than the mark: all entries
- * are looked at once). */
-static dt_err files_synced_get(const char *dir, uint64_t *upto)
+/* The recorded size; *have 0 if there is no mark, or it is another log's
+ * (*have -1). */
+static dt_err files_synced_get(const dt_board *b, uint64_t *upto, int *have)
 {
-    char *p = synced_path(dir), *end = NULL;
+    char *p = synced_path(b->dir), *end = NULL;
     unsigned char *t = NULL;
-    size_t len = 0;
+    size_t len = 0, olen = strlen(b->origin);
     int missing;
     dt_err err;
     *upto = 0;
+    *have = 0;
     if (!p)
         return DT_ERR_NOMEM;
     errno = 0;
-    err = dt_read_file(&t, &len, p, 64);
+    err = dt_read_file(&t, &len, p, 64 + DT_CHECKPOINT_ORIGIN_MAX);
     missing = err == DT_ERR_IO && errno == ENOENT;
     free(p);
     if (missing)
@@ -904,41 +907,97 @@ static dt_err files_synced_get(const char *dir, uint64_t *upto)
         return err;
     errno = 0;
     *upto = strtoull((const char *)t, &end, 10);
-    if (errno || end == (char *)t || *end != '\n')
-        *upto = 0; /* unreadable: look at every entry */
+    *have = !errno && end != (char *)t && *end == ' ' && (size_t)((char *)t + len - (end + 1)) == olen + 1 &&
+                    memcmp(end + 1, b->origin, olen) == 0 && end[1 + olen] == '\n'
+                ? 1
+                : -1;
     free(t);
     return DT_OK;
 }
 
-dt_err dt_board_files_synced(const char *dir, int dir_fd, uint64_t upto)
+dt_err dt_board_files_synced(const dt_board *b, int dir_fd, uint64_t upto)
 {
-    char *p, text[32];
-    int n;
+    char *p, *text;
     dt_err err;
-    if (dir == NULL)
+    if (b == NULL)
         dt_misuse("dt_board_files_synced: NULL argument");
     if (syncfs(dir_fd) != 0)
         return DT_ERR_IO;
-    if (!(p = synced_path(dir)))
-        return DT_ERR_NOMEM;
-    n = snprintf(text, sizeof text, "%llu\n", (unsigned long long)upto);
-    err = dt_write_file_atomic(p, text, (size_t)n, 0644);
+    p = synced_path(b->dir);
+    text = dt_strdup_printf("%llu %s\n", (unsigned long long)upto, b->origin);
+    err = p && text ? dt_write_file_atomic(p, text, strlen(text), 0644) : DT_ERR_NOMEM;
     free(p);
+    free(text);
     return err;
 }
 
-dt_err dt_board_restore(dt_board *b, char **msg, size_t *restored)
+/* full (a ballot's file in the record) written with body: a hidden
+ * temporary file beside it (the board's listing skips it, and a crash
+ * leaves nothing it refuses), renamed over it; flushed by the caller's
+ * syncfs. */
+static dt_err rewrite_file(const char *full, const unsigned char *body, size_t len)
+{
+    static atomic_uint counter;
+    char *slash = strrchr(full, '/'), *tmp;
+    dt_err err = DT_ERR_IO;
+    int fd;
+    *slash = '\0';
+    err = dt_mkdirs(full);
+    tmp = err == DT_OK ? dt_strdup_printf("%s/.tmp-restore-%ld-%u", full, (long)getpid(),
+                                          atomic_fetch_add(&counter, 1))
+                       : NULL;
+    *slash = '/';
+    if (err != DT_OK)
+        return err;
+    if (!tmp)
+        return DT_ERR_NOMEM;
+    err = DT_ERR_IO;
+    if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644)) >= 0) {
+        size_t off = 0;
+        while (off < len) {
+            ssize_t w = write(fd, body + off, len - off);
+            if (w < 0 && errno == EINTR)
+                continue;
+            if (w <= 0)
+                break;
+            off += (size_t)w;
+        }
+        if (close(fd) == 0 && off == len && rename(tmp, full) == 0)
+            err = DT_OK;
+    }
+    if (err != DT_OK)
+        unlink(tmp);
+    free(tmp);
+    return err;
+}
+
+/* 1 if full is a regular file of exactly body's bytes */
+static int same_bytes(const char *full, const struct stat *st, const unsigned char *body, size_t len)
+{
+    unsigned char *t = NULL;
+    size_t tl = 0;
+    int same;
+    if (!S_ISREG(st->st_mode) || (uint64_t)st->st_size != len)
+        return 0;
+    same = dt_read_file(&t, &tl, full, len) == DT_OK && tl == len && (len == 0 || memcmp(t, body, len) == 0);
+    free(t);
+    return same;
+}
+
+dt_err dt_board_restore_upto(dt_board *b, char **msg, size_t *restored, uint64_t *marked)
 {
     uint64_t from = 0, size = 0;
     size_t n = 0;
-    int fd = -1;
+    int fd = -1, have = 0;
     dt_err err;
     if (b == NULL || msg == NULL)
         dt_misuse("dt_board_restore: NULL argument");
     *msg = NULL;
     if (restored)
         *restored = 0;
-    if ((err = files_synced_get(b->dir, &from)) != DT_OK) {
+    if (marked)
+        *marked = 0;
+    if ((err = files_synced_get(b, &from, &have)) != DT_OK) {
         *msg = dt_strdup_printf("%s/private_data/board/files.synced cannot be read (%s)", b->dir, dt_strerror(err));
         return err;
     }
@@ -946,42 +1005,51 @@ dt_err dt_board_restore(dt_board *b, char **msg, size_t *restored)
         *msg = dt_strdup_printf("the log store cannot be read (%s)", dt_strerror(err));
         return err;
     }
-    if (from == size)
+    if (have == 1 && from == size) {
+        if (marked)
+            *marked = size;
         return DT_OK;
-    if (from > size)
-        from = 0; /* not this log's mark: look at every entry */
+    }
+    if (have == 0) /* a board from before the mark: its server wrote each file before its entry */
+        from = size;
+    else if (have < 0 || from > size) /* not this log's mark: every entry, only missing files */
+        from = 0, have = -1;
     for (uint64_t i = from; i < size && err == DT_OK; i++) {
         unsigned char *data = NULL;
         size_t dlen = 0;
         dt_board_entry e;
-        char *path = NULL, *full = NULL, *slash;
+        char *path = NULL, *full = NULL;
         struct stat st;
         if ((err = dt_log_entry(b->log, i, &data, &dlen)) != DT_OK) {
             *msg = dt_strdup_printf("board entry %llu cannot be read (%s)", (unsigned long long)i, dt_strerror(err));
         } else if (dt_board_entry_parse(&e, data, dlen) != DT_OK || !dt_board_path_valid(e.path, e.pathlen)) {
             *msg = dt_strdup_printf("board entry %llu is damaged", (unsigned long long)i);
             err = DT_ERR_PARSE;
-        } else if (!e.is_blob) { /* a blob's file was on disk before its entry */
+        } else if (!e.is_blob && dt_board_is_ballot_path(e.path, e.pathlen)) {
+            /* only ballots: the one kind of file written after its entry */
+            int missing, damaged = 0;
             path = strndup(e.path, e.pathlen);
             full = path ? dt_strdup_printf("%s/%s", b->dir, path) : NULL;
             if (!full) {
                 err = DT_ERR_NOMEM;
-            } else if (lstat(full, &st) == 0 ? S_ISREG(st.st_mode) && st.st_size == 0 && e.bodylen > 0
-                                             : errno == ENOENT) {
-                /* missing, or empty (its data lost with the crash): written
-                 * again; a file with other bytes stays, for publishing and
-                 * verifying to name */
-                slash = strrchr(full, '/');
-                *slash = '\0';
-                err = dt_mkdirs(full);
-                *slash = '/';
-                if (err == DT_OK)
-                    err = dt_write_file_atomic(full, e.body, e.bodylen, 0644);
-                if (err != DT_OK)
-                    *msg = dt_strdup_printf("%s: cannot write the file of board entry %llu again (%s)", full,
-                                            (unsigned long long)i, dt_strerror(err));
-                else
-                    n++;
+            } else if (!(missing = lstat(full, &st) != 0) ||
+                       errno == ENOENT) { /* else: cannot be looked at, an error */
+                /* from the mark on, a file that is not the entry's bytes is
+                 * what a crash leaves (cut short, or zeros): the log holds
+                 * what was acknowledged */
+                if (!missing)
+                    damaged = have == 1 ? !same_bytes(full, &st, e.body, e.bodylen)
+                                        : S_ISREG(st.st_mode) && st.st_size == 0 && e.bodylen > 0;
+                if (missing || damaged) {
+                    if ((err = rewrite_file(full, e.body, e.bodylen)) != DT_OK)
+                        *msg = dt_strdup_printf("%s: cannot write the file of board entry %llu again (%s)", full,
+                                                (unsigned long long)i, strerror(errno));
+                    else
+                        n++;
+                }
+            } else {
+                err = DT_ERR_IO;
+                *msg = dt_strdup_printf("%s: cannot be looked at (%s)", full, strerror(errno));
             }
         }
         free(full);
@@ -990,16 +1058,23 @@ dt_err dt_board_restore(dt_board *b, char **msg, size_t *restored)
     }
     if (err == DT_OK) {
         if ((fd = open(b->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0 ||
-            (err = dt_board_files_synced(b->dir, fd, size)) != DT_OK) {
+            (err = dt_board_files_synced(b, fd, size)) != DT_OK) {
             err = err != DT_OK ? err : DT_ERR_IO;
             *msg = dt_strdup_printf("%s: cannot make the record's files durable (%s)", b->dir, strerror(errno));
         }
         if (fd >= 0)
             close(fd);
+        if (err == DT_OK && marked)
+            *marked = size;
     }
     if (restored)
         *restored = n;
     return err;
+}
+
+dt_err dt_board_restore(dt_board *b, char **msg, size_t *restored)
+{
+    return dt_board_restore_upto(b, msg, restored, NULL);
 }
 
 dt_err dt_board_publish(dt_board *b, char **msg, size_t *added, size_t *cosigned)

@@ -581,7 +581,8 @@ static dt_err sq_checkpoint(dt_log *base)
 {
     sq_log *log = (sq_log *)base;
     int rc = sqlite3_wal_checkpoint_v2(log->db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
-    return rc == SQLITE_OK ? DT_OK : sql_err(rc);
+    /* BUSY: another handle is checkpointing (an append's own): done then */
+    return rc == SQLITE_OK || rc == SQLITE_BUSY ? DT_OK : sql_err(rc);
 }
 
 static const dt_log_ops sq_ops = {

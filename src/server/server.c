@@ -128,11 +128,14 @@ struct dt_server {
     unsigned ncheckers, checkers_started;
     pthread_t committer;
     bool committer_started;
-    /* the ballots' files: every entry below files_upto has its file written
-     * (under q_mu; it stops moving once a file could not be written,
-     * files_broken); below files_synced, on disk (the flusher's) */
+    /* the ballots' files (under q_mu): every entry below files_upto has its
+     * file written; it moves only over a batch of this server's that starts
+     * there and whose files were all written, and otherwise files_gap asks
+     * the flusher for dt_board_restore_upto (another server's entries on a
+     * shared log, a write that failed); below files_synced, on disk (the
+     * flusher's own) */
     uint64_t files_upto, files_synced;
-    bool files_broken;
+    bool files_gap;
     pthread_cond_t flush_cv;
     bool flush_stopping;
     dt_log *ckpt_log; /* the flusher's handle, for the log's checkpoints */
@@ -681,19 +684,23 @@ static answer accepted_answer(const cast *k)
  * (dt_admin_ballot_begin). */
 static void commit_casts(dt_server *s, cast **v, size_t n)
 {
-    size_t m = 0;
-    uint64_t end = 0;
+    size_t m = 0, ok = 0;
+    uint64_t lo = UINT64_MAX, end = 0;
+    bool gap = false;
     for (size_t i = 0; i < n; i++) {
         cast *k = v[i];
         struct stat st;
-        int there;
+        int there = 0;
+        bool twice = false;
         if (!dt_admin_ballot_begin(s->admin)) {
             finish(k, error_answer(DT_ADMIN_CLOSED_STATUS, DT_ADMIN_CLOSED_MSG));
             continue;
         }
-        if ((there = lstat(k->full, &st) == 0) || errno != ENOENT) {
+        for (size_t j = 0; j < m && !twice; j++) /* the same name twice in this batch */
+            twice = strcmp(v[j]->path, k->path) == 0;
+        if (twice || (there = lstat(k->full, &st) == 0) || errno != ENOENT) {
             dt_admin_ballot_end(s->admin);
-            if (!there) {
+            if (!twice && !there) {
                 finish(k, error_answer(503, "the ballot cannot be stored (the record folder cannot be read)"));
             } else {
                 char *msg = dt_strdup_printf("%s is already in the record: ballot %s was already received", k->path,
@@ -717,15 +724,18 @@ static void commit_casts(dt_server *s, cast **v, size_t n)
         if (k->err == DT_OK) {
             dt_err err = store_new_file(s, k->full, k->text, k->textlen);
             if (err != DT_OK) {
-                /* on the log, hence acknowledged: the file is written again
-                 * from its entry at the next start (the flusher's mark
-                 * stays below it) */
-                fprintf(stderr, "detente serve: %s: cannot write the file (%s); ballot %s is on the board and its file "
-                                "is written again when the server starts\n",
-                        k->full, err == DT_ERR_INVALID ? "another file has its name" : strerror(errno),
+                /* on the log, hence acknowledged: the flusher writes the
+                 * file again from its entry (dt_board_restore_upto) */
+                int e = errno;
+                fprintf(stderr, "detente serve: %s: cannot write the file (%s); ballot %s is on the board, and its "
+                                "file is written again from it\n",
+                        k->full, err == DT_ERR_INVALID ? "another file has its name" : strerror(e),
                         dt_ballot_id(k->b));
-                s->files_broken = true;
+                gap = true;
             }
+            ok++;
+            if (k->index < lo)
+                lo = k->index;
             if (k->index + 1 > end)
                 end = k->index + 1;
         }
@@ -743,10 +753,12 @@ static void commit_casts(dt_server *s, cast **v, size_t n)
         }
         finish(k, a);
     }
-    if (!s->files_broken && end > 0) {
+    if (ok > 0) {
         pthread_mutex_lock(&s->q_mu);
-        if (end > s->files_upto)
+        if (!gap && lo == s->files_upto && end - lo == ok)
             s->files_upto = end;
+        else if (end > s->files_upto)
+            s->files_gap = true; /* entries not (all) ours below end, or a file missing */
         pthread_mutex_unlock(&s->q_mu);
     }
 }
@@ -755,15 +767,39 @@ static void commit_casts(dt_server *s, cast **v, size_t n)
 
 /* Every DT_SERVER_SYNC_S seconds, and once more at stop: one syncfs makes
  * the files the committer wrote durable, and files.synced records it
- * (dt_board_files_synced). */
+ * (dt_board_files_synced); after a gap, dt_board_restore_upto looks at
+ * every entry from the mark on and writes what is missing first. */
 static void flush_files(dt_server *s)
 {
-    uint64_t upto;
+    uint64_t upto, marked = 0;
+    bool gap;
     pthread_mutex_lock(&s->q_mu);
     upto = s->files_upto;
+    gap = s->files_gap;
+    s->files_gap = false;
     pthread_mutex_unlock(&s->q_mu);
-    if (upto > s->files_synced) {
-        if (dt_board_files_synced(s->dir, s->dir_fd, upto) == DT_OK)
+    if (gap) {
+        char *msg = NULL;
+        dt_err err;
+        pthread_mutex_lock(&s->board_mu);
+        err = dt_board_restore_upto(s->board, &msg, NULL, &marked);
+        pthread_mutex_unlock(&s->board_mu);
+        if (err != DT_OK) {
+            fprintf(stderr, "detente serve: %s; tried again in a second, and at the next start\n",
+                    msg ? msg : dt_strerror(err));
+            pthread_mutex_lock(&s->q_mu);
+            s->files_gap = true;
+            pthread_mutex_unlock(&s->q_mu);
+        } else {
+            s->files_synced = marked;
+            pthread_mutex_lock(&s->q_mu);
+            if (marked > s->files_upto)
+                s->files_upto = marked;
+            pthread_mutex_unlock(&s->q_mu);
+        }
+        free(msg);
+    } else if (upto > s->files_synced) {
+        if (dt_board_files_synced(s->board, s->dir_fd, upto) == DT_OK)
             s->files_synced = upto;
         else
             fprintf(stderr, "detente serve: the record's files cannot be flushed (%s); they are on the board, and "
@@ -795,13 +831,14 @@ static void *flusher_main(void *arg)
             fprintf(stderr, "detente serve: the log's checkpoint failed (%s); the next one tries again\n",
                     dt_log_errmsg(s->ckpt_log));
         clock_gettime(CLOCK_MONOTONIC, &t);
-        if (s->flush_stopping || t.tv_sec - last.tv_sec >= DT_SERVER_SYNC_S) {
+        if (t.tv_sec - last.tv_sec >= DT_SERVER_SYNC_S) {
             flush_files(s);
             last = t;
         }
         pthread_mutex_lock(&s->q_mu);
     }
     pthread_mutex_unlock(&s->q_mu);
+    flush_files(s); /* the last files (the committer has ended) */
     return NULL;
 }
 
@@ -1150,8 +1187,7 @@ dt_err dt_server_start(dt_server **out, char **msg, const dt_server_opts *o)
     {
         /* ballots a crash left on the log without their file get it back */
         size_t restored = 0;
-        if ((err = dt_board_restore(s->board, msg, &restored)) != DT_OK ||
-            (err = dt_log_size(s->log, &s->files_upto)) != DT_OK)
+        if ((err = dt_board_restore_upto(s->board, msg, &restored, &s->files_upto)) != DT_OK)
             goto fail;
         s->files_synced = s->files_upto;
         if (restored && !s->quiet)

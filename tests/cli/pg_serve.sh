@@ -172,9 +172,10 @@ wait "$casta" || true
 killed_acked=$(awk '$2 == 201' "$work/r2.b" | wc -l)
 failed=$(awk '$2 != 201 { print $1 }' "$work/r2.b")
 ok "B killed after acknowledging $killed_acked of $(wc -l <"$work/p2.b") ballots; the rest go to A"
-# the voters whose ballot B did not acknowledge cast it again at A: 201, or
-# 409 when B had written the file but died before its answer (the ballot is
-# then in the record, and A's next publish puts it on the board)
+# the voters whose ballot B did not acknowledge cast it again at A: 201 (201
+# too when B had put it on the board but died before its answer: the same
+# bytes again), or 409 when B had also written its file into the folder
+# (the ballot is then on the board and in the record)
 printf '%s\n' $failed | sed '/^$/d' >"$work/p2.retry"
 : >"$work/r2.retry"
 cast "$porta" "$work/p2.retry" "$work/r2.retry"
