@@ -597,6 +597,35 @@ static size_t count_lines(const char *path)
     return n;
 }
 
+/* The path of the log's entry i (malloc'ed). */
+static char *entry_path(dt_log *log, uint64_t i)
+{
+    unsigned char *data = NULL;
+    size_t dlen = 0;
+    dt_board_entry e;
+    char *p;
+    assert_int_equal(dt_log_entry(log, i, &data, &dlen), DT_OK);
+    assert_int_equal(dt_board_entry_parse(&e, data, dlen), DT_OK);
+    assert_non_null(p = strndup(e.path, e.pathlen));
+    free(data);
+    return p;
+}
+
+/* Waits for the KILL_CLIENTS clients (each must exit 0) and returns how
+ * many ballots ackfile says were acknowledged. */
+static size_t clients_done(const pid_t *clients, const char *ackfile, const char *signame)
+{
+    size_t acked;
+    for (int k = 0; k < KILL_CLIENTS; k++) {
+        int st = 0;
+        assert_int_equal(waitpid(clients[k], &st, 0), clients[k]);
+        assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    }
+    acked = count_lines(ackfile);
+    printf("  %s after %zu of %d ballots acknowledged\n", signame, acked, KILL_BALLOTS);
+    return acked;
+}
+
 /* Every ballot acknowledged in ackfile (lines "CODE N", ballot N of
  * device-1) is on the log and in edir's folder. */
 static void expect_acked_on_log(dt_log *log, const char *ackfile, const char *when)
@@ -771,13 +800,7 @@ static void test_sigkill(void **state)
     see_checkpoint(&s);
     assert_int_equal(server_stop(&s, SIGKILL), -1);
     assert_int_equal(waitpid(publisher, NULL, 0), publisher);
-    for (int k = 0; k < KILL_CLIENTS; k++) {
-        int st = 0;
-        assert_int_equal(waitpid(clients[k], &st, 0), clients[k]);
-        assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
-    }
-    acked = count_lines(ack);
-    printf("  SIGKILL after %zu of %d ballots acknowledged\n", acked, KILL_BALLOTS);
+    acked = clients_done(clients, ack, "SIGKILL");
     assert_true(acked >= 1);
 
     /* restart: every acknowledged ballot is on the log and in the folder */
@@ -791,17 +814,11 @@ static void test_sigkill(void **state)
         char **paths = calloc(size ? size : 1, sizeof *paths);
         assert_non_null(paths);
         for (uint64_t i = 0; i < size; i++) {
-            unsigned char *data = NULL;
-            size_t dlen = 0;
-            dt_board_entry e;
-            assert_int_equal(dt_log_entry(log, i, &data, &dlen), DT_OK);
-            assert_int_equal(dt_board_entry_parse(&e, data, dlen), DT_OK);
-            paths[i] = strndup(e.path, e.pathlen);
+            paths[i] = entry_path(log, i);
             for (uint64_t k = 0; k < i; k++)
                 if (strcmp(paths[k], paths[i]) == 0)
                     fail_msg("%s is on the log twice (entries %llu and %llu)", paths[i], (unsigned long long)k,
                              (unsigned long long)i);
-            free(data);
         }
         for (uint64_t i = 0; i < size; i++)
             free(paths[i]);
@@ -879,13 +896,7 @@ static void test_sigterm(void **state)
     assert_int_equal(server_stop(&s, SIGTERM), 0);
     clock_gettime(CLOCK_MONOTONIC, &t1);
     assert_true(t1.tv_sec - t0.tv_sec < 20); /* no request left hanging */
-    for (int k = 0; k < KILL_CLIENTS; k++) {
-        int st = 0;
-        assert_int_equal(waitpid(clients[k], &st, 0), clients[k]);
-        assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
-    }
-    acked = count_lines(ack);
-    printf("  SIGTERM after %zu of %d ballots acknowledged\n", acked, KILL_BALLOTS);
+    acked = clients_done(clients, ack, "SIGTERM");
     assert_true(acked >= KILL_BALLOTS / 3);
     snprintf(logp, sizeof logp, "%s/private_data/board/log.db", edir);
     assert_int_equal(dt_log_open(&log, logp, 0), DT_OK);
@@ -896,13 +907,9 @@ static void test_sigterm(void **state)
         uint64_t size = 0, on_log = 0;
         assert_int_equal(dt_log_size(log, &size), DT_OK);
         for (uint64_t i = 0; i < size; i++) {
-            unsigned char *data = NULL;
-            size_t dlen = 0;
-            dt_board_entry e;
-            assert_int_equal(dt_log_entry(log, i, &data, &dlen), DT_OK);
-            assert_int_equal(dt_board_entry_parse(&e, data, dlen), DT_OK);
-            on_log += e.pathlen > 18 && memcmp(e.path, "encrypted_ballots/", 18) == 0;
-            free(data);
+            char *p = entry_path(log, i);
+            on_log += strncmp(p, "encrypted_ballots/", 18) == 0;
+            free(p);
         }
         assert_int_equal(on_log, acked);
     }
@@ -992,7 +999,7 @@ static void test_grouped(void **state)
 }
 
 /* Files after their entries (server.c, commit_casts; board.c,
- * dt_board_restore_upto): a ballot is on the log before its file is
+ * dt_board_restore): a ballot is on the log before its file is
  * written and before the file is flushed, so a crash can leave an
  * acknowledged ballot without its file, or with a damaged one. The
  * server's start writes them again from the log, from the flusher's mark

@@ -146,11 +146,9 @@ DT_WARN_UNUSED_RESULT DT_NONNULL(1, 2) dt_err dt_board_publish(dt_board *b, char
  * another log's, it looks at every entry and writes only missing files.
  * dt_board_publish does it first; detente serve at start and whenever its
  * entries were not all its own. *restored (if not NULL) gets the number of
- * files written; dt_board_restore_upto's *marked the size recorded (0 on
- * failure). */
-DT_WARN_UNUSED_RESULT DT_NONNULL(1, 2) dt_err dt_board_restore(dt_board *b, char **msg, size_t *restored);
-DT_WARN_UNUSED_RESULT DT_NONNULL(1, 2) dt_err dt_board_restore_upto(dt_board *b, char **msg, size_t *restored,
-                                                                    uint64_t *marked);
+ * files written, *marked (if not NULL) the size recorded (0 on failure). */
+DT_WARN_UNUSED_RESULT DT_NONNULL(1, 2) dt_err dt_board_restore(dt_board *b, char **msg, size_t *restored,
+                                                               uint64_t *marked);
 /* Syncs the file system of dir_fd (b's folder), then records upto as above:
  * the caller has written the file of every ballot entry below upto. */
 DT_WARN_UNUSED_RESULT DT_NONNULL(1) dt_err dt_board_files_synced(const dt_board *b, int dir_fd, uint64_t upto);

@@ -126,10 +126,10 @@ static size_t contest_inputs(const dt_ballot_ctx *ctx, const dt_bcontest *bc, co
  * group with its range proof 0..R, the limit proof 0..L of their product,
  * the contest data, and the contest hash over the encodings as recorded.
  * pre (NULL: decoded here): the contest's elements in contest_inputs'
- * order, then (pre + their count) the products of its alphas and of its
+ * order, and bar the products of its alphas and of its
  * betas, decoded and computed with the ballot's others (pre_ballot). */
 static dt_err check_contest(const dt_ballot_ctx *ctx, char **msg, const dt_bcontest *bc, const dt_rec_mcontest *mc,
-                            const char *bwhere, dt_batch *bt, const dt_elem *pre)
+                            const char *bwhere, dt_batch *bt, const dt_elem *pre, const dt_elem *bar)
 {
     const dt_group *g = ctx->g;
     char where[2 * DT_LIMIT_STRING + 64], swhere[3 * DT_LIMIT_STRING + 64];
@@ -200,8 +200,8 @@ static dt_err check_contest(const dt_ballot_ctx *ctx, char **msg, const dt_bcont
         }
     }
     if (pre) {
-        abar = pre[nel];
-        bbar = pre[nel + 1];
+        abar = bar[0];
+        bbar = bar[1];
     } else {
         dt_prod pab[2] = {pa, pb};
         dt_elem e[2];
@@ -265,19 +265,19 @@ dt_err dt_ballot_verify(const dt_ballot_ctx *ctx, const dt_ballot *b, char **msg
  * products encoded at once (ristretto255 works eight elements at a time: a
  * ballot of four contests of five 0/1 selections has 140 elements and 8
  * products, 23 rounds of eight one contest at a time, 19 for the ballot).
- * Nothing is checked here: *pre is NULL (and the contests decode their own,
+ * Nothing is checked here: *el is NULL (and the contests decode their own,
  * which names a bad element) unless the contests have the manifest's shape
- * and every element decodes. Else pre[off[i]..] is contest i's
- * check_contest argument. */
-static dt_err pre_ballot(const dt_ballot_ctx *ctx, const dt_ballot *b, const size_t *sc, size_t nsc, dt_elem **pre,
-                         size_t **off)
+ * and every element decodes. Else contest i's check_contest arguments are
+ * *el + off[i] and *bars + 2 i. */
+static dt_err pre_ballot(const dt_ballot_ctx *ctx, const dt_ballot *b, const size_t *sc, size_t nsc, dt_elem **el,
+                         dt_elem **bars, size_t **off)
 {
     const dt_group *g = ctx->g;
     const unsigned char **in = NULL;
-    dt_elem *el = NULL, *bars = NULL;
     dt_prod *prods = NULL;
     size_t *o = NULL, total = 0, nc = b->ncontests;
-    *pre = NULL;
+    dt_err err = DT_ERR_NOMEM;
+    *el = *bars = NULL;
     *off = NULL;
     if (nsc != nc || nc == 0)
         return DT_OK;
@@ -290,68 +290,46 @@ static dt_err pre_ballot(const dt_ballot_ctx *ctx, const dt_ballot *b, const siz
         return DT_ERR_NOMEM;
     for (size_t i = 0; i < nc; i++) {
         o[i] = total;
-        total += contest_inputs(ctx, &b->contests[i], NULL, NULL) + 2;
+        total += contest_inputs(ctx, &b->contests[i], NULL, NULL);
     }
     in = malloc(total * sizeof *in);
-    el = calloc(total, sizeof *el);
+    *el = calloc(total, sizeof **el);
     prods = malloc(2 * nc * sizeof *prods);
-    bars = calloc(2 * nc, sizeof *bars);
-    if (!in || !el || !prods || !bars) {
-        free(in);
-        free(el);
-        free(prods);
-        free(bars);
-        free(o);
-        return DT_ERR_NOMEM;
-    }
-    /* the elements of all contests side by side (each contest's two product
-     * slots left out of the decoding, then filled) */
-    {
-        size_t k = 0;
-        for (size_t i = 0; i < nc; i++)
-            k += contest_inputs(ctx, &b->contests[i], in + k, NULL);
-        if (dt_elem_decode_batch_var(g, el + total - k, in, ctx->eb, k) != DT_OK) {
-            free(in);
-            free(el);
-            free(prods);
-            free(bars);
-            free(o);
-            return DT_OK;
-        }
-        /* spread them out to their contests' places, in order */
-        k = total - k;
-        for (size_t i = 0; i < nc; i++) {
-            size_t m = contest_inputs(ctx, &b->contests[i], NULL, NULL);
-            memmove(el + o[i], el + k, m * sizeof *el);
-            k += m;
-        }
-    }
+    *bars = calloc(2 * nc, sizeof **bars);
+    if (!in || !*el || !prods || !*bars)
+        goto out;
+    for (size_t i = 0; i < nc; i++)
+        contest_inputs(ctx, &b->contests[i], in + o[i], NULL);
+    err = DT_OK;
+    if (dt_elem_decode_batch_var(g, *el, in, ctx->eb, total) != DT_OK)
+        goto out; /* the contests name the bad one */
     for (size_t i = 0; i < nc; i++) {
-        const dt_elem *e = el + o[i];
+        const dt_elem *e = *el + o[i];
         dt_prod_init(g, &prods[2 * i]);
         dt_prod_init(g, &prods[2 * i + 1]);
-        for (size_t s = 0; s < b->contests[i].nsel; s++) {
-            dt_prod_mul(g, &prods[2 * i], &e[2 * s]);
-            dt_prod_mul(g, &prods[2 * i + 1], &e[2 * s + 1]);
+        for (size_t k = 0; k < b->contests[i].nsel; k++) {
+            dt_prod_mul(g, &prods[2 * i], &e[2 * k]);
+            dt_prod_mul(g, &prods[2 * i + 1], &e[2 * k + 1]);
         }
     }
-    dt_prod_get_many(g, bars, prods, 2 * nc);
-    for (size_t i = 0; i < nc; i++) {
-        size_t m = contest_inputs(ctx, &b->contests[i], NULL, NULL);
-        el[o[i] + m] = bars[2 * i];
-        el[o[i] + m + 1] = bars[2 * i + 1];
+    dt_prod_get_many(g, *bars, prods, 2 * nc);
+    *off = o;
+    o = NULL;
+out:
+    if (!*off) { /* not used: the contests do it all */
+        free(*el);
+        free(*bars);
+        *el = *bars = NULL;
     }
+    free(o);
     free(in);
     free(prods);
-    free(bars);
-    *pre = el;
-    *off = o;
-    return DT_OK;
+    return err;
 }
 
 dt_err dt_ballot_verify_batched(const dt_ballot_ctx *ctx, const dt_ballot *b, char **msg, dt_batch *bt)
 {
-    dt_elem *pre = NULL;
+    dt_elem *pre = NULL, *bars = NULL;
     size_t *pre_off = NULL;
     unsigned char (*chi)[DT_HASH_BYTES] = NULL;
     unsigned char code[DT_HASH_BYTES];
@@ -381,7 +359,7 @@ dt_err dt_ballot_verify_batched(const dt_ballot_ctx *ctx, const dt_ballot *b, ch
         err = DT_ERR_NOMEM;
         goto out;
     }
-    if ((err = pre_ballot(ctx, b, sc, nsc, &pre, &pre_off)) != DT_OK)
+    if ((err = pre_ballot(ctx, b, sc, nsc, &pre, &bars, &pre_off)) != DT_OK)
         goto out;
     for (size_t i = 0; i < nsc || i < b->ncontests; i++) {
         const dt_rec_mcontest *mc = i < nsc ? &ctx->m->contests[sc[i]] : NULL;
@@ -408,7 +386,8 @@ dt_err dt_ballot_verify_batched(const dt_ballot_ctx *ctx, const dt_ballot *b, ch
                                  where, b->contests[i].id, i + 1, b->style, mc->id);
             goto out;
         }
-        if ((err = check_contest(ctx, msg, &b->contests[i], mc, where, bt, pre ? pre + pre_off[i] : NULL)))
+        if ((err = check_contest(ctx, msg, &b->contests[i], mc, where, bt, pre ? pre + pre_off[i] : NULL,
+                                 pre ? bars + 2 * i : NULL)))
             goto out;
         memcpy(chi[i], b->contests[i].hash, DT_HASH_BYTES);
     }
@@ -421,6 +400,7 @@ dt_err dt_ballot_verify_batched(const dt_ballot_ctx *ctx, const dt_ballot *b, ch
     err = DT_OK;
 out:
     free(pre);
+    free(bars);
     free(pre_off);
     free(sc);
     free(chi);

@@ -9,7 +9,6 @@
 #include <detente/witness.h>
 
 #include <errno.h>
-#include <stdatomic.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -937,54 +936,19 @@ dt_err dt_board_files_synced(const dt_board *b, int dir_fd, uint64_t upto)
  * syncfs. */
 static dt_err rewrite_file(const char *full, const unsigned char *body, size_t len)
 {
-    static atomic_uint counter;
-    char *slash = strrchr(full, '/'), *tmp;
-    dt_err err = DT_ERR_IO;
-    int fd;
-    *slash = '\0';
-    err = dt_mkdirs(full);
-    tmp = err == DT_OK ? dt_strdup_printf("%s/.tmp-restore-%ld-%u", full, (long)getpid(),
-                                          atomic_fetch_add(&counter, 1))
-                       : NULL;
-    *slash = '/';
-    if (err != DT_OK)
-        return err;
-    if (!tmp)
-        return DT_ERR_NOMEM;
-    err = DT_ERR_IO;
-    if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644)) >= 0) {
-        size_t off = 0;
-        while (off < len) {
-            ssize_t w = write(fd, body + off, len - off);
-            if (w < 0 && errno == EINTR)
-                continue;
-            if (w <= 0)
-                break;
-            off += (size_t)w;
-        }
-        if (close(fd) == 0 && off == len && rename(tmp, full) == 0)
-            err = DT_OK;
-    }
-    if (err != DT_OK)
+    char *tmp = NULL;
+    dt_err err = dt_write_temp_beside(&tmp, full, "restore", body, len);
+    if (err == DT_OK && rename(tmp, full) != 0) {
+        int e = errno;
         unlink(tmp);
+        errno = e;
+        err = DT_ERR_IO;
+    }
     free(tmp);
     return err;
 }
 
-/* 1 if full is a regular file of exactly body's bytes */
-static int same_bytes(const char *full, const struct stat *st, const unsigned char *body, size_t len)
-{
-    unsigned char *t = NULL;
-    size_t tl = 0;
-    int same;
-    if (!S_ISREG(st->st_mode) || (uint64_t)st->st_size != len)
-        return 0;
-    same = dt_read_file(&t, &tl, full, len) == DT_OK && tl == len && (len == 0 || memcmp(t, body, len) == 0);
-    free(t);
-    return same;
-}
-
-dt_err dt_board_restore_upto(dt_board *b, char **msg, size_t *restored, uint64_t *marked)
+dt_err dt_board_restore(dt_board *b, char **msg, size_t *restored, uint64_t *marked)
 {
     uint64_t from = 0, size = 0;
     size_t n = 0;
@@ -1038,7 +1002,7 @@ dt_err dt_board_restore_upto(dt_board *b, char **msg, size_t *restored, uint64_t
                  * what a crash leaves (cut short, or zeros): the log holds
                  * what was acknowledged */
                 if (!missing)
-                    damaged = have == 1 ? !same_bytes(full, &st, e.body, e.bodylen)
+                    damaged = have == 1 ? !dt_file_equals(full, e.body, e.bodylen)
                                         : S_ISREG(st.st_mode) && st.st_size == 0 && e.bodylen > 0;
                 if (missing || damaged) {
                     if ((err = rewrite_file(full, e.body, e.bodylen)) != DT_OK)
@@ -1072,11 +1036,6 @@ dt_err dt_board_restore_upto(dt_board *b, char **msg, size_t *restored, uint64_t
     return err;
 }
 
-dt_err dt_board_restore(dt_board *b, char **msg, size_t *restored)
-{
-    return dt_board_restore_upto(b, msg, restored, NULL);
-}
-
 dt_err dt_board_publish(dt_board *b, char **msg, size_t *added, size_t *cosigned)
 {
     if (b == NULL || msg == NULL)
@@ -1102,7 +1061,7 @@ dt_err dt_board_publish(dt_board *b, char **msg, size_t *added, size_t *cosigned
         goto out;
     /* the files of entries a crash may have left without them (written
      * after their entries by the election server) first */
-    if ((err = dt_board_restore(b, msg, NULL)) != DT_OK)
+    if ((err = dt_board_restore(b, msg, NULL, NULL)) != DT_OK)
         goto out;
     /* Another process may append some of these files first (an election
      * server, another publisher): the append then refuses the batch, and

@@ -61,6 +61,7 @@ typedef struct cast {
     unsigned char pkey[DT_BOARD_KEY_MAX];         /* and its path key, dt_board_path_key */
     size_t pklen;
     dt_err err;          /* the log's answer */
+    bool name_taken;     /* its file name is in the folder, or earlier in its batch: 409 */
     uint64_t index;
 } cast;
 
@@ -100,7 +101,6 @@ struct dt_server {
     int quiet;
     unsigned publish_every;
     struct MHD_Daemon *d;
-    atomic_uint tmp_counter;
 
     /* the pages, results and record archive (server_impl.h) */
     dt_web *web;
@@ -131,7 +131,7 @@ struct dt_server {
     /* the ballots' files (under q_mu): every entry below files_upto has its
      * file written; it moves only over a batch of this server's that starts
      * there and whose files were all written, and otherwise files_gap asks
-     * the flusher for dt_board_restore_upto (another server's entries on a
+     * the flusher for dt_board_restore (another server's entries on a
      * shared log, a write that failed); below files_synced, on disk (the
      * flusher's own) */
     uint64_t files_upto, files_synced;
@@ -196,68 +196,36 @@ static void *publisher_main(void *arg)
 
 /* ---- storing a ballot's file ---- */
 
-/* 1 if the file full holds exactly text */
-static int same_file(const char *full, const char *text, size_t len)
-{
-    unsigned char *t = NULL;
-    size_t tl = 0;
-    int same = dt_read_file(&t, &tl, full, len) == DT_OK && tl == len && memcmp(t, text, len) == 0;
-    free(t);
-    return same;
-}
-
 /* Writes the file of a ballot already on the log (mode 0644): a hidden
- * temporary file in the same folder (skipped by the board's listing),
- * renamed to the name unless the name exists; a file there with the same
- * bytes (dt_board_restore wrote it first) is as good. Not flushed: the
- * flusher's syncfs makes it durable, and until then the log holds it
+ * temporary file in the same folder (dt_write_temp_beside), renamed to the
+ * name unless the name exists; a file there with the same bytes
+ * (dt_board_restore wrote it first) is as good. Not flushed: the flusher's
+ * syncfs makes it durable, and until then the log holds it
  * (dt_board_restore). DT_ERR_INVALID: another file is at the name. */
-static dt_err store_new_file(dt_server *s, const char *full, const char *text, size_t len)
+static dt_err store_new_file(const char *full, const char *text, size_t len)
 {
-    char *slash = strrchr(full, '/'), *parent = NULL, *tmp = NULL;
-    dt_err err = DT_ERR_NOMEM;
-    int fd = -1;
-    parent = strndup(full, (size_t)(slash - full));
-    if (parent)
-        tmp = dt_strdup_printf("%s/.tmp-serve-%ld-%u", parent, (long)getpid(), atomic_fetch_add(&s->tmp_counter, 1));
-    if (!parent || !tmp)
-        goto out;
-    err = DT_ERR_IO;
-    if (dt_mkdirs(parent) != DT_OK || (fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644)) < 0)
-        goto out;
-    for (size_t off = 0; off < len;) {
-        ssize_t w = write(fd, text + off, len - off);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0)
-            goto out;
-        off += (size_t)w;
-    }
-    /* no fsync here: see above */
-    if (close(fd) != 0) {
-        fd = -1;
-        goto out;
-    }
-    fd = -1;
+    char *tmp = NULL;
+    dt_err err = dt_write_temp_beside(&tmp, full, "serve", text, len);
+    if (err != DT_OK)
+        return err;
     /* Renamed without replacing: the name appears whole or not at all, and
      * no inode is deleted (an unlinked temporary costs ext4's inode
      * allocator a scan past it, 14% of the server's time under load). A
      * file system without RENAME_NOREPLACE gets link and unlink. */
     if (renameat2(AT_FDCWD, tmp, AT_FDCWD, full, RENAME_NOREPLACE) == 0) {
         free(tmp);
-        tmp = NULL;
-    } else if ((errno != EINVAL && errno != ENOSYS) || link(tmp, full) != 0) {
-        err = errno != EEXIST ? DT_ERR_IO : same_file(full, text, len) ? DT_OK : DT_ERR_INVALID;
-        goto out;
+        return DT_OK;
     }
-    err = DT_OK;
-out:
-    if (fd >= 0)
-        close(fd);
-    if (tmp)
+    if ((errno == EINVAL || errno == ENOSYS) && link(tmp, full) == 0)
+        err = DT_OK;
+    else
+        err = errno != EEXIST ? DT_ERR_IO : dt_file_equals(full, text, len) ? DT_OK : DT_ERR_INVALID;
+    {
+        int e = errno;
         unlink(tmp);
+        errno = e;
+    }
     free(tmp);
-    free(parent);
     return err;
 }
 
@@ -636,7 +604,8 @@ static void commit_one(dt_log *log, cast *k)
 }
 
 /* Appends v[0..n) in one call; if a key in it is refused (a duplicate),
- * one by one, so that only the duplicates fail. */
+ * one by one, so that only the duplicates fail, and a ballot whose file
+ * name an earlier one of the batch has is refused by name (name_taken). */
 static void commit_batch(dt_log *log, cast **v, size_t n)
 {
     const unsigned char **entries = malloc(n * sizeof *entries), **keys = malloc(2 * n * sizeof *keys);
@@ -657,8 +626,14 @@ static void commit_batch(dt_log *log, cast **v, size_t n)
     for (size_t i = 0; i < n; i++) {
         v[i]->err = err;
         v[i]->index = first + i;
-        if (err == DT_ERR_INVALID || (err == DT_ERR_NOMEM && n > 1))
-            commit_one(log, v[i]);
+        if (err == DT_ERR_INVALID || (err == DT_ERR_NOMEM && n > 1)) {
+            for (size_t j = 0; j < i && !v[i]->name_taken; j++)
+                v[i]->name_taken = strcmp(v[j]->path, v[i]->path) == 0;
+            if (v[i]->name_taken)
+                v[i]->err = DT_ERR_INVALID;
+            else
+                commit_one(log, v[i]);
+        }
     }
     free(entries);
     free(keys);
@@ -678,6 +653,16 @@ static answer accepted_answer(const cast *k)
     return a.body ? a : error_answer(503, "out of memory");
 }
 
+/* The 409 of a ballot whose file name is taken. */
+static answer name_taken_answer(const cast *k)
+{
+    char *msg = dt_strdup_printf("%s is already in the record: ballot %s was already received", k->path,
+                                 dt_ballot_id(k->b));
+    answer a = error_answer(409, msg ? msg : "already received");
+    free(msg);
+    return a;
+}
+
 /* Puts v[0..n)'s entries on the log (durable when it returns), writes
  * their files (made durable by the flusher), and answers each. Closing
  * waits from a ballot's check for a file of its name to its file
@@ -690,24 +675,14 @@ static void commit_casts(dt_server *s, cast **v, size_t n)
     for (size_t i = 0; i < n; i++) {
         cast *k = v[i];
         struct stat st;
-        int there = 0;
-        bool twice = false;
         if (!dt_admin_ballot_begin(s->admin)) {
             finish(k, error_answer(DT_ADMIN_CLOSED_STATUS, DT_ADMIN_CLOSED_MSG));
             continue;
         }
-        for (size_t j = 0; j < m && !twice; j++) /* the same name twice in this batch */
-            twice = strcmp(v[j]->path, k->path) == 0;
-        if (twice || (there = lstat(k->full, &st) == 0) || errno != ENOENT) {
+        if ((k->name_taken = lstat(k->full, &st) == 0) || errno != ENOENT) {
             dt_admin_ballot_end(s->admin);
-            if (!twice && !there) {
-                finish(k, error_answer(503, "the ballot cannot be stored (the record folder cannot be read)"));
-            } else {
-                char *msg = dt_strdup_printf("%s is already in the record: ballot %s was already received", k->path,
-                                             dt_ballot_id(k->b));
-                finish(k, error_answer(409, msg ? msg : "already received"));
-                free(msg);
-            }
+            finish(k, k->name_taken ? name_taken_answer(k)
+                                    : error_answer(503, "the ballot cannot be stored (the record folder cannot be read)"));
             continue;
         }
         v[m++] = k;
@@ -722,10 +697,10 @@ static void commit_casts(dt_server *s, cast **v, size_t n)
         cast *k = v[i];
         answer a;
         if (k->err == DT_OK) {
-            dt_err err = store_new_file(s, k->full, k->text, k->textlen);
+            dt_err err = store_new_file(k->full, k->text, k->textlen);
             if (err != DT_OK) {
                 /* on the log, hence acknowledged: the flusher writes the
-                 * file again from its entry (dt_board_restore_upto) */
+                 * file again from its entry (dt_board_restore) */
                 int e = errno;
                 fprintf(stderr, "detente serve: %s: cannot write the file (%s); ballot %s is on the board, and its "
                                 "file is written again from it\n",
@@ -742,6 +717,8 @@ static void commit_casts(dt_server *s, cast **v, size_t n)
         dt_admin_ballot_end(s->admin);
         if (k->err == DT_OK)
             a = accepted_answer(k);
+        else if (k->name_taken)
+            a = name_taken_answer(k);
         else if (k->err == DT_ERR_INVALID)
             a = error_answer(409, "a ballot with this confirmation code was already received");
         else
@@ -767,7 +744,7 @@ static void commit_casts(dt_server *s, cast **v, size_t n)
 
 /* Every DT_SERVER_SYNC_S seconds, and once more at stop: one syncfs makes
  * the files the committer wrote durable, and files.synced records it
- * (dt_board_files_synced); after a gap, dt_board_restore_upto looks at
+ * (dt_board_files_synced); after a gap, dt_board_restore looks at
  * every entry from the mark on and writes what is missing first. */
 static void flush_files(dt_server *s)
 {
@@ -782,7 +759,7 @@ static void flush_files(dt_server *s)
         char *msg = NULL;
         dt_err err;
         pthread_mutex_lock(&s->board_mu);
-        err = dt_board_restore_upto(s->board, &msg, NULL, &marked);
+        err = dt_board_restore(s->board, &msg, NULL, &marked);
         pthread_mutex_unlock(&s->board_mu);
         if (err != DT_OK) {
             fprintf(stderr, "detente serve: %s; tried again in a second, and at the next start\n",
@@ -1187,7 +1164,7 @@ dt_err dt_server_start(dt_server **out, char **msg, const dt_server_opts *o)
     {
         /* ballots a crash left on the log without their file get it back */
         size_t restored = 0;
-        if ((err = dt_board_restore_upto(s->board, msg, &restored, &s->files_upto)) != DT_OK)
+        if ((err = dt_board_restore(s->board, msg, &restored, &s->files_upto)) != DT_OK)
             goto fail;
         s->files_synced = s->files_upto;
         if (restored && !s->quiet)

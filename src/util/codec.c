@@ -2,6 +2,7 @@
 #include <fcntl.h>
 #include <stdint.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -432,6 +433,54 @@ out:
     }
     free(tmp);
     return err;
+}
+
+dt_err dt_write_temp_beside(char **tmp, const char *path, const char *tag, const void *data, size_t len)
+{
+    static atomic_uint counter;
+    const char *slash = strrchr(path, '/');
+    char *parent = slash ? strndup(path, (size_t)(slash - path)) : strdup(".");
+    const unsigned char *p = data;
+    dt_err err = DT_ERR_NOMEM;
+    int fd = -1;
+    *tmp = NULL;
+    if (!parent || !(*tmp = dt_strdup_printf("%s/.tmp-%s-%ld-%u", parent, tag, (long)getpid(),
+                                              atomic_fetch_add(&counter, 1))))
+        goto out;
+    err = DT_ERR_IO;
+    if (dt_mkdirs(parent) != DT_OK || (fd = open(*tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644)) < 0)
+        goto out;
+    for (size_t off = 0; off < len;) {
+        ssize_t w = write(fd, p + off, len - off);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            goto out;
+        off += (size_t)w;
+    }
+    err = close(fd) == 0 ? DT_OK : DT_ERR_IO;
+    fd = -1;
+out:
+    if (fd >= 0)
+        close(fd);
+    if (err != DT_OK && *tmp) {
+        int e = errno;
+        unlink(*tmp);
+        errno = e;
+        free(*tmp);
+        *tmp = NULL;
+    }
+    free(parent);
+    return err;
+}
+
+int dt_file_equals(const char *path, const void *data, size_t len)
+{
+    unsigned char *t = NULL;
+    size_t tl = 0;
+    int same = dt_read_file(&t, &tl, path, len) == DT_OK && tl == len && (len == 0 || memcmp(t, data, len) == 0);
+    free(t);
+    return same;
 }
 
 dt_err dt_mkdirs(const char *path)

@@ -54,6 +54,15 @@ char *dt_strdup_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)
  * says why (ENOSPC for a full disk). */
 DT_WARN_UNUSED_RESULT dt_err dt_write_file_atomic(const char *path, const void *data, size_t len,
                                                   unsigned mode);
+/* Writes len bytes to a new hidden file beside path (".tmp-TAG-PID-N" in
+ * path's folder, which is made if missing; mode 0644; not flushed) and
+ * gives its name in *tmp (malloc'ed): the caller renames it into place.
+ * The board's listing skips hidden files, so one left by a crash is
+ * harmless. Nothing is left behind on failure (*tmp NULL). */
+DT_WARN_UNUSED_RESULT dt_err dt_write_temp_beside(char **tmp, const char *path, const char *tag, const void *data,
+                                                  size_t len);
+/* 1 if path is a regular file of exactly data's len bytes, else 0 */
+int dt_file_equals(const char *path, const void *data, size_t len);
 /* mkdir -p with mode 0755; DT_ERR_IO on failure */
 DT_WARN_UNUSED_RESULT dt_err dt_mkdirs(const char *path);
 
