@@ -440,6 +440,33 @@ static void test_serve(void **state)
     assert_false(exists("%s/encrypted_ballots/device-1/eballot-%s.json", edir, "ballot-1-again"));
     assert_int_equal(log_size(), before + NBALLOTS);
 
+    /* the same ballot again before its file is written (the file writer
+     * runs later, at the lowest priority; here the file taken away): the
+     * log knows it, 409, nothing appended */
+    {
+        char f[256], *keep;
+        size_t klen = 0;
+        int waited = 0;
+        snprintf(f, sizeof f, "%s/encrypted_ballots/device-1/eballot-ballot-1.json", edir);
+        while (!(keep = slurp(f, &klen)) && waited++ < 500)
+            usleep(10000); /* the file writer's turn */
+        assert_non_null(keep);
+        assert_int_equal(unlink(f), 0);
+        post(&s, "/api/v1/ballots", ballots[0], blens[0], &r);
+        expect_status(&r, 409, "the same ballot again, its file not written yet");
+        assert_non_null(strstr(r.body, "already received"));
+        resp_free(&r);
+        assert_int_equal(log_size(), before + NBALLOTS);
+        assert_false(exists("%s/encrypted_ballots/device-1/eballot-%s.json", edir, "ballot-1"));
+        {
+            FILE *fp = fopen(f, "wb");
+            assert_non_null(fp);
+            assert_int_equal(fwrite(keep, 1, klen, fp), klen);
+            assert_int_equal(fclose(fp), 0);
+        }
+        free(keep);
+    }
+
     /* garbage, empty, oversized bodies */
     post(&s, "/api/v1/ballots", "this is not JSON", 16, &r);
     expect_status(&r, 400, "garbage");

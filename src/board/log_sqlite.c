@@ -428,7 +428,7 @@ static dt_err sq_size(dt_log *base, uint64_t *size)
 static dt_err sq_read_tree(dt_log *base, uint64_t size, dt_log_tree_fn fn, void *arg)
 {
     sq_log *log = (sq_log *)base;
-    uint64_t cur;
+    uint64_t cur = 0; /* read_size sets it; -O3 cannot see that */
     dt_err err = run(log->st[S_BEGIN_READ]);
     if (err == DT_OK && (err = read_size(log, &cur)) == DT_OK)
         err = size > cur ? DT_ERR_RANGE : fn(arg, stored_node, log);
