@@ -6,6 +6,7 @@
 #include <netdb.h>
 #include <pthread.h>
 #include <sched.h>
+#include <semaphore.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -100,7 +101,8 @@ typedef struct conn {
  * log (memory stays bounded when the writer falls behind). */
 #define DT_SERVER_FILES_MAX ((size_t)64 << 20)
 
-/* The files of one commit's ballots, on their way to the file writer. */
+/* The files of one commit's ballots, on their way to the file writer, and
+ * back to the committer, which frees them. */
 typedef struct file_job {
     struct file_job *next;
     uint64_t lo, end; /* the commit's entries, [lo, end) */
@@ -114,7 +116,7 @@ typedef struct file_job {
 
 struct dt_server {
     char *dir;
-    int dir_fd; /* the record folder, for the flusher's syncfs: -1 until open */
+    int dir_fd; /* the record folder, for the file writer's syncfs: -1 until open */
     char *board_at; /* the board's log location given (--board), or NULL: the folder's own */
     dt_record *rec;
     dt_ballot_ctx *ctx;
@@ -148,19 +150,25 @@ struct dt_server {
     unsigned ncheckers, checkers_started;
     pthread_t committer;
     bool committer_started;
-    /* the ballots' files (under q_mu): the committer hands each commit's
-     * to the file writer (files_head), which writes them with the cores'
-     * spare time. Every entry below files_upto has its file written; it
-     * moves only over a commit of this server's that starts there and
-     * whose files were all written, and otherwise files_gap asks the writer
-     * for dt_board_restore (another server's entries on a shared log, a
-     * write that failed, files left out past DT_SERVER_FILES_MAX); below
-     * files_synced, on disk (the writer's own) */
-    file_job *files_head, **files_tail;
-    size_t files_bytes;
+    /* The ballots' files: the committer hands each commit's to the file
+     * writer (files_todo, newest first), which writes them with the cores'
+     * spare time and hands them back (files_done) for the committer to
+     * free. The writer runs at the lowest priority and could be stopped
+     * for long anywhere, so it holds no lock another thread waits for: the
+     * two lists and the counters are atomic, the memory goes back to the
+     * thread that frees it, and it has its own board handle. Every entry
+     * below files_upto (the writer's) has its file written; it moves only
+     * over a commit of this server's that starts there and whose files
+     * were all written, and otherwise files_gap asks for dt_board_restore
+     * (another server's entries on a shared log, a write that failed, files
+     * left out past DT_SERVER_FILES_MAX); below files_synced, on disk. */
+    _Atomic(file_job *) files_todo, files_done;
+    atomic_size_t files_bytes; /* of the jobs not yet freed */
+    atomic_bool files_gap, files_stopping;
+    sem_t files_sem;           /* posted once a job */
+    bool files_sem_made;
     uint64_t files_upto, files_synced;
-    bool files_gap, files_stopping;
-    pthread_cond_t files_cv;
+    dt_board *files_board;
     pthread_t filer;
     bool filer_started;
     pthread_cond_t flush_cv;
@@ -227,8 +235,8 @@ static void *publisher_main(void *arg)
 /* Writes the file of a ballot already on the log (mode 0644): a hidden
  * temporary file in the same folder (dt_write_temp_beside), renamed to the
  * name unless the name exists; a file there with the same bytes
- * (dt_board_restore wrote it first) is as good. Not flushed: the flusher's
- * syncfs makes it durable, and until then the log holds it
+ * (dt_board_restore wrote it first) is as good. Not flushed: the file
+ * writer's syncfs makes it durable, and until then the log holds it
  * (dt_board_restore). DT_ERR_INVALID: another file is at the name. */
 static dt_err store_new_file(const char *full, const char *text, size_t len)
 {
@@ -354,10 +362,10 @@ static enum MHD_Result send_error(dt_server *s, struct MHD_Connection *c, const 
  * (dt_ballot_verify_batched), then checks the group's batches merged, with
  * one multi-scalar multiplication; a group of 64 ballots of 20 selections
  * costs about a third less a ballot than each alone (bench_cast). The
- * committer thread takes every ballot checked: it writes their files, makes
- * them durable with one syncfs and appends their entries to the log in one
- * call. Each ballot's answer is then kept in its conn and its connection
- * resumed; on_request sends it. Under load, groups and commits grow by
+ * committer thread takes every ballot checked: it appends their entries to
+ * the log in one call (one fsync), keeps each ballot's answer in its conn
+ * and resumes its connection (on_request sends it), and hands their files
+ * to the file writer thread. Under load, groups and commits grow by
  * themselves (what arrives while one is worked on is the next); at a trickle
  * a ballot is a group of one, checked at once. */
 
@@ -624,15 +632,21 @@ static void *checker_main(void *arg)
 
 /* One entry alone. A key already on the log is a ballot already received
  * (409): by its confirmation code, or else by its file name (name_taken),
- * whose file the file writer may not have written yet. */
+ * whose file the file writer may not have written yet. Even when the entry
+ * there is byte for byte this one (a voter casting again after a 503 whose
+ * append did land: the receipt shows it). */
 static void commit_one(dt_log *log, cast *k)
 {
     const unsigned char *e = k->entry, *key[2] = {k->pkey, k->key};
     size_t kl[2] = {k->pklen, sizeof k->key};
     uint64_t idx;
     k->err = dt_log_append_multikeyed(log, &e, &k->entrylen, key, kl, 2, 1, &k->index, NULL);
-    if (k->err == DT_ERR_INVALID && dt_log_find(log, k->key, sizeof k->key, &idx) == DT_ERR_NOT_FOUND)
+    if (k->err != DT_ERR_INVALID || dt_log_find(log, k->key, sizeof k->key, &idx) == DT_OK)
+        return;
+    if (dt_log_find(log, k->pkey, k->pklen, &idx) == DT_OK)
         k->name_taken = true;
+    else
+        k->err = DT_ERR_IO; /* refused, but for no key of its: 503 */
 }
 
 /* Appends v[0..n) in one call; if a key in it is refused (a duplicate),
@@ -695,16 +709,33 @@ static answer name_taken_answer(const cast *k)
     return a;
 }
 
-/* Puts v[0..n)'s entries on the log (durable when it returns), hands
- * their files to the file writer, and answers each. Closing waits from a
- * ballot's check for a file of its name to its file, written
- * (dt_admin_ballot_begin, and _end in write_files) or left to
- * dt_board_restore (over DT_SERVER_FILES_MAX, or out of memory). */
+/* Frees a list of jobs (their files written, or left to dt_board_restore). */
+static void free_jobs(dt_server *s, file_job *j)
+{
+    while (j) {
+        file_job *next = j->next;
+        for (size_t i = 0; i < j->n; i++) {
+            free(j->f[i].full);
+            free(j->f[i].text);
+        }
+        atomic_fetch_sub(&s->files_bytes, j->bytes);
+        free(j);
+        j = next;
+    }
+}
+
+/* Puts v[0..n)'s entries on the log (durable when it returns), answers
+ * each, and hands their files to the file writer. Closing waits from a
+ * ballot's check for a file of its name to its entry
+ * (dt_admin_ballot_begin); a file the writer has not written yet,
+ * dt_board_restore writes from the log (the publish that `detente close`
+ * starts with). */
 static void commit_casts(dt_server *s, cast **v, size_t n)
 {
     size_t m = 0, ok = 0;
     uint64_t lo = UINT64_MAX, end = 0;
     file_job *job;
+    free_jobs(s, atomic_exchange(&s->files_done, NULL));
     for (size_t i = 0; i < n; i++) {
         cast *k = v[i];
         struct stat st;
@@ -746,8 +777,7 @@ static void commit_casts(dt_server *s, cast **v, size_t n)
             if (k->index + 1 > end)
                 end = k->index + 1;
         }
-        if (!(k->err == DT_OK && job))
-            dt_admin_ballot_end(s->admin); /* else once its file is written (write_files) */
+        dt_admin_ballot_end(s->admin);
         if (k->err == DT_OK)
             a = accepted_answer(k);
         else if (k->name_taken)
@@ -763,30 +793,23 @@ static void commit_casts(dt_server *s, cast **v, size_t n)
         }
         finish(k, a);
     }
-    if (ok > 0) {
-        pthread_mutex_lock(&s->q_mu);
-        if (job && s->files_bytes + job->bytes <= DT_SERVER_FILES_MAX) {
-            job->lo = lo;
-            job->end = end;
-            job->all_ours = end - lo == ok;
-            job->next = NULL;
-            *s->files_tail = job;
-            s->files_tail = &job->next;
-            s->files_bytes += job->bytes;
-            pthread_cond_signal(&s->files_cv);
-            job = NULL;
-        } else if (end > s->files_upto) {
-            s->files_gap = true; /* the writer is far behind (or out of memory): from the log */
-        }
-        pthread_mutex_unlock(&s->q_mu);
-    }
-    if (job) { /* left to dt_board_restore */
-        for (size_t i = 0; i < job->n; i++) {
-            free(job->f[i].full);
-            free(job->f[i].text);
-            dt_admin_ballot_end(s->admin);
-        }
-        free(job);
+    if (job && ok > 0 && atomic_load(&s->files_bytes) + job->bytes <= DT_SERVER_FILES_MAX) {
+        job->lo = lo;
+        job->end = end;
+        job->all_ours = end - lo == ok;
+        atomic_fetch_add(&s->files_bytes, job->bytes);
+        job->next = atomic_load(&s->files_todo);
+        while (!atomic_compare_exchange_weak(&s->files_todo, &job->next, job))
+            ;
+        sem_post(&s->files_sem);
+    } else if (job) {
+        if (ok > 0)
+            atomic_store(&s->files_gap, true); /* the writer is far behind: from the log */
+        atomic_fetch_add(&s->files_bytes, job->bytes);
+        job->next = NULL;
+        free_jobs(s, job);
+    } else if (ok > 0) {
+        atomic_store(&s->files_gap, true); /* out of memory: from the log */
     }
 }
 
@@ -798,35 +821,23 @@ static void commit_casts(dt_server *s, cast **v, size_t n)
  * entry from the mark on and writes what is missing first. */
 static void flush_files(dt_server *s)
 {
-    uint64_t upto, marked = 0;
-    bool gap;
-    pthread_mutex_lock(&s->q_mu);
-    upto = s->files_upto;
-    gap = s->files_gap;
-    s->files_gap = false;
-    pthread_mutex_unlock(&s->q_mu);
-    if (gap) {
+    uint64_t marked = 0;
+    if (atomic_exchange(&s->files_gap, false)) {
         char *msg = NULL;
-        dt_err err;
-        pthread_mutex_lock(&s->board_mu);
-        err = dt_board_restore(s->board, &msg, NULL, &marked);
-        pthread_mutex_unlock(&s->board_mu);
+        dt_err err = dt_board_restore(s->files_board, &msg, NULL, &marked);
         if (err != DT_OK) {
             fprintf(stderr, "detente serve: %s; tried again in a second, and at the next start\n",
                     msg ? msg : dt_strerror(err));
-            pthread_mutex_lock(&s->q_mu);
-            s->files_gap = true;
-            pthread_mutex_unlock(&s->q_mu);
+            atomic_store(&s->files_gap, true);
         } else {
             s->files_synced = marked;
-            pthread_mutex_lock(&s->q_mu);
             if (marked > s->files_upto)
                 s->files_upto = marked;
-            pthread_mutex_unlock(&s->q_mu);
         }
         free(msg);
-    } else if (upto > s->files_synced) {
-        if (dt_board_files_synced(s->board, s->dir_fd, upto) == DT_OK)
+    } else if (s->files_upto > s->files_synced) {
+        uint64_t upto = s->files_upto;
+        if (dt_board_files_synced(s->files_board, s->dir_fd, upto) == DT_OK)
             s->files_synced = upto;
         else
             fprintf(stderr, "detente serve: the record's files cannot be flushed (%s); they are on the board, and "
@@ -835,11 +846,12 @@ static void flush_files(dt_server *s)
     }
 }
 
-/* Writes the files of a list of commits, in commit order, and frees it. */
+/* Writes the files of a list of commits, in commit order, and hands the
+ * list back to the committer (files_done). */
 static void write_files(dt_server *s, file_job *j)
 {
-    while (j) {
-        file_job *next = j->next;
+    file_job *first = j, *last = NULL;
+    for (; j; last = j, j = j->next) {
         bool failed = false;
         for (size_t i = 0; i < j->n; i++) {
             dt_err err = store_new_file(j->f[i].full, j->f[i].text, j->f[i].len);
@@ -851,64 +863,57 @@ static void write_files(dt_server *s, file_job *j)
                         j->f[i].full, err == DT_ERR_INVALID ? "another file has its name" : strerror(errno));
                 failed = true;
             }
-            free(j->f[i].full);
-            free(j->f[i].text);
-            dt_admin_ballot_end(s->admin);
         }
-        pthread_mutex_lock(&s->q_mu);
-        s->files_bytes -= j->bytes;
         if (!failed && j->all_ours && j->lo == s->files_upto)
             s->files_upto = j->end;
         else if (j->end > s->files_upto)
-            s->files_gap = true; /* entries not (all) ours below end, or a file missing */
-        pthread_mutex_unlock(&s->q_mu);
-        free(j);
+            atomic_store(&s->files_gap, true); /* entries not (all) ours below end, or a file missing */
+    }
+    if (last) {
+        last->next = atomic_load(&s->files_done);
+        while (!atomic_compare_exchange_weak(&s->files_done, &last->next, first))
+            ;
+    }
+}
+
+/* The jobs waiting, oldest first. */
+static file_job *take_jobs(dt_server *s)
+{
+    file_job *j = atomic_exchange(&s->files_todo, NULL), *rev = NULL;
+    while (j) {
+        file_job *next = j->next;
+        j->next = rev;
+        rev = j;
         j = next;
     }
+    return rev;
 }
 
 /* The file writer: the ballots' files, which the log already holds, written
  * at the lowest priority (SCHED_IDLE: with the time the checks, the
- * appends and the answers leave; at 1,500 ballots a second it halved the
- * open loop's p99), and flush_files every DT_SERVER_SYNC_S seconds. At
- * stop, at the usual priority, the files left and a last flush_files. */
+ * appends and the answers leave), and flush_files every DT_SERVER_SYNC_S
+ * seconds. At stop, dt_server_stop writes what is left, at its own
+ * priority (leaving SCHED_IDLE may need a privilege). */
 static void *filer_main(void *arg)
 {
     dt_server *s = arg;
     struct sched_param sp = {0};
     struct timespec last;
-    bool draining = false;
     pthread_setname_np(pthread_self(), "dt-files");
     (void)pthread_setschedparam(pthread_self(), SCHED_IDLE, &sp); /* where refused: at the usual priority */
-    clock_gettime(CLOCK_MONOTONIC, &last);
-    pthread_mutex_lock(&s->q_mu);
-    for (;;) {
+    clock_gettime(CLOCK_REALTIME, &last);
+    while (!atomic_load(&s->files_stopping)) {
         struct timespec t = last, now;
-        file_job *j;
-        bool stop;
         t.tv_sec += DT_SERVER_SYNC_S;
-        while (!s->files_head && !s->files_stopping &&
-               pthread_cond_timedwait(&s->files_cv, &s->q_mu, &t) != ETIMEDOUT)
-            ;
-        j = s->files_head;
-        s->files_head = NULL;
-        s->files_tail = &s->files_head;
-        stop = s->files_stopping && !j;
-        if (s->files_stopping && !draining) { /* the rest at once: stop waits for it */
-            (void)pthread_setschedparam(pthread_self(), SCHED_OTHER, &sp);
-            draining = true;
-        }
-        pthread_mutex_unlock(&s->q_mu);
-        write_files(s, j);
-        clock_gettime(CLOCK_MONOTONIC, &now);
-        if (stop || now.tv_sec - last.tv_sec >= DT_SERVER_SYNC_S) {
-            flush_files(s); /* at stop, the last (the committer has ended) */
+        (void)sem_timedwait(&s->files_sem, &t); /* a job, the time, or stop */
+        write_files(s, take_jobs(s));
+        clock_gettime(CLOCK_REALTIME, &now);
+        if (now.tv_sec - last.tv_sec >= DT_SERVER_SYNC_S || now.tv_sec < last.tv_sec) {
+            flush_files(s);
             last = now;
         }
-        if (stop)
-            return NULL;
-        pthread_mutex_lock(&s->q_mu);
     }
+    return NULL;
 }
 
 /* The flusher: every DT_SERVER_CKPT_MS a checkpoint of the log's WAL on
@@ -1221,7 +1226,6 @@ dt_err dt_server_start(dt_server **out, char **msg, const dt_server_opts *o)
     s->publish_every = o->publish_every;
     s->check_tail = &s->check_head;
     s->commit_tail = &s->commit_head;
-    s->files_tail = &s->files_head;
     pthread_mutex_init(&s->board_mu, NULL);
     pthread_mutex_init(&s->q_mu, NULL);
     {
@@ -1230,7 +1234,6 @@ dt_err dt_server_start(dt_server **out, char **msg, const dt_server_opts *o)
         pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
         pthread_cond_init(&s->check_cv, &ca);
         pthread_cond_init(&s->flush_cv, &ca);
-        pthread_cond_init(&s->files_cv, &ca);
         pthread_condattr_destroy(&ca);
     }
     pthread_cond_init(&s->commit_cv, NULL);
@@ -1300,6 +1303,13 @@ dt_err dt_server_start(dt_server **out, char **msg, const dt_server_opts *o)
         goto fail;
     }
     s->flusher_started = true;
+    if ((err = dt_board_open_at(&s->files_board, msg, o->dir, o->board)) != DT_OK)
+        goto fail;
+    if (sem_init(&s->files_sem, 0, 0) != 0) {
+        err = DT_ERR_NOMEM;
+        goto fail;
+    }
+    s->files_sem_made = true;
     if (pthread_create(&s->filer, NULL, filer_main, s) != 0) {
         err = DT_ERR_NOMEM;
         goto fail;
@@ -1396,13 +1406,14 @@ void dt_server_stop(dt_server *s)
     free(s->checkers);
     if (s->committer_started)
         pthread_join(s->committer, NULL);
-    if (s->filer_started) { /* it writes and flushes the last files */
-        pthread_mutex_lock(&s->q_mu);
-        s->files_stopping = true;
-        pthread_cond_signal(&s->files_cv);
-        pthread_mutex_unlock(&s->q_mu);
+    if (s->filer_started) { /* then the last files written and flushed here */
+        atomic_store(&s->files_stopping, true);
+        sem_post(&s->files_sem);
         pthread_join(s->filer, NULL);
+        write_files(s, take_jobs(s));
+        flush_files(s);
     }
+    free_jobs(s, atomic_exchange(&s->files_done, NULL));
     if (s->flusher_started) {
         pthread_mutex_lock(&s->q_mu);
         s->flush_stopping = true;
@@ -1435,7 +1446,9 @@ void dt_server_stop(dt_server *s)
     pthread_cond_destroy(&s->check_cv);
     pthread_cond_destroy(&s->commit_cv);
     pthread_cond_destroy(&s->flush_cv);
-    pthread_cond_destroy(&s->files_cv);
+    if (s->files_sem_made)
+        sem_destroy(&s->files_sem);
+    dt_board_close(s->files_board);
     pthread_cond_destroy(&s->idle_cv);
     pthread_mutex_destroy(&s->pub_mu);
     pthread_cond_destroy(&s->pub_cv);
