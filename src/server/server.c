@@ -27,6 +27,7 @@
 #include <detente/server.h>
 #include <detente/tiles.h>
 
+#include "board/board_impl.h"
 #include "record/record.h"
 #include "server/admin.h"
 #include "server/server_impl.h"
@@ -96,23 +97,6 @@ typedef struct conn {
  * milliseconds between two checkpoints of the log's WAL (the flusher). */
 #define DT_SERVER_SYNC_S 1
 #define DT_SERVER_CKPT_MS 50
-/* Bytes of ballot files waiting for the file writer at most; past it a
- * commit's files are left to dt_board_restore, which writes them from the
- * log (memory stays bounded when the writer falls behind). */
-#define DT_SERVER_FILES_MAX ((size_t)64 << 20)
-
-/* The files of one commit's ballots, on their way to the file writer, and
- * back to the committer, which frees them. */
-typedef struct file_job {
-    struct file_job *next;
-    uint64_t lo, end; /* the commit's entries, [lo, end) */
-    bool all_ours;    /* every entry in [lo, end) has its file here */
-    size_t n, bytes;
-    struct {
-        char *full, *text;
-        size_t len;
-    } f[];
-} file_job;
 
 struct dt_server {
     char *dir;
@@ -150,24 +134,21 @@ struct dt_server {
     unsigned ncheckers, checkers_started;
     pthread_t committer;
     bool committer_started;
-    /* The ballots' files: the committer hands each commit's to the file
-     * writer (files_todo, newest first), which writes them with the cores'
-     * spare time and hands them back (files_done) for the committer to
-     * free. The writer runs at the lowest priority and could be stopped
-     * for long anywhere, so it holds no lock another thread waits for: the
-     * two lists and the counters are atomic, the memory goes back to the
-     * thread that frees it, and it has its own board handle. Every entry
-     * below files_upto (the writer's) has its file written; it moves only
-     * over a commit of this server's that starts there and whose files
-     * were all written, and otherwise files_gap asks for dt_board_restore
-     * (another server's entries on a shared log, a write that failed, files
-     * left out past DT_SERVER_FILES_MAX); below files_synced, on disk. */
-    _Atomic(file_job *) files_todo, files_done;
-    atomic_size_t files_bytes; /* of the jobs not yet freed */
-    atomic_bool files_gap, files_stopping;
-    sem_t files_sem;           /* posted once a job */
+    /* The ballots' files: the file writer reads the entries the log has
+     * past files_upto and writes the file of each ballot among them, with
+     * the cores' spare time (the committer posts files_sem after each
+     * append). It runs at the lowest priority and can be stopped for long
+     * anywhere, so it shares no lock and no memory with the other threads:
+     * its own log and board handles, its own state. Every ballot entry
+     * below files_upto has its file written (whoever appended it: another
+     * server on a shared log too); below files_synced, on disk. A write
+     * that fails sets files_gap: dt_board_restore then, from the mark. */
+    atomic_bool files_stopping;
+    bool files_gap;
+    sem_t files_sem;
     bool files_sem_made;
     uint64_t files_upto, files_synced;
+    dt_log *files_log;
     dt_board *files_board;
     pthread_t filer;
     bool filer_started;
@@ -709,33 +690,14 @@ static answer name_taken_answer(const cast *k)
     return a;
 }
 
-/* Frees a list of jobs (their files written, or left to dt_board_restore). */
-static void free_jobs(dt_server *s, file_job *j)
-{
-    while (j) {
-        file_job *next = j->next;
-        for (size_t i = 0; i < j->n; i++) {
-            free(j->f[i].full);
-            free(j->f[i].text);
-        }
-        atomic_fetch_sub(&s->files_bytes, j->bytes);
-        free(j);
-        j = next;
-    }
-}
-
 /* Puts v[0..n)'s entries on the log (durable when it returns), answers
- * each, and hands their files to the file writer. Closing waits from a
- * ballot's check for a file of its name to its entry
- * (dt_admin_ballot_begin); a file the writer has not written yet,
- * dt_board_restore writes from the log (the publish that `detente close`
- * starts with). */
+ * each, and wakes the file writer. Closing waits from a ballot's check for
+ * a file of its name to its entry (dt_admin_ballot_begin); a file the
+ * writer has not written yet, dt_board_restore writes from the log (the
+ * publish that `detente close` starts with). */
 static void commit_casts(dt_server *s, cast **v, size_t n)
 {
     size_t m = 0, ok = 0;
-    uint64_t lo = UINT64_MAX, end = 0;
-    file_job *job;
-    free_jobs(s, atomic_exchange(&s->files_done, NULL));
     for (size_t i = 0; i < n; i++) {
         cast *k = v[i];
         struct stat st;
@@ -757,26 +719,11 @@ static void commit_casts(dt_server *s, cast **v, size_t n)
     pthread_mutex_lock(&s->q_mu);
     s->n_commits++;
     pthread_mutex_unlock(&s->q_mu);
-    if ((job = malloc(sizeof *job + m * sizeof job->f[0])))
-        job->n = job->bytes = 0;
     for (size_t i = 0; i < m; i++) {
         cast *k = v[i];
         answer a;
-        if (k->err == DT_OK) {
-            if (job) { /* the file's name and bytes go to the writer */
-                job->f[job->n].full = k->full;
-                job->f[job->n].text = k->text;
-                job->f[job->n].len = k->textlen;
-                job->bytes += k->textlen;
-                job->n++;
-                k->full = k->text = NULL;
-            }
+        if (k->err == DT_OK)
             ok++;
-            if (k->index < lo)
-                lo = k->index;
-            if (k->index + 1 > end)
-                end = k->index + 1;
-        }
         dt_admin_ballot_end(s->admin);
         if (k->err == DT_OK)
             a = accepted_answer(k);
@@ -793,24 +740,8 @@ static void commit_casts(dt_server *s, cast **v, size_t n)
         }
         finish(k, a);
     }
-    if (job && ok > 0 && atomic_load(&s->files_bytes) + job->bytes <= DT_SERVER_FILES_MAX) {
-        job->lo = lo;
-        job->end = end;
-        job->all_ours = end - lo == ok;
-        atomic_fetch_add(&s->files_bytes, job->bytes);
-        job->next = atomic_load(&s->files_todo);
-        while (!atomic_compare_exchange_weak(&s->files_todo, &job->next, job))
-            ;
+    if (ok > 0)
         sem_post(&s->files_sem);
-    } else if (job) {
-        if (ok > 0)
-            atomic_store(&s->files_gap, true); /* the writer is far behind: from the log */
-        atomic_fetch_add(&s->files_bytes, job->bytes);
-        job->next = NULL;
-        free_jobs(s, job);
-    } else if (ok > 0) {
-        atomic_store(&s->files_gap, true); /* out of memory: from the log */
-    }
 }
 
 /* ---- the file writer and the flusher ---- */
@@ -822,13 +753,14 @@ static void commit_casts(dt_server *s, cast **v, size_t n)
 static void flush_files(dt_server *s)
 {
     uint64_t marked = 0;
-    if (atomic_exchange(&s->files_gap, false)) {
+    if (s->files_gap) {
+        s->files_gap = false;
         char *msg = NULL;
         dt_err err = dt_board_restore(s->files_board, &msg, NULL, &marked);
         if (err != DT_OK) {
             fprintf(stderr, "detente serve: %s; tried again in a second, and at the next start\n",
                     msg ? msg : dt_strerror(err));
-            atomic_store(&s->files_gap, true);
+            s->files_gap = true;
         } else {
             s->files_synced = marked;
             if (marked > s->files_upto)
@@ -846,50 +778,45 @@ static void flush_files(dt_server *s)
     }
 }
 
-/* Writes the files of a list of commits, in commit order, and hands the
- * list back to the committer (files_done). */
-static void write_files(dt_server *s, file_job *j)
+/* Writes the file of every ballot entry from files_upto to the log's end
+ * (a file already there with the same bytes is as good: store_new_file). A
+ * failure leaves files_upto there and sets files_gap. */
+static void write_new_files(dt_server *s)
 {
-    file_job *first = j, *last = NULL;
-    for (; j; last = j, j = j->next) {
-        bool failed = false;
-        for (size_t i = 0; i < j->n; i++) {
-            dt_err err = store_new_file(j->f[i].full, j->f[i].text, j->f[i].len);
-            if (err != DT_OK) {
-                /* on the log, hence acknowledged: written again from its
-                 * entry (dt_board_restore) */
+    uint64_t size;
+    if (s->files_gap)
+        return; /* flush_files restores first */
+    if (dt_log_size(s->files_log, &size) != DT_OK) {
+        s->files_gap = true;
+        return;
+    }
+    for (uint64_t i = s->files_upto; i < size; i++) {
+        unsigned char *data = NULL;
+        size_t len = 0;
+        dt_board_entry e;
+        dt_err err = dt_log_entry(s->files_log, i, &data, &len);
+        if (err == DT_OK && (err = dt_board_entry_parse(&e, data, len)) == DT_OK && !e.is_blob &&
+            dt_board_is_ballot_path(e.path, e.pathlen)) {
+            char *full = dt_strdup_printf("%s/%.*s", s->dir, (int)e.pathlen, e.path);
+            if (!full)
+                err = DT_ERR_NOMEM;
+            else if ((err = store_new_file(full, (const char *)e.body, e.bodylen)) != DT_OK)
+                /* on the log, hence acknowledged: dt_board_restore tries again */
                 fprintf(stderr, "detente serve: %s: cannot write the file (%s); the ballot is on the board, and its "
                                 "file is written again from it\n",
-                        j->f[i].full, err == DT_ERR_INVALID ? "another file has its name" : strerror(errno));
-                failed = true;
-            }
+                        full, err == DT_ERR_INVALID ? "another file has its name" : strerror(errno));
+            free(full);
         }
-        if (!failed && j->all_ours && j->lo == s->files_upto)
-            s->files_upto = j->end;
-        else if (j->end > s->files_upto)
-            atomic_store(&s->files_gap, true); /* entries not (all) ours below end, or a file missing */
-    }
-    if (last) {
-        last->next = atomic_load(&s->files_done);
-        while (!atomic_compare_exchange_weak(&s->files_done, &last->next, first))
-            ;
+        free(data);
+        if (err != DT_OK) {
+            s->files_gap = true;
+            return;
+        }
+        s->files_upto = i + 1;
     }
 }
 
-/* The jobs waiting, oldest first. */
-static file_job *take_jobs(dt_server *s)
-{
-    file_job *j = atomic_exchange(&s->files_todo, NULL), *rev = NULL;
-    while (j) {
-        file_job *next = j->next;
-        j->next = rev;
-        rev = j;
-        j = next;
-    }
-    return rev;
-}
-
-/* The file writer: the ballots' files, which the log already holds, written
+/* The file writer: the ballots' files, read back from the log and written
  * at the lowest priority (SCHED_IDLE: with the time the checks, the
  * appends and the answers leave), and flush_files every DT_SERVER_SYNC_S
  * seconds. At stop, dt_server_stop writes what is left, at its own
@@ -905,8 +832,10 @@ static void *filer_main(void *arg)
     while (!atomic_load(&s->files_stopping)) {
         struct timespec t = last, now;
         t.tv_sec += DT_SERVER_SYNC_S;
-        (void)sem_timedwait(&s->files_sem, &t); /* a job, the time, or stop */
-        write_files(s, take_jobs(s));
+        (void)sem_timedwait(&s->files_sem, &t); /* an append, the time, or stop */
+        while (sem_trywait(&s->files_sem) == 0)
+            ; /* one pass covers every append so far */
+        write_new_files(s);
         clock_gettime(CLOCK_REALTIME, &now);
         if (now.tv_sec - last.tv_sec >= DT_SERVER_SYNC_S || now.tv_sec < last.tv_sec) {
             flush_files(s);
@@ -1305,6 +1234,15 @@ dt_err dt_server_start(dt_server **out, char **msg, const dt_server_opts *o)
     s->flusher_started = true;
     if ((err = dt_board_open_at(&s->files_board, msg, o->dir, o->board)) != DT_OK)
         goto fail;
+    {
+        char *why = NULL;
+        if ((err = dt_log_open_msg(&s->files_log, &why, logp, 0)) != DT_OK) {
+            *msg = dt_strdup_printf("%s: cannot open the log store (%s)%s%s", o->board ? "--board" : logp,
+                                    dt_strerror(err), why ? ": " : "", why ? why : "");
+            free(why);
+            goto fail;
+        }
+    }
     if (sem_init(&s->files_sem, 0, 0) != 0) {
         err = DT_ERR_NOMEM;
         goto fail;
@@ -1410,10 +1348,9 @@ void dt_server_stop(dt_server *s)
         atomic_store(&s->files_stopping, true);
         sem_post(&s->files_sem);
         pthread_join(s->filer, NULL);
-        write_files(s, take_jobs(s));
+        write_new_files(s);
         flush_files(s);
     }
-    free_jobs(s, atomic_exchange(&s->files_done, NULL));
     if (s->flusher_started) {
         pthread_mutex_lock(&s->q_mu);
         s->flush_stopping = true;
@@ -1449,6 +1386,7 @@ void dt_server_stop(dt_server *s)
     if (s->files_sem_made)
         sem_destroy(&s->files_sem);
     dt_board_close(s->files_board);
+    dt_log_close(s->files_log);
     pthread_cond_destroy(&s->idle_cv);
     pthread_mutex_destroy(&s->pub_mu);
     pthread_cond_destroy(&s->pub_cv);
