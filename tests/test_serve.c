@@ -448,7 +448,7 @@ static void test_serve(void **state)
         size_t klen = 0;
         int waited = 0;
         snprintf(f, sizeof f, "%s/encrypted_ballots/device-1/eballot-ballot-1.json", edir);
-        while (!(keep = slurp(f, &klen)) && waited++ < 2000)
+        while (!(keep = slurp(f, &klen)) && waited++ < 6000)
             usleep(10000); /* the file writer's turn */
         assert_non_null(keep);
         assert_int_equal(unlink(f), 0);
@@ -1031,8 +1031,8 @@ static void test_grouped(void **state)
  * acknowledged ballot without its file, or with a damaged one. The
  * server's start writes them again from the log, from the file writer's mark
  * on; so does a publish (the way to the tally when no server runs again);
- * and so does the file writer when entries not its own came between its own (a
- * log shared by several servers). */
+ * and the file writer writes the file of every ballot entry the log gets,
+ * its own server's or another's (a log shared by several servers). */
 static char *mark_path(char *out, size_t cap)
 {
     snprintf(out, cap, "%s/private_data/board/files.synced", edir);
@@ -1142,8 +1142,8 @@ static void test_restore(void **state)
     assert_int_equal(synced_mark(), log_size());
 
     /* another server's entry on the log, its file not (yet) written: the
-     * next ballot's batch does not start at the file writer's mark, and the
-     * file writer writes that file from the log before it moves the mark */
+     * file writer, woken by the next ballot's append, writes that file from
+     * the log too before it moves the mark past it */
     server_start(&s, "--quiet");
     {
         static const char fpath[] = "encrypted_ballots/device-9/eballot-foreign.json";

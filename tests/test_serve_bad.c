@@ -145,7 +145,7 @@ static void snap_take(snap *s)
 static void files_settled(void)
 {
     char path[256];
-    for (int i = 0; i < 2000; i++) {
+    for (int i = 0; i < 6000; i++) {
         dt_log *log = NULL;
         uint64_t size = 0;
         unsigned char *m = NULL;
@@ -163,7 +163,7 @@ static void files_settled(void)
         }
         usleep(10000);
     }
-    fail_msg("the ballots' files were not written and flushed within 20 s");
+    fail_msg("the ballots' files were not written and flushed within 60 s");
 }
 
 /* Nothing stored since s; frees s. */

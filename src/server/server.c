@@ -88,9 +88,11 @@ typedef struct conn {
  * DT_SERVER_GATHER_NS for more before it takes them. */
 #define DT_SERVER_GATHER_MIN 8
 #define DT_SERVER_GATHER_NS 2000000L
-/* Bytes of memory each checker touches at start (a group's check of 64
- * ballots of 20 selections takes about this much). */
-#define DT_SERVER_WARM_BYTES ((size_t)16 << 20)
+/* Bytes of memory the checkers touch at start, shared among them (a
+ * group's check of 64 ballots of 20 selections takes about 16 MiB), and
+ * the least one checker touches. */
+#define DT_SERVER_WARM_BYTES ((size_t)32 << 20)
+#define DT_SERVER_WARM_MIN ((size_t)4 << 20)
 /* Ballots the committer appends at most in one call. */
 #define DT_SERVER_COMMIT_MAX 4096
 /* Seconds between two flushes of the ballots' files (the file writer),
@@ -138,13 +140,15 @@ struct dt_server {
      * past files_upto and writes the file of each ballot among them, with
      * the cores' spare time (the committer posts files_sem after each
      * append). It runs at the lowest priority and can be stopped for long
-     * anywhere, so it shares no lock and no memory with the other threads:
-     * its own log and board handles, its own state. Every ballot entry
+     * anywhere, so it shares no memory and no lock of ours with the other
+     * threads: its own log and board handles, its own state (SQLite's own
+     * are held only within a call: a read stopped there keeps the WAL from
+     * starting over meanwhile, and it grows). Every ballot entry
      * below files_upto has its file written (whoever appended it: another
      * server on a shared log too); below files_synced, on disk. A write
      * that fails sets files_gap: dt_board_restore then, from the mark. */
     atomic_bool files_stopping;
-    bool files_gap;
+    bool files_gap, files_told;
     sem_t files_sem;
     bool files_sem_made;
     uint64_t files_upto, files_synced;
@@ -550,9 +554,10 @@ static void *checker_main(void *arg)
     {
         /* the memory of a group's check faulted in now, not under the
          * first ballots (their p99 doubled); kept with cmd_serve's mallopt */
-        unsigned char *warm = malloc(DT_SERVER_WARM_BYTES);
+        size_t bytes = DT_SERVER_WARM_BYTES / (s->ncheckers ? s->ncheckers : 1);
+        unsigned char *warm = malloc(bytes = bytes < DT_SERVER_WARM_MIN ? DT_SERVER_WARM_MIN : bytes);
         if (warm) {
-            for (size_t i = 0; i < DT_SERVER_WARM_BYTES; i += 4096)
+            for (size_t i = 0; i < bytes; i += 4096)
                 ((volatile unsigned char *)warm)[i] = 0;
             free(warm);
         }
@@ -758,10 +763,13 @@ static void flush_files(dt_server *s)
         char *msg = NULL;
         dt_err err = dt_board_restore(s->files_board, &msg, NULL, &marked);
         if (err != DT_OK) {
-            fprintf(stderr, "detente serve: %s; tried again in a second, and at the next start\n",
-                    msg ? msg : dt_strerror(err));
+            if (!s->files_told) /* once, not every second */
+                fprintf(stderr, "detente serve: %s; tried again every second, and at the next start\n",
+                        msg ? msg : dt_strerror(err));
+            s->files_told = true;
             s->files_gap = true;
         } else {
+            s->files_told = false;
             s->files_synced = marked;
             if (marked > s->files_upto)
                 s->files_upto = marked;
@@ -781,7 +789,7 @@ static void flush_files(dt_server *s)
 /* Writes the file of every ballot entry from files_upto to the log's end
  * (a file already there with the same bytes is as good: store_new_file). A
  * failure leaves files_upto there and sets files_gap. */
-static void write_new_files(dt_server *s)
+static void write_new_files(dt_server *s, bool writer)
 {
     uint64_t size;
     if (s->files_gap)
@@ -794,9 +802,13 @@ static void write_new_files(dt_server *s)
         unsigned char *data = NULL;
         size_t len = 0;
         dt_board_entry e;
-        dt_err err = dt_log_entry(s->files_log, i, &data, &len);
-        if (err == DT_OK && (err = dt_board_entry_parse(&e, data, len)) == DT_OK && !e.is_blob &&
-            dt_board_is_ballot_path(e.path, e.pathlen)) {
+        dt_err err;
+        if (writer && atomic_load(&s->files_stopping))
+            return; /* dt_server_stop goes on, at its own priority */
+        if ((err = dt_log_entry(s->files_log, i, &data, &len)) == DT_OK &&
+            (err = dt_board_entry_parse(&e, data, len)) == DT_OK && !dt_board_path_valid(e.path, e.pathlen))
+            err = DT_ERR_PARSE; /* dt_board_restore names it */
+        if (err == DT_OK && !e.is_blob && dt_board_is_ballot_path(e.path, e.pathlen)) {
             char *full = dt_strdup_printf("%s/%.*s", s->dir, (int)e.pathlen, e.path);
             if (!full)
                 err = DT_ERR_NOMEM;
@@ -828,16 +840,18 @@ static void *filer_main(void *arg)
     struct timespec last;
     pthread_setname_np(pthread_self(), "dt-files");
     (void)pthread_setschedparam(pthread_self(), SCHED_IDLE, &sp); /* where refused: at the usual priority */
-    clock_gettime(CLOCK_REALTIME, &last);
+    clock_gettime(CLOCK_MONOTONIC, &last);
     while (!atomic_load(&s->files_stopping)) {
         struct timespec t = last, now;
         t.tv_sec += DT_SERVER_SYNC_S;
-        (void)sem_timedwait(&s->files_sem, &t); /* an append, the time, or stop */
+        (void)sem_clockwait(&s->files_sem, CLOCK_MONOTONIC, &t); /* an append, the time, or stop */
         while (sem_trywait(&s->files_sem) == 0)
             ; /* one pass covers every append so far */
-        write_new_files(s);
-        clock_gettime(CLOCK_REALTIME, &now);
-        if (now.tv_sec - last.tv_sec >= DT_SERVER_SYNC_S || now.tv_sec < last.tv_sec) {
+        if (atomic_load(&s->files_stopping))
+            break;
+        write_new_files(s, true);
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        if (now.tv_sec - last.tv_sec >= DT_SERVER_SYNC_S) {
             flush_files(s);
             last = now;
         }
@@ -1348,7 +1362,7 @@ void dt_server_stop(dt_server *s)
         atomic_store(&s->files_stopping, true);
         sem_post(&s->files_sem);
         pthread_join(s->filer, NULL);
-        write_new_files(s);
+        write_new_files(s, false);
         flush_files(s);
     }
     if (s->flusher_started) {
