@@ -19,7 +19,7 @@
 #
 # usage: scripts/loadtest.sh BUILD_DIR
 # env:   LOADTEST_RUNS, LOADTEST_CONNECTIONS, LOADTEST_SECONDS,
-#        LOADTEST_BALLOTS (ballots encrypted beforehand; default 24000: each run
+#        LOADTEST_BALLOTS (ballots encrypted beforehand; default 32000: each run
 #        must not run out: rate x seconds), LOADTEST_SELECTIONS (20),
 #        LOADTEST_SERVER_THREADS (the server's --threads, default 2),
 #        LOADTEST_WORKERS (its --workers; default: one per processor),
@@ -36,7 +36,7 @@ mk=$(pwd)/$build/mkballots
 runs=${LOADTEST_RUNS:-3}
 conns=${LOADTEST_CONNECTIONS:-64}
 secs=${LOADTEST_SECONDS:-10}
-nballots=${LOADTEST_BALLOTS:-24000}
+nballots=${LOADTEST_BALLOTS:-32000}
 nsel=${LOADTEST_SELECTIONS:-20}
 sthreads=${LOADTEST_SERVER_THREADS:-2}
 workers=${LOADTEST_WORKERS:-}
