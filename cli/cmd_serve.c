@@ -129,7 +129,8 @@ int serve_main(int argc, const char *argv[])
      * few milliseconds; glibc would hand them back to the system each time
      * (its trim and mmap thresholds) and fault them in again, page by page:
      * 9 page faults a ballot, measured. Kept instead: the process keeps
-     * its high-water mark, which the group limit bounds. */
+     * its high-water mark, which the group limit and the connection limit
+     * (request bodies) bound. */
     mallopt(M_MMAP_THRESHOLD, 32 << 20);
     mallopt(M_TRIM_THRESHOLD, 256 << 20);
     memset(&o, 0, sizeof o);

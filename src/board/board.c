@@ -914,6 +914,11 @@ static dt_err files_synced_get(const dt_board *b, uint64_t *upto, int *have)
     return DT_OK;
 }
 
+dt_log *dt_board_log_of(dt_board *b)
+{
+    return b->log;
+}
+
 dt_err dt_board_files_synced(const dt_board *b, int dir_fd, uint64_t upto)
 {
     char *p, *text;

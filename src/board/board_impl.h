@@ -3,6 +3,7 @@
 #define DT_BOARD_IMPL_H
 
 #include <detente/board.h>
+#include <detente/log.h>
 
 /* The most files a record may hold (a record of 10 million ballots). */
 #define DT_BOARD_MAX_FILES 20000000u
@@ -23,6 +24,9 @@ void dt_board_free_paths(char **paths, size_t n);
 /* 1 if path is an encrypted ballot of the record (its entry carries the
  * confirmation code). */
 int dt_board_is_ballot_path(const char *path, size_t len);
+
+/* The board's log handle (one thread at a time, as the board's). */
+dt_log *dt_board_log_of(dt_board *b);
 
 /* The confirmation code of an encrypted ballot file's JSON text. */
 dt_err dt_board_ballot_code(unsigned char code[DT_BOARD_CODE_BYTES], const unsigned char *json, size_t len);

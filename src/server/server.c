@@ -141,7 +141,7 @@ struct dt_server {
      * the cores' spare time (the committer posts files_sem after each
      * append). It runs at the lowest priority and can be stopped for long
      * anywhere, so it shares no memory and no lock of ours with the other
-     * threads: its own log and board handles, its own state (SQLite's own
+     * threads: its own board handle (and log), its own state (SQLite's own
      * are held only within a call: a read stopped there keeps the WAL from
      * starting over meanwhile, and it grows). Every ballot entry
      * below files_upto has its file written (whoever appended it: another
@@ -150,9 +150,7 @@ struct dt_server {
     atomic_bool files_stopping;
     bool files_gap, files_told;
     sem_t files_sem;
-    bool files_sem_made;
     uint64_t files_upto, files_synced;
-    dt_log *files_log;
     dt_board *files_board;
     pthread_t filer;
     bool filer_started;
@@ -555,8 +553,10 @@ static void *checker_main(void *arg)
         /* the memory of a group's check faulted in now, not under the
          * first ballots (their p99 doubled); kept with cmd_serve's mallopt */
         size_t bytes = DT_SERVER_WARM_BYTES / (s->ncheckers ? s->ncheckers : 1);
-        unsigned char *warm = malloc(bytes = bytes < DT_SERVER_WARM_MIN ? DT_SERVER_WARM_MIN : bytes);
-        if (warm) {
+        unsigned char *warm;
+        if (bytes < DT_SERVER_WARM_MIN)
+            bytes = DT_SERVER_WARM_MIN;
+        if ((warm = malloc(bytes))) {
             for (size_t i = 0; i < bytes; i += 4096)
                 ((volatile unsigned char *)warm)[i] = 0;
             free(warm);
@@ -791,10 +791,11 @@ static void flush_files(dt_server *s)
  * failure leaves files_upto there and sets files_gap. */
 static void write_new_files(dt_server *s, bool writer)
 {
+    dt_log *log = dt_board_log_of(s->files_board);
     uint64_t size;
     if (s->files_gap)
         return; /* flush_files restores first */
-    if (dt_log_size(s->files_log, &size) != DT_OK) {
+    if (dt_log_size(log, &size) != DT_OK) {
         s->files_gap = true;
         return;
     }
@@ -805,7 +806,7 @@ static void write_new_files(dt_server *s, bool writer)
         dt_err err;
         if (writer && atomic_load(&s->files_stopping))
             return; /* dt_server_stop goes on, at its own priority */
-        if ((err = dt_log_entry(s->files_log, i, &data, &len)) == DT_OK &&
+        if ((err = dt_log_entry(log, i, &data, &len)) == DT_OK &&
             (err = dt_board_entry_parse(&e, data, len)) == DT_OK && !dt_board_path_valid(e.path, e.pathlen))
             err = DT_ERR_PARSE; /* dt_board_restore names it */
         if (err == DT_OK && !e.is_blob && dt_board_is_ballot_path(e.path, e.pathlen)) {
@@ -1180,6 +1181,7 @@ dt_err dt_server_start(dt_server **out, char **msg, const dt_server_opts *o)
         pthread_condattr_destroy(&ca);
     }
     pthread_cond_init(&s->commit_cv, NULL);
+    sem_init(&s->files_sem, 0, 0); /* (fails only for a value over SEM_VALUE_MAX) */
     pthread_cond_init(&s->idle_cv, NULL);
     pthread_mutex_init(&s->pub_mu, NULL);
     pthread_cond_init(&s->pub_cv, NULL);
@@ -1248,20 +1250,6 @@ dt_err dt_server_start(dt_server **out, char **msg, const dt_server_opts *o)
     s->flusher_started = true;
     if ((err = dt_board_open_at(&s->files_board, msg, o->dir, o->board)) != DT_OK)
         goto fail;
-    {
-        char *why = NULL;
-        if ((err = dt_log_open_msg(&s->files_log, &why, logp, 0)) != DT_OK) {
-            *msg = dt_strdup_printf("%s: cannot open the log store (%s)%s%s", o->board ? "--board" : logp,
-                                    dt_strerror(err), why ? ": " : "", why ? why : "");
-            free(why);
-            goto fail;
-        }
-    }
-    if (sem_init(&s->files_sem, 0, 0) != 0) {
-        err = DT_ERR_NOMEM;
-        goto fail;
-    }
-    s->files_sem_made = true;
     if (pthread_create(&s->filer, NULL, filer_main, s) != 0) {
         err = DT_ERR_NOMEM;
         goto fail;
@@ -1397,10 +1385,8 @@ void dt_server_stop(dt_server *s)
     pthread_cond_destroy(&s->check_cv);
     pthread_cond_destroy(&s->commit_cv);
     pthread_cond_destroy(&s->flush_cv);
-    if (s->files_sem_made)
-        sem_destroy(&s->files_sem);
+    sem_destroy(&s->files_sem);
     dt_board_close(s->files_board);
-    dt_log_close(s->files_log);
     pthread_cond_destroy(&s->idle_cv);
     pthread_mutex_destroy(&s->pub_mu);
     pthread_cond_destroy(&s->pub_cv);
