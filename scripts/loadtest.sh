@@ -83,10 +83,16 @@ one_run() {
     wait "$pid"
     pid=
     grep "ballots checked in" "$work/serve.log" >&2 || true
-    # what the server acknowledged is what the folder holds
+    # what the server acknowledged is what the folder holds once the board
+    # is published (the ballots' files are written from the log then, as
+    # detente close does)
     acc=$(sed -n 's/.*"accepted":\([0-9]*\).*/\1/p' "$out" | head -1)
+    t0=$(date +%s.%N)
+    "$dt" board publish "$e" >"$work/publish.out" 2>&1 || { cat "$work/publish.out" >&2; exit 1; }
+    t1=$(date +%s.%N)
     got=$(find "$e/encrypted_ballots" -name '*.json' | wc -l)
     [ "$acc" = "$got" ] || { echo "loadtest: $label: $acc accepted, $got ballots in the folder" >&2; exit 1; }
+    echo "loadtest: $label: board publish wrote the $got ballots' files in $(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", b - a }') s" >&2
     if grep -q '"ran_out_of_ballots":true' "$out"; then
         echo "loadtest: $label ran out of ballots: raise LOADTEST_BALLOTS" >&2
     fi

@@ -440,32 +440,16 @@ static void test_serve(void **state)
     assert_false(exists("%s/encrypted_ballots/device-1/eballot-%s.json", edir, "ballot-1-again"));
     assert_int_equal(log_size(), before + NBALLOTS);
 
-    /* the same ballot again before its file is written (the file writer
-     * runs later, at the lowest priority; here the file taken away): the
-     * log knows it, 409, nothing appended */
-    {
-        char f[256], *keep;
-        size_t klen = 0;
-        int waited = 0;
-        snprintf(f, sizeof f, "%s/encrypted_ballots/device-1/eballot-ballot-1.json", edir);
-        while (!(keep = slurp(f, &klen)) && waited++ < 6000)
-            usleep(10000); /* the file writer's turn */
-        assert_non_null(keep);
-        assert_int_equal(unlink(f), 0);
-        post(&s, "/api/v1/ballots", ballots[0], blens[0], &r);
-        expect_status(&r, 409, "the same ballot again, its file not written yet");
-        assert_non_null(strstr(r.body, "already received"));
-        resp_free(&r);
-        assert_int_equal(log_size(), before + NBALLOTS);
-        assert_false(exists("%s/encrypted_ballots/device-1/eballot-%s.json", edir, "ballot-1"));
-        {
-            FILE *fp = fopen(f, "wb");
-            assert_non_null(fp);
-            assert_int_equal(fwrite(keep, 1, klen, fp), klen);
-            assert_int_equal(fclose(fp), 0);
-        }
-        free(keep);
-    }
+    /* while voting is open the log is the ballots' only copy: no file in
+     * the folder (a publish writes them, test_restore); the same ballot
+     * again is known by the log: 409, nothing appended */
+    assert_false(exists("%s/encrypted_ballots/device-1/eballot-%s.json", edir, "ballot-1"));
+    post(&s, "/api/v1/ballots", ballots[0], blens[0], &r);
+    expect_status(&r, 409, "the same ballot again, its file not written");
+    assert_non_null(strstr(r.body, "already received"));
+    resp_free(&r);
+    assert_int_equal(log_size(), before + NBALLOTS);
+    assert_false(exists("%s/encrypted_ballots/device-1/eballot-%s.json", edir, "ballot-1"));
 
     /* garbage, empty, oversized bodies */
     post(&s, "/api/v1/ballots", "this is not JSON", 16, &r);
@@ -654,14 +638,14 @@ static size_t clients_done(const pid_t *clients, const char *ackfile, const char
 }
 
 /* Every ballot acknowledged in ackfile (lines "CODE N", ballot N of
- * device-1) is on the log and in edir's folder. */
+ * device-1) is on the log (its file comes with a publish). */
 static void expect_acked_on_log(dt_log *log, const char *ackfile, const char *when)
 {
     char *t = slurp(ackfile, NULL), *line, *save = NULL;
     assert_non_null(t);
     for (line = strtok_r(t, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
         unsigned char key[33];
-        char code[64], id[32];
+        char code[64];
         uint64_t index;
         int n = 0;
         assert_int_equal(sscanf(line, "%63s %d", code, &n), 2);
@@ -669,8 +653,7 @@ static void expect_acked_on_log(dt_log *log, const char *ackfile, const char *wh
         assert_int_equal(dt_b64_decode_exact(key + 1, 32, code), DT_OK);
         if (dt_log_find(log, key, sizeof key, &index) != DT_OK)
             fail_msg("acknowledged ballot %s is not on the log %s", code, when);
-        snprintf(id, sizeof id, "ballot-%d", n);
-        assert_true(exists("%s/encrypted_ballots/device-1/eballot-%s.json", edir, id));
+        assert_true(n >= 1);
     }
     free(t);
 }
@@ -830,7 +813,8 @@ static void test_sigkill(void **state)
     acked = clients_done(clients, ack, "SIGKILL");
     assert_true(acked >= 1);
 
-    /* restart: every acknowledged ballot is on the log and in the folder */
+    /* restart: every acknowledged ballot is on the log (in the folder
+     * after the publish below) */
     server_start(&s, "--quiet");
     snprintf(logp, sizeof logp, "%s/private_data/board/log.db", edir);
     assert_int_equal(dt_log_open(&log, logp, 0), DT_OK);
@@ -1017,22 +1001,29 @@ static void test_grouped(void **state)
         }
     }
     assert_int_equal(log_size(), before + (uint64_t)(N - GROUP_ROUNDS));
-    for (int round = 0; round < GROUP_ROUNDS; round++) {
-        char id[32];
-        snprintf(id, sizeof id, "ballot-%d", round * GROUP_CLIENTS + round % GROUP_CLIENTS + 1);
-        assert_false(exists("%s/encrypted_ballots/device-1/eballot-%s.json", edir, id));
-    }
     assert_int_equal(server_stop(&s, SIGTERM), 0);
+    /* the files, written from the log by a publish: every good ballot's,
+     * none of the bad ones' */
+    assert_int_equal(run("'%s' board publish '%s' >'%s/publish-g.out' 2>&1", DT_CLI, edir, work), 0);
+    for (int i = 0; i < N; i++) {
+        char id[32];
+        snprintf(id, sizeof id, "ballot-%d", i + 1);
+        if ((i % GROUP_CLIENTS == (i / GROUP_CLIENTS) % GROUP_CLIENTS) !=
+            !exists("%s/encrypted_ballots/device-1/eballot-%s.json", edir, id))
+            fail_msg("ballot %d: its file is %s", i + 1,
+                     exists("%s/encrypted_ballots/device-1/eballot-%s.json", edir, id) ? "there (a bad ballot)" : "missing");
+    }
 }
 
-/* Files after their entries (server.c, commit_casts; board.c,
- * dt_board_restore): a ballot is on the log before its file is
- * written and before the file is flushed, so a crash can leave an
- * acknowledged ballot without its file, or with a damaged one. The
- * server's start writes them again from the log, from the file writer's mark
- * on; so does a publish (the way to the tally when no server runs again);
- * and the file writer writes the file of every ballot entry the log gets,
- * its own server's or another's (a log shared by several servers). */
+/* The ballots' files, written from the log (server.c, commit_casts;
+ * board.c, dt_board_restore). While voting is open the server puts ballots
+ * on the log only, and its periodic publish only signs the log; a publish
+ * (detente board publish, and detente close, which publishes first) writes
+ * each ballot's file from its entry, from the folder's mark (files.synced)
+ * on, then moves the mark. A crash while it writes can leave a file
+ * missing, empty or cut short: the next publish writes it again. Another
+ * server's ballot on a shared log gets its file the same way, and a folder
+ * without a mark gets every missing file. */
 static char *mark_path(char *out, size_t cap)
 {
     snprintf(out, cap, "%s/private_data/board/files.synced", edir);
@@ -1078,87 +1069,126 @@ static void cast_file(const server *s, const char *prefix, int i)
     resp_free(&r);
 }
 
+/* The file of log entry i is in the folder, byte for byte its body. */
+static void expect_file_of_entry(uint64_t i, const char *what)
+{
+    char logp[256], *path, full[600], *got;
+    unsigned char *data = NULL;
+    size_t dlen = 0, glen = 0;
+    dt_log *log = NULL;
+    dt_board_entry e;
+    snprintf(logp, sizeof logp, "%s/private_data/board/log.db", edir);
+    assert_int_equal(dt_log_open(&log, logp, 0), DT_OK);
+    assert_int_equal(dt_log_entry(log, i, &data, &dlen), DT_OK);
+    dt_log_close(log);
+    assert_int_equal(dt_board_entry_parse(&e, data, dlen), DT_OK);
+    assert_non_null(path = strndup(e.path, e.pathlen));
+    snprintf(full, sizeof full, "%s/%s", edir, path);
+    if (!(got = slurp(full, &glen)))
+        fail_msg("%s: %s is missing", what, path);
+    if (glen != e.bodylen || memcmp(got, e.body, glen) != 0)
+        fail_msg("%s: %s is not the bytes of log entry %llu", what, path, (unsigned long long)i);
+    free(got);
+    free(path);
+    free(data);
+}
+
+/* the size of DIR/board/checkpoint (its second line), 0 if none */
+static uint64_t checkpoint_size(void)
+{
+    char path[256], *t, *nl;
+    uint64_t v = 0;
+    snprintf(path, sizeof path, "%s/board/checkpoint", edir);
+    if (!(t = slurp(path, NULL)))
+        return 0;
+    if ((nl = strchr(t, '\n')))
+        v = strtoull(nl + 1, NULL, 10);
+    free(t);
+    return v;
+}
+
 static void test_restore(void **state)
 {
     (void)state;
     enum { N = 5, CAST = 4 };
-    char path[N][512], *want[N], *got, lp[256];
-    size_t wlen[N], glen = 0;
-    uint64_t before;
+    char path[N][512], mp[256];
+    uint64_t before, mark0;
     server s;
+    int waited = 0;
 
     election_with_ballots("r", N, "r");
-    server_start(&s, "--quiet");
+    for (int i = 0; i < N; i++)
+        snprintf(path[i], sizeof path[i], "%s/encrypted_ballots/device-1/eballot-ballot-%d.json", edir, i + 1);
+    server_start(&s, "--quiet --publish-every 1");
     before = log_size();
+    mark0 = synced_mark();
     for (int i = 0; i < CAST; i++)
         cast_file(&s, "r", i + 1);
+    /* the periodic publish signs and cosigns the log, and writes no file */
+    while (checkpoint_size() < before + CAST && waited++ < 3000)
+        usleep(10000);
+    assert_true(checkpoint_size() >= before + CAST);
     assert_int_equal(server_stop(&s, SIGTERM), 0);
-    /* at stop every file is flushed and the mark says so */
+    /* nor does the stop: the ballots are on the log, not in the folder */
     assert_int_equal(log_size(), before + CAST);
-    assert_int_equal(synced_mark(), before + CAST);
-    for (int i = 0; i < CAST; i++) {
-        snprintf(path[i], sizeof path[i], "%s/encrypted_ballots/device-1/eballot-ballot-%d.json", edir, i + 1);
-        assert_non_null(want[i] = slurp(path[i], &wlen[i]));
-    }
+    assert_int_equal(synced_mark(), mark0);
+    for (int i = 0; i < CAST; i++)
+        if (access(path[i], F_OK) == 0)
+            fail_msg("%s was written while voting was open", path[i]);
 
-    /* a crash before the flush: ballot 1's file never written, ballot 2's
-     * empty, ballot 3's other bytes (a file cut short, or zeros) */
+    /* a publish writes them from the log and moves the mark */
+    assert_int_equal(run("'%s' board publish '%s' >'%s/publish-r1.out' 2>&1", DT_CLI, edir, work), 0);
+    for (int i = 0; i < CAST; i++)
+        expect_file_of_entry(before + (uint64_t)i, "after a publish");
+    assert_int_equal(synced_mark(), before + CAST);
+
+    /* a crash while a publish wrote them (the mark not moved): ballot 1's
+     * file never written, ballot 2's empty, ballot 3's other bytes (cut
+     * short, or zeros); the next publish writes each again */
     set_mark(before);
     assert_int_equal(unlink(path[0]), 0);
     assert_int_equal(truncate(path[1], 0), 0);
     assert_int_equal(dt_write_file_atomic(path[2], "{}", 2, 0644), DT_OK);
-    server_start(&s, "");
-    for (int i = 0; i < 3; i++) {
-        assert_non_null(got = slurp(path[i], &glen));
-        if (glen != wlen[i] || memcmp(got, want[i], glen) != 0)
-            fail_msg("ballot %d's file was not written again from the log", i + 1);
-        free(got);
-    }
+    assert_int_equal(run("'%s' board publish '%s' >'%s/publish-r2.out' 2>&1", DT_CLI, edir, work), 0);
+    for (int i = 0; i < 3; i++)
+        expect_file_of_entry(before + (uint64_t)i, "after a crash, a publish");
     assert_int_equal(synced_mark(), before + CAST);
-    {
-        char *t;
-        snprintf(lp, sizeof lp, "%s/serve.log", work);
-        t = slurp(lp, NULL);
-        assert_non_null(t);
-        if (!strstr(t, "3 files of the board written again"))
-            fail_msg("the server did not say what it wrote again: %s", t);
-        free(t);
-    }
-    assert_int_equal(server_stop(&s, SIGTERM), 0);
 
-    /* below the mark, files are taken as flushed: not looked at */
+    /* below the mark, files are taken as written: not looked at */
     assert_int_equal(unlink(path[3]), 0);
-    server_start(&s, "--quiet");
-    assert_int_equal(server_stop(&s, SIGTERM), 0);
+    assert_int_equal(run("'%s' board publish '%s' >'%s/publish-r3.out' 2>&1", DT_CLI, edir, work), 0);
     assert_false(exists("%s/encrypted_ballots/device-1/eballot-%s.json", edir, "ballot-4"));
-
-    /* a publish writes them again too (detente close publishes first) */
     set_mark(before + 2);
-    assert_int_equal(run("'%s' board publish '%s' >'%s/publish-r.out' 2>&1", DT_CLI, edir, work), 0);
-    assert_non_null(got = slurp(path[3], &glen));
-    if (glen != wlen[3] || memcmp(got, want[3], glen) != 0)
-        fail_msg("board publish did not write ballot 4's file again from the log");
-    free(got);
+    assert_int_equal(run("'%s' board publish '%s' >'%s/publish-r4.out' 2>&1", DT_CLI, edir, work), 0);
+    expect_file_of_entry(before + 3, "from the mark on, a publish");
+
+    /* no mark (lost, or a folder never published): every missing file */
+    assert_int_equal(unlink(mark_path(mp, sizeof mp)), 0);
+    assert_int_equal(unlink(path[0]), 0);
+    assert_int_equal(unlink(path[3]), 0);
+    assert_int_equal(run("'%s' board publish '%s' >'%s/publish-r5.out' 2>&1", DT_CLI, edir, work), 0);
+    expect_file_of_entry(before, "without a mark, a publish");
+    expect_file_of_entry(before + 3, "without a mark, a publish");
     assert_int_equal(synced_mark(), log_size());
 
-    /* another server's entry on the log, its file not (yet) written: the
-     * file writer, woken by the next ballot's append, writes that file from
-     * the log too before it moves the mark past it */
+    /* another server's ballot on the log (a shared log), with one of this
+     * server's after it: a publish writes both files */
     server_start(&s, "--quiet");
     {
         static const char fpath[] = "encrypted_ballots/device-9/eballot-foreign.json";
         unsigned char code[DT_BOARD_CODE_BYTES], h[32], *entry = NULL, pkey[DT_BOARD_KEY_MAX],
             ckey[1 + DT_BOARD_CODE_BYTES];
         const unsigned char *e, *keys[2];
-        size_t elen = 0, klens[2];
+        size_t elen = 0, klens[2], wlen = 0;
         int blob = 0;
         uint64_t first = 0;
         dt_log *log = NULL;
-        char logp[256], full[600];
+        char logp[256], *want;
+        assert_non_null(want = slurp(path[0], &wlen));
         memset(code, 0x5a, sizeof code);
-        assert_int_equal(dt_board_entry_format(&entry, &elen, fpath, code, (const unsigned char *)want[0], wlen[0],
-                                               h, &blob),
+        assert_int_equal(dt_board_entry_format(&entry, &elen, fpath, code, (const unsigned char *)want, wlen, h, &blob),
                          DT_OK);
+        free(want);
         keys[0] = pkey;
         klens[0] = dt_board_path_key(pkey, fpath, strlen(fpath));
         keys[1] = ckey;
@@ -1171,16 +1201,13 @@ static void test_restore(void **state)
         free(entry);
         cast_file(&s, "r", 5);
         assert_int_equal(server_stop(&s, SIGTERM), 0);
-        snprintf(full, sizeof full, "%s/%s", edir, fpath);
-        assert_non_null(got = slurp(full, &glen));
-        if (glen != wlen[0] || memcmp(got, want[0], glen) != 0)
-            fail_msg("the other server's ballot file was not written from the log");
-        free(got);
+        assert_false(exists("%s/%s", edir, fpath));
+        assert_false(access(path[4], F_OK) == 0);
+        assert_int_equal(run("'%s' board publish '%s' >'%s/publish-r6.out' 2>&1", DT_CLI, edir, work), 0);
+        expect_file_of_entry(first, "another server's ballot, after a publish");
+        expect_file_of_entry(first + 1, "this server's next ballot, after a publish");
         assert_int_equal(synced_mark(), log_size());
-        assert_true(exists("%s/encrypted_ballots/device-1/eballot-%s.json", edir, "ballot-5"));
     }
-    for (int i = 0; i < CAST; i++)
-        free(want[i]);
 }
 
 int main(void)

@@ -139,33 +139,6 @@ static void snap_take(snap *s)
     list_tree(edir, "", &s->files, &len);
 }
 
-/* Waits until the file writer, which writes a ballot's file after its
- * answer, has written and flushed every ballot's file: files.synced covers
- * the whole log. */
-static void files_settled(void)
-{
-    char path[256];
-    for (int i = 0; i < 6000; i++) {
-        dt_log *log = NULL;
-        uint64_t size = 0;
-        unsigned char *m = NULL;
-        size_t mlen = 0;
-        snprintf(path, sizeof path, "%s/private_data/board/log.db", edir);
-        assert_int_equal(dt_log_open(&log, path, 0), DT_OK);
-        assert_int_equal(dt_log_size(log, &size), DT_OK);
-        dt_log_close(log);
-        snprintf(path, sizeof path, "%s/private_data/board/files.synced", edir);
-        if (dt_read_file(&m, &mlen, path, 4096) == DT_OK) {
-            bool done = strtoull((const char *)m, NULL, 10) == size;
-            free(m);
-            if (done)
-                return;
-        }
-        usleep(10000);
-    }
-    fail_msg("the ballots' files were not written and flushed within 60 s");
-}
-
 /* Nothing stored since s; frees s. */
 static void snap_same(snap *s, const char *what)
 {
@@ -754,7 +727,6 @@ static void test_ballots(void **state)
     request("POST", "/api/v1/ballots", ballots[0], blens[0], &r);
     expect_status(&r, 201, "a ballot");
     resp_free(&r);
-    files_settled();
     snap_take(&before);
     for (int i = 0; i < 2; i++) {
         request("POST", "/api/v1/ballots", ballots[0], blens[0], &r);
@@ -887,7 +859,6 @@ static void test_admin(void **state)
     expect_status(&r, 201, "a ballot before closing");
     resp_free(&r);
     free(before.files);
-    files_settled();
 
     /* closing: 200 with the board size; then ballots are 403, nothing stored */
     snap_take(&before);

@@ -134,24 +134,29 @@ void dt_board_close(dt_board *b);
 DT_WARN_UNUSED_RESULT DT_NONNULL(1, 2) dt_err dt_board_publish(dt_board *b, char **msg, size_t *added,
                                                                size_t *cosigned);
 
-/* Files written after their entries. The election server puts a ballot on
- * the log first (one flush of the log makes it durable) and writes its file
- * afterwards without waiting for the disk; DIR/private_data/board/
- * files.synced records a log size below which every ballot entry's file is
- * on disk in DIR, and the log's origin. dt_board_restore writes again, from
- * its entry, the file of each later ballot entry that is missing or not the
- * entry's bytes (what a crash leaves), then syncs the file system and
- * records the log's size. Without a mark (a board from before it, whose
- * server wrote each file before its entry) it only records the size; with
- * another log's, it looks at every entry and writes only missing files.
- * dt_board_publish does it first; detente serve at start and whenever its
- * entries were not all its own. *restored (if not NULL) gets the number of
- * files written, *marked (if not NULL) the size recorded (0 on failure). */
+/* As dt_board_publish, without the ballots' files: it neither writes them
+ * from the log (dt_board_restore) nor reads DIR/encrypted_ballots/. The
+ * election server's periodic publish: its ballots are on the log already,
+ * and a folder of a million ballot files is not read every few seconds;
+ * the record's other files added while it serves are published. */
+DT_WARN_UNUSED_RESULT DT_NONNULL(1, 2) dt_err dt_board_publish_light(dt_board *b, char **msg, size_t *added,
+                                                                     size_t *cosigned);
+
+/* The ballots' files. The election server puts ballots on the log only;
+ * their files in DIR/encrypted_ballots/ are written from the log by
+ * dt_board_restore, which dt_board_publish (detente board publish, detente
+ * close) runs first. DIR/private_data/board/files.synced records a log size
+ * below which every ballot entry's file is on disk in DIR, and the log's
+ * origin. dt_board_restore writes, from its entry, the file of each later
+ * ballot entry that is missing or is not the entry's bytes (what a crash
+ * leaves of a file being written), then syncs the file system and records
+ * the log's size. Without a mark, or with another log's, it looks at every
+ * entry and writes missing (or empty) files, having first recorded 0 for
+ * this log, so that a run cut short is followed by a full comparison.
+ * *restored (if not NULL) gets the number of files written, *marked (if
+ * not NULL) the size recorded (0 on failure). */
 DT_WARN_UNUSED_RESULT DT_NONNULL(1, 2) dt_err dt_board_restore(dt_board *b, char **msg, size_t *restored,
                                                                uint64_t *marked);
-/* Syncs the file system of dir_fd (b's folder), then records upto as above:
- * the caller has written the file of every ballot entry below upto. */
-DT_WARN_UNUSED_RESULT DT_NONNULL(1) dt_err dt_board_files_synced(const dt_board *b, int dir_fd, uint64_t upto);
 
 /* The voter's receipt (a tlog-proof, see receipt.h) for the ballot with
  * confirmation code code, against the latest cosigned checkpoint.

@@ -1,15 +1,18 @@
 /* detente: the election server (docs/api.md): takes encrypted ballots over
- * HTTP, checks each (dt_ballot_verify), puts it in the record folder and on
- * the board's log, and serves voters' receipts and the board's tiles.
+ * HTTP, checks each (dt_ballot_verify), puts it on the board's log, and
+ * serves voters' receipts and the board's tiles. While voting is open the
+ * log is the ballots' only copy: their files in the record folder are
+ * written from it by a full publish (dt_board_publish, which detente close
+ * runs).
  *
  * Threads: libmicrohttpd's pool reads requests and answers them; a POSTed
  * ballot's connection is suspended while checker threads (one a processor)
  * check the ballots waiting as one group (one multi-scalar multiplication),
- * and one committer thread stores the ballots checked, makes them durable
- * with one syncfs and appends them in one dt_log_append_multikeyed call
- * (group commit); their answers then go out. An optional publisher thread
- * runs dt_board_publish every publish_every seconds on its own board
- * handle. */
+ * and one committer thread appends the ballots checked in one
+ * dt_log_append_multikeyed call (one fsync: group commit); their answers
+ * then go out. A flusher thread checkpoints the log's WAL; an optional
+ * publisher thread runs dt_board_publish_light every publish_every seconds
+ * on its own board handle. */
 #ifndef DETENTE_SERVER_H
 #define DETENTE_SERVER_H
 

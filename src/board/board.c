@@ -535,16 +535,17 @@ static dt_err collect(dt_board *b, char **msg, char **paths, size_t n, pending *
                                                           "may have",
                                                           full, DT_BOARD_FILE_MAX)
                                        : dt_strdup_printf("%s: cannot read the file (%s)", full, dt_strerror(err));
-        } else if (ballot && dt_board_ballot_code(code, content, len) != DT_OK) {
-            *msg = dt_strdup_printf("%s: an encrypted ballot without a valid confirmation_code", full);
-            err = DT_ERR_PARSE;
         } else {
             /* A path is published once: the same bytes again are nothing new,
              * other bytes are a change the board refuses. A ballot's code is
-             * published once too. */
+             * published once too (read only from a ballot not yet on the
+             * board: a close reads every ballot file once). */
             err = dt_log_find(b->log, pkey, pklen, &index);
             if (err == DT_OK) {
                 err = same_as_published(b, msg, index, paths[i], content, len);
+            } else if (err == DT_ERR_NOT_FOUND && ballot && dt_board_ballot_code(code, content, len) != DT_OK) {
+                *msg = dt_strdup_printf("%s: an encrypted ballot without a valid confirmation_code", full);
+                err = DT_ERR_PARSE;
             } else if (err == DT_ERR_NOT_FOUND && ballot) {
                 cklen = dt_board_code_key(ckey, code);
                 err = dt_log_find(b->log, ckey, cklen, &index);
@@ -868,15 +869,14 @@ out:
     return err;
 }
 
-/* ---- files written after their entries ----
+/* ---- the ballots' files, written from the log ----
  *
- * The election server puts a ballot on the log first, where one flush of
- * the log makes it durable, and writes its file into the folder afterwards
- * without waiting for the disk. private_data/board/files.synced holds "SIZE
- * ORIGIN": a log size below which every ballot entry's file is on disk in
- * this folder, and the log it is of. Entries from there on may lack their
- * file after a crash, or have a damaged one; dt_board_restore writes it
- * again from the entry. */
+ * The election server puts a ballot on the log only, where one flush of the
+ * log makes it durable; its file in the folder is written from its entry
+ * here (dt_board_restore), when the board is published (detente close
+ * publishes first). private_data/board/files.synced holds "SIZE ORIGIN": a
+ * log size below which every ballot entry's file is on disk in this
+ * folder, and the log it is of. */
 
 static char *synced_path(const char *dir)
 {
@@ -914,18 +914,13 @@ static dt_err files_synced_get(const dt_board *b, uint64_t *upto, int *have)
     return DT_OK;
 }
 
-dt_log *dt_board_log_of(dt_board *b)
-{
-    return b->log;
-}
-
-dt_err dt_board_files_synced(const dt_board *b, int dir_fd, uint64_t upto)
+/* Records upto as the mark, after a syncfs of dir_fd (b's folder; -1:
+ * none, for a mark that promises nothing: 0). */
+static dt_err files_mark(const dt_board *b, int dir_fd, uint64_t upto)
 {
     char *p, *text;
     dt_err err;
-    if (b == NULL)
-        dt_misuse("dt_board_files_synced: NULL argument");
-    if (syncfs(dir_fd) != 0)
+    if (dir_fd >= 0 && syncfs(dir_fd) != 0)
         return DT_ERR_IO;
     p = synced_path(b->dir);
     text = dt_strdup_printf("%llu %s\n", (unsigned long long)upto, b->origin);
@@ -979,9 +974,7 @@ dt_err dt_board_restore(dt_board *b, char **msg, size_t *restored, uint64_t *mar
             *marked = size;
         return DT_OK;
     }
-    if (have == 0) /* a board from before the mark: its server wrote each file before its entry */
-        from = size;
-    else if (have < 0 || from > size) /* not this log's mark: every entry, only missing files */
+    if (have != 1 || from > size) /* no mark, or not this log's: every entry, only missing (or empty) files */
         from = 0, have = -1;
     for (uint64_t i = from; i < size && err == DT_OK; i++) {
         unsigned char *data = NULL;
@@ -995,7 +988,8 @@ dt_err dt_board_restore(dt_board *b, char **msg, size_t *restored, uint64_t *mar
             *msg = dt_strdup_printf("board entry %llu is damaged", (unsigned long long)i);
             err = DT_ERR_PARSE;
         } else if (!e.is_blob && dt_board_is_ballot_path(e.path, e.pathlen)) {
-            /* only ballots: the one kind of file written after its entry */
+            /* only ballots: the one kind of file written after its entry
+             * (the election server's ballots, on the log only) */
             int missing, damaged = 0;
             path = strndup(e.path, e.pathlen);
             full = path ? dt_strdup_printf("%s/%s", b->dir, path) : NULL;
@@ -1009,7 +1003,16 @@ dt_err dt_board_restore(dt_board *b, char **msg, size_t *restored, uint64_t *mar
                 if (!missing)
                     damaged = have == 1 ? !dt_file_equals(full, e.body, e.bodylen)
                                         : S_ISREG(st.st_mode) && st.st_size == 0 && e.bodylen > 0;
-                if (missing || damaged) {
+                if ((missing || damaged) && have != 1) {
+                    /* a mark of this log at 0 first: should this run be cut
+                     * short, the next compares every file it may have
+                     * written, byte for byte */
+                    if ((err = files_mark(b, -1, 0)) != DT_OK)
+                        *msg = dt_strdup_printf("%s/private_data/board/files.synced cannot be written (%s)", b->dir,
+                                                dt_strerror(err));
+                    have = 1;
+                }
+                if ((missing || damaged) && err == DT_OK) {
                     if ((err = rewrite_file(full, e.body, e.bodylen)) != DT_OK)
                         *msg = dt_strdup_printf("%s: cannot write the file of board entry %llu again (%s)", full,
                                                 (unsigned long long)i, strerror(errno));
@@ -1027,7 +1030,7 @@ dt_err dt_board_restore(dt_board *b, char **msg, size_t *restored, uint64_t *mar
     }
     if (err == DT_OK) {
         if ((fd = open(b->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0 ||
-            (err = dt_board_files_synced(b, fd, size)) != DT_OK) {
+            (err = files_mark(b, fd, size)) != DT_OK) {
             err = err != DT_OK ? err : DT_ERR_IO;
             *msg = dt_strdup_printf("%s: cannot make the record's files durable (%s)", b->dir, strerror(errno));
         }
@@ -1041,22 +1044,14 @@ dt_err dt_board_restore(dt_board *b, char **msg, size_t *restored, uint64_t *mar
     return err;
 }
 
-dt_err dt_board_publish(dt_board *b, char **msg, size_t *added, size_t *cosigned)
+/* The end of a publish: signs the log's size, asks the witnesses, and
+ * stores the checkpoint if the quorum cosigned (dt_board_publish). *ok gets
+ * the number of witnesses that cosigned. */
+static dt_err sign_and_cosign(dt_board *b, char **msg, size_t *okp)
 {
-    if (b == NULL || msg == NULL)
-        dt_misuse("dt_board_publish: NULL argument");
-    *msg = NULL;
-    if (added)
-        *added = 0;
-    if (cosigned)
-        *cosigned = 0;
-    char **paths = NULL;
-    size_t n = 0, ok = 0;
-    pending p;
-    memset(&p, 0, sizeof p);
     char *note = malloc(DT_NOTE_MAX_BYTES), *sigs = malloc(DT_NOTE_MAX_BYTES), *whys = calloc(1, 4096);
     char *bdir = dt_strdup_printf("%s/board", b->dir);
-    size_t notelen = DT_NOTE_MAX_BYTES, siglen = 0, wl = 0;
+    size_t notelen = DT_NOTE_MAX_BYTES, siglen = 0, wl = 0, ok = 0;
     uint64_t size = 0, last = 0;
     unsigned char *stored = NULL;
     size_t storedlen = 0;
@@ -1064,44 +1059,6 @@ dt_err dt_board_publish(dt_board *b, char **msg, size_t *added, size_t *cosigned
     dt_err err = DT_ERR_NOMEM;
     if (!note || !sigs || !whys || !bdir)
         goto out;
-    /* the files of entries a crash may have left without them (written
-     * after their entries by the election server) first */
-    if ((err = dt_board_restore(b, msg, NULL, NULL)) != DT_OK)
-        goto out;
-    /* Another process may append some of these files first (an election
-     * server, another publisher): the append then refuses the batch, and
-     * the files are listed again (those now on the board are checked byte
-     * for byte, as any published file). */
-    for (int attempt = 0;; attempt++) {
-        if ((err = dt_board_list_files(&paths, &n, msg, b->dir)) != DT_OK ||
-            (err = collect(b, msg, paths, n, &p)) != DT_OK)
-            goto out;
-        for (size_t at = 0; at < p.n && err == DT_OK; at += DT_LOG_BATCH_MAX) {
-            size_t k = p.n - at < DT_LOG_BATCH_MAX ? p.n - at : DT_LOG_BATCH_MAX, dup = 0;
-            err = dt_log_append_multikeyed(b->log, (const unsigned char *const *)p.entries + at, p.lens + at,
-                                           (const unsigned char *const *)p.keys + 2 * at, p.keylens + 2 * at, 2, k,
-                                           NULL, &dup);
-            if (err == DT_ERR_INVALID && attempt == 2) {
-                *msg = dt_strdup_printf(
-                    "%s: its confirmation code or path is already on the board, or twice in the record",
-                    dup < k ? p.paths[at + dup] : "a file");
-                goto out;
-            } else if (err != DT_OK && err != DT_ERR_INVALID) {
-                *msg = dt_strdup_printf("the log store refused the entries (%s: %s); nothing of this batch was stored",
-                                        dt_strerror(err), dt_log_errmsg(b->log));
-                goto out;
-            }
-            if (err == DT_OK && added)
-                *added += k;
-        }
-        if (err == DT_OK)
-            break;
-        pending_free(&p);
-        memset(&p, 0, sizeof p);
-        dt_board_free_paths(paths, n);
-        paths = NULL;
-        n = 0;
-    }
     /* Sign the log's size and ask the witnesses. A witness that has
      * cosigned a newer checkpoint (another publisher of this log went
      * ahead) means: sign again at the log's new size. */
@@ -1168,18 +1125,89 @@ dt_err dt_board_publish(dt_board *b, char **msg, size_t *added, size_t *cosigned
         *msg = dt_strdup_printf("%zu of %zu witnesses did not cosign the checkpoint of %llu entries%s", b->nw - ok, b->nw,
                                 (unsigned long long)size, whys);
 out:
-    if (cosigned)
-        *cosigned = ok;
-    if (err != DT_OK && *msg == NULL)
-        *msg = dt_strdup_printf("%s: cannot publish the board (%s)", b->dir, dt_strerror(err));
-    pending_free(&p);
-    dt_board_free_paths(paths, n);
+    *okp = ok;
     free(stored);
     free(note);
     free(sigs);
     free(whys);
     free(bdir);
     return err;
+}
+
+/* dt_board_publish; ballots 0: dt_board_publish_light */
+static dt_err publish(dt_board *b, char **msg, size_t *added, size_t *cosigned, int ballots)
+{
+    *msg = NULL;
+    if (added)
+        *added = 0;
+    if (cosigned)
+        *cosigned = 0;
+    char **paths = NULL;
+    size_t n = 0, ok = 0;
+    pending p;
+    memset(&p, 0, sizeof p);
+    dt_err err;
+    /* the ballots' files first: the election server puts ballots on the
+     * log only, and their files are written here, from the log */
+    if (ballots && (err = dt_board_restore(b, msg, NULL, NULL)) != DT_OK)
+        goto out;
+    /* Another process may append some of these files first (an election
+     * server, another publisher): the append then refuses the batch, and
+     * the files are listed again (those now on the board are checked byte
+     * for byte, as any published file). */
+    for (int attempt = 0;; attempt++) {
+        if ((err = dt_board_list_files_opt(&paths, &n, msg, b->dir, ballots)) != DT_OK ||
+            (err = collect(b, msg, paths, n, &p)) != DT_OK)
+            goto out;
+        for (size_t at = 0; at < p.n && err == DT_OK; at += DT_LOG_BATCH_MAX) {
+            size_t k = p.n - at < DT_LOG_BATCH_MAX ? p.n - at : DT_LOG_BATCH_MAX, dup = 0;
+            err = dt_log_append_multikeyed(b->log, (const unsigned char *const *)p.entries + at, p.lens + at,
+                                           (const unsigned char *const *)p.keys + 2 * at, p.keylens + 2 * at, 2, k,
+                                           NULL, &dup);
+            if (err == DT_ERR_INVALID && attempt == 2) {
+                *msg = dt_strdup_printf(
+                    "%s: its confirmation code or path is already on the board, or twice in the record",
+                    dup < k ? p.paths[at + dup] : "a file");
+                goto out;
+            } else if (err != DT_OK && err != DT_ERR_INVALID) {
+                *msg = dt_strdup_printf("the log store refused the entries (%s: %s); nothing of this batch was stored",
+                                        dt_strerror(err), dt_log_errmsg(b->log));
+                goto out;
+            }
+            if (err == DT_OK && added)
+                *added += k;
+        }
+        if (err == DT_OK)
+            break;
+        pending_free(&p);
+        memset(&p, 0, sizeof p);
+        dt_board_free_paths(paths, n);
+        paths = NULL;
+        n = 0;
+    }
+    err = sign_and_cosign(b, msg, &ok);
+out:
+    if (cosigned)
+        *cosigned = ok;
+    if (err != DT_OK && *msg == NULL)
+        *msg = dt_strdup_printf("%s: cannot publish the board (%s)", b->dir, dt_strerror(err));
+    pending_free(&p);
+    dt_board_free_paths(paths, n);
+    return err;
+}
+
+dt_err dt_board_publish(dt_board *b, char **msg, size_t *added, size_t *cosigned)
+{
+    if (b == NULL || msg == NULL)
+        dt_misuse("dt_board_publish: NULL argument");
+    return publish(b, msg, added, cosigned, 1);
+}
+
+dt_err dt_board_publish_light(dt_board *b, char **msg, size_t *added, size_t *cosigned)
+{
+    if (b == NULL || msg == NULL)
+        dt_misuse("dt_board_publish_light: NULL argument");
+    return publish(b, msg, added, cosigned, 0);
 }
 
 void dt_board_test_before_witnesses(dt_board *b, void (*fn)(void *arg), void *arg)

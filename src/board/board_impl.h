@@ -19,14 +19,13 @@
  * the record must be exactly what the board can hold. *paths and each path
  * malloc'ed; free with dt_board_free_paths. */
 dt_err dt_board_list_files(char ***paths, size_t *n, char **msg, const char *dir);
+/* As dt_board_list_files; ballots 0: without DIR/encrypted_ballots/. */
+dt_err dt_board_list_files_opt(char ***paths, size_t *n, char **msg, const char *dir, int ballots);
 void dt_board_free_paths(char **paths, size_t n);
 
 /* 1 if path is an encrypted ballot of the record (its entry carries the
  * confirmation code). */
 int dt_board_is_ballot_path(const char *path, size_t len);
-
-/* The board's log handle (one thread at a time, as the board's). */
-dt_log *dt_board_log_of(dt_board *b);
 
 /* The confirmation code of an encrypted ballot file's JSON text. */
 dt_err dt_board_ballot_code(unsigned char code[DT_BOARD_CODE_BYTES], const unsigned char *json, size_t len);

@@ -34,7 +34,7 @@ static int cmp(const void *a, const void *b)
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-static dt_err walk(list *l, char **msg, const char *dir, const char *rel)
+static dt_err walk(list *l, char **msg, const char *dir, const char *rel, int ballots)
 {
     char *full = rel[0] ? dt_strdup_printf("%s/%s", dir, rel) : dt_strdup_printf("%s", dir);
     if (full == NULL)
@@ -54,7 +54,8 @@ static dt_err walk(list *l, char **msg, const char *dir, const char *rel)
          * error, not something to skip: the verifier would read it. */
         if (name[0] == '.')
             continue;
-        if (rel[0] == '\0' && (strcmp(name, "private_data") == 0 || strcmp(name, "board") == 0))
+        if (rel[0] == '\0' && (strcmp(name, "private_data") == 0 || strcmp(name, "board") == 0 ||
+                                (!ballots && strcmp(name, "encrypted_ballots") == 0)))
             continue;
         char *r = rel[0] ? dt_strdup_printf("%s/%s", rel, name) : dt_strdup_printf("%s", name);
         char *p = r ? dt_strdup_printf("%s/%s", dir, r) : NULL;
@@ -71,7 +72,7 @@ static dt_err walk(list *l, char **msg, const char *dir, const char *rel)
             *msg = dt_strdup_printf("%s: the name cannot go on the board (letters, digits, '.', '_', '-' only)", p);
             err = DT_ERR_INVALID;
         } else if (S_ISDIR(sb.st_mode)) {
-            err = walk(l, msg, dir, r);
+            err = walk(l, msg, dir, r, ballots);
         } else if (!S_ISREG(sb.st_mode)) {
             *msg = dt_strdup_printf("%s: not a regular file (links are not followed)", p);
             err = DT_ERR_INVALID;
@@ -91,12 +92,12 @@ static dt_err walk(list *l, char **msg, const char *dir, const char *rel)
     return err;
 }
 
-dt_err dt_board_list_files(char ***paths, size_t *n, char **msg, const char *dir)
+dt_err dt_board_list_files_opt(char ***paths, size_t *n, char **msg, const char *dir, int ballots)
 {
     list l = {0};
     *paths = NULL;
     *n = 0;
-    dt_err err = walk(&l, msg, dir, "");
+    dt_err err = walk(&l, msg, dir, "", ballots);
     if (err != DT_OK) {
         dt_board_free_paths(l.v, l.n);
         return err;
@@ -106,6 +107,11 @@ dt_err dt_board_list_files(char ***paths, size_t *n, char **msg, const char *dir
     *paths = l.v;
     *n = l.n;
     return DT_OK;
+}
+
+dt_err dt_board_list_files(char ***paths, size_t *n, char **msg, const char *dir)
+{
+    return dt_board_list_files_opt(paths, n, msg, dir, 1);
 }
 
 void dt_board_free_paths(char **paths, size_t n)

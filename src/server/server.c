@@ -1,13 +1,10 @@
 /* The election server (include/detente/server.h; the HTTP contract is
  * docs/api.md). */
-#define _GNU_SOURCE /* syncfs */
+#define _GNU_SOURCE /* pthread_setname_np */
 #include <errno.h>
 #include <fcntl.h>
 #include <netdb.h>
 #include <pthread.h>
-#include <sched.h>
-#include <semaphore.h>
-#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -95,14 +92,11 @@ typedef struct conn {
 #define DT_SERVER_WARM_MIN ((size_t)4 << 20)
 /* Ballots the committer appends at most in one call. */
 #define DT_SERVER_COMMIT_MAX 4096
-/* Seconds between two flushes of the ballots' files (the file writer),
- * milliseconds between two checkpoints of the log's WAL (the flusher). */
-#define DT_SERVER_SYNC_S 1
+/* Milliseconds between two checkpoints of the log's WAL (the flusher). */
 #define DT_SERVER_CKPT_MS 50
 
 struct dt_server {
     char *dir;
-    int dir_fd; /* the record folder, for the file writer's syncfs: -1 until open */
     char *board_at; /* the board's log location given (--board), or NULL: the folder's own */
     dt_record *rec;
     dt_ballot_ctx *ctx;
@@ -136,24 +130,6 @@ struct dt_server {
     unsigned ncheckers, checkers_started;
     pthread_t committer;
     bool committer_started;
-    /* The ballots' files: the file writer reads the entries the log has
-     * past files_upto and writes the file of each ballot among them, with
-     * the cores' spare time (the committer posts files_sem after each
-     * append). It runs at the lowest priority and can be stopped for long
-     * anywhere, so it shares no memory and no lock of ours with the other
-     * threads: its own board handle (and log), its own state (SQLite's own
-     * are held only within a call: a read stopped there keeps the WAL from
-     * starting over meanwhile, and it grows). Every ballot entry
-     * below files_upto has its file written (whoever appended it: another
-     * server on a shared log too); below files_synced, on disk. A write
-     * that fails sets files_gap: dt_board_restore then, from the mark. */
-    atomic_bool files_stopping;
-    bool files_gap, files_told;
-    sem_t files_sem;
-    uint64_t files_upto, files_synced;
-    dt_board *files_board;
-    pthread_t filer;
-    bool filer_started;
     pthread_cond_t flush_cv;
     bool flush_stopping;
     dt_log *ckpt_log; /* the flusher's handle, for the log's checkpoints */
@@ -196,7 +172,7 @@ static void *publisher_main(void *arg)
         pthread_mutex_unlock(&s->pub_mu);
         {
             size_t added = 0, cosigned = 0;
-            dt_err err = dt_board_publish(b, &msg, &added, &cosigned);
+            dt_err err = dt_board_publish_light(b, &msg, &added, &cosigned); /* not the ballots' files */
             if (err != DT_OK)
                 fprintf(stderr, "detente serve: publish failed: %s\n", msg ? msg : dt_strerror(err));
             else if (msg)
@@ -210,42 +186,6 @@ static void *publisher_main(void *arg)
     pthread_mutex_unlock(&s->pub_mu);
     dt_board_close(b);
     return NULL;
-}
-
-
-/* ---- storing a ballot's file ---- */
-
-/* Writes the file of a ballot already on the log (mode 0644): a hidden
- * temporary file in the same folder (dt_write_temp_beside), renamed to the
- * name unless the name exists; a file there with the same bytes
- * (dt_board_restore wrote it first) is as good. Not flushed: the file
- * writer's syncfs makes it durable, and until then the log holds it
- * (dt_board_restore). DT_ERR_INVALID: another file is at the name. */
-static dt_err store_new_file(const char *full, const char *text, size_t len)
-{
-    char *tmp = NULL;
-    dt_err err = dt_write_temp_beside(&tmp, full, "serve", text, len);
-    if (err != DT_OK)
-        return err;
-    /* Renamed without replacing: the name appears whole or not at all, and
-     * no inode is deleted (an unlinked temporary costs ext4's inode
-     * allocator a scan past it, 14% of the server's time under load). A
-     * file system without RENAME_NOREPLACE gets link and unlink. */
-    if (renameat2(AT_FDCWD, tmp, AT_FDCWD, full, RENAME_NOREPLACE) == 0) {
-        free(tmp);
-        return DT_OK;
-    }
-    if ((errno == EINVAL || errno == ENOSYS) && link(tmp, full) == 0)
-        err = DT_OK;
-    else
-        err = errno != EEXIST ? DT_ERR_IO : dt_file_equals(full, text, len) ? DT_OK : DT_ERR_INVALID;
-    {
-        int e = errno;
-        unlink(tmp);
-        errno = e;
-    }
-    free(tmp);
-    return err;
 }
 
 
@@ -347,8 +287,10 @@ static enum MHD_Result send_error(dt_server *s, struct MHD_Connection *c, const 
  * costs about a third less a ballot than each alone (bench_cast). The
  * committer thread takes every ballot checked: it appends their entries to
  * the log in one call (one fsync), keeps each ballot's answer in its conn
- * and resumes its connection (on_request sends it), and hands their files
- * to the file writer thread. Under load, groups and commits grow by
+ * and resumes its connection (on_request sends it). The ballots' files are
+ * written from the log at close (dt_board_restore), not while voting is
+ * open: creating 1,500 files a second cost a tenth of the server's time and
+ * doubled its p99 latency (docs/performance.md). Under load, groups and commits grow by
  * themselves (what arrives while one is worked on is the next); at a trickle
  * a ballot is a group of one, checked at once. */
 
@@ -617,10 +559,9 @@ static void *checker_main(void *arg)
 /* ---- the committer ---- */
 
 /* One entry alone. A key already on the log is a ballot already received
- * (409): by its confirmation code, or else by its file name (name_taken),
- * whose file the file writer may not have written yet. Even when the entry
- * there is byte for byte this one (a voter casting again after a 503 whose
- * append did land: the receipt shows it). */
+ * (409): by its confirmation code, or else by its file name (name_taken).
+ * Even when the entry there is byte for byte this one (a voter casting
+ * again after a 503 whose append did land: the receipt shows it). */
 static void commit_one(dt_log *log, cast *k)
 {
     const unsigned char *e = k->entry, *key[2] = {k->pkey, k->key};
@@ -695,14 +636,15 @@ static answer name_taken_answer(const cast *k)
     return a;
 }
 
-/* Puts v[0..n)'s entries on the log (durable when it returns), answers
- * each, and wakes the file writer. Closing waits from a ballot's check for
- * a file of its name to its entry (dt_admin_ballot_begin); a file the
- * writer has not written yet, dt_board_restore writes from the log (the
- * publish that `detente close` starts with). */
+/* Puts v[0..n)'s entries on the log (durable when it returns) and answers
+ * each. The log is the ballots' only copy while voting is open: their files
+ * are written from it by the publish that `detente close` starts with
+ * (dt_board_restore). A file already at a ballot's name (put in the folder
+ * by other means) refuses it (409); closing waits from that look to the
+ * ballot's entry (dt_admin_ballot_begin). */
 static void commit_casts(dt_server *s, cast **v, size_t n)
 {
-    size_t m = 0, ok = 0;
+    size_t m = 0;
     for (size_t i = 0; i < n; i++) {
         cast *k = v[i];
         struct stat st;
@@ -727,8 +669,6 @@ static void commit_casts(dt_server *s, cast **v, size_t n)
     for (size_t i = 0; i < m; i++) {
         cast *k = v[i];
         answer a;
-        if (k->err == DT_OK)
-            ok++;
         dt_admin_ballot_end(s->admin);
         if (k->err == DT_OK)
             a = accepted_answer(k);
@@ -745,120 +685,9 @@ static void commit_casts(dt_server *s, cast **v, size_t n)
         }
         finish(k, a);
     }
-    if (ok > 0)
-        sem_post(&s->files_sem);
 }
 
-/* ---- the file writer and the flusher ---- */
-
-/* Every DT_SERVER_SYNC_S seconds, and once more at stop: one syncfs makes
- * the files written durable, and files.synced records it
- * (dt_board_files_synced); after a gap, dt_board_restore looks at every
- * entry from the mark on and writes what is missing first. */
-static void flush_files(dt_server *s)
-{
-    uint64_t marked = 0;
-    if (s->files_gap) {
-        s->files_gap = false;
-        char *msg = NULL;
-        dt_err err = dt_board_restore(s->files_board, &msg, NULL, &marked);
-        if (err != DT_OK) {
-            if (!s->files_told) /* once, not every second */
-                fprintf(stderr, "detente serve: %s; tried again every second, and at the next start\n",
-                        msg ? msg : dt_strerror(err));
-            s->files_told = true;
-            s->files_gap = true;
-        } else {
-            s->files_told = false;
-            s->files_synced = marked;
-            if (marked > s->files_upto)
-                s->files_upto = marked;
-        }
-        free(msg);
-    } else if (s->files_upto > s->files_synced) {
-        uint64_t upto = s->files_upto;
-        if (dt_board_files_synced(s->files_board, s->dir_fd, upto) == DT_OK)
-            s->files_synced = upto;
-        else
-            fprintf(stderr, "detente serve: the record's files cannot be flushed (%s); they are on the board, and "
-                            "written again from it when the server starts\n",
-                    strerror(errno));
-    }
-}
-
-/* Writes the file of every ballot entry from files_upto to the log's end
- * (a file already there with the same bytes is as good: store_new_file). A
- * failure leaves files_upto there and sets files_gap. */
-static void write_new_files(dt_server *s, bool writer)
-{
-    dt_log *log = dt_board_log_of(s->files_board);
-    uint64_t size;
-    if (s->files_gap)
-        return; /* flush_files restores first */
-    if (dt_log_size(log, &size) != DT_OK) {
-        s->files_gap = true;
-        return;
-    }
-    for (uint64_t i = s->files_upto; i < size; i++) {
-        unsigned char *data = NULL;
-        size_t len = 0;
-        dt_board_entry e;
-        dt_err err;
-        if (writer && atomic_load(&s->files_stopping))
-            return; /* dt_server_stop goes on, at its own priority */
-        if ((err = dt_log_entry(log, i, &data, &len)) == DT_OK &&
-            (err = dt_board_entry_parse(&e, data, len)) == DT_OK && !dt_board_path_valid(e.path, e.pathlen))
-            err = DT_ERR_PARSE; /* dt_board_restore names it */
-        if (err == DT_OK && !e.is_blob && dt_board_is_ballot_path(e.path, e.pathlen)) {
-            char *full = dt_strdup_printf("%s/%.*s", s->dir, (int)e.pathlen, e.path);
-            if (!full)
-                err = DT_ERR_NOMEM;
-            else if ((err = store_new_file(full, (const char *)e.body, e.bodylen)) != DT_OK)
-                /* on the log, hence acknowledged: dt_board_restore tries again */
-                fprintf(stderr, "detente serve: %s: cannot write the file (%s); the ballot is on the board, and its "
-                                "file is written again from it\n",
-                        full, err == DT_ERR_INVALID ? "another file has its name" : strerror(errno));
-            free(full);
-        }
-        free(data);
-        if (err != DT_OK) {
-            s->files_gap = true;
-            return;
-        }
-        s->files_upto = i + 1;
-    }
-}
-
-/* The file writer: the ballots' files, read back from the log and written
- * at the lowest priority (SCHED_IDLE: with the time the checks, the
- * appends and the answers leave), and flush_files every DT_SERVER_SYNC_S
- * seconds. At stop, dt_server_stop writes what is left, at its own
- * priority (leaving SCHED_IDLE may need a privilege). */
-static void *filer_main(void *arg)
-{
-    dt_server *s = arg;
-    struct sched_param sp = {0};
-    struct timespec last;
-    pthread_setname_np(pthread_self(), "dt-files");
-    (void)pthread_setschedparam(pthread_self(), SCHED_IDLE, &sp); /* where refused: at the usual priority */
-    clock_gettime(CLOCK_MONOTONIC, &last);
-    while (!atomic_load(&s->files_stopping)) {
-        struct timespec t = last, now;
-        t.tv_sec += DT_SERVER_SYNC_S;
-        (void)sem_clockwait(&s->files_sem, CLOCK_MONOTONIC, &t); /* an append, the time, or stop */
-        while (sem_trywait(&s->files_sem) == 0)
-            ; /* one pass covers every append so far */
-        if (atomic_load(&s->files_stopping))
-            break;
-        write_new_files(s, true);
-        clock_gettime(CLOCK_MONOTONIC, &now);
-        if (now.tv_sec - last.tv_sec >= DT_SERVER_SYNC_S) {
-            flush_files(s);
-            last = now;
-        }
-    }
-    return NULL;
-}
+/* ---- the flusher ---- */
 
 /* The flusher: every DT_SERVER_CKPT_MS a checkpoint of the log's WAL on
  * its own handle, so that the one SQLite runs in the committer's append
@@ -1165,7 +994,6 @@ dt_err dt_server_start(dt_server **out, char **msg, const dt_server_opts *o)
         free(s);
         return DT_ERR_NOMEM;
     }
-    s->dir_fd = -1;
     s->quiet = o->quiet;
     s->publish_every = o->publish_every;
     s->check_tail = &s->check_head;
@@ -1181,7 +1009,6 @@ dt_err dt_server_start(dt_server **out, char **msg, const dt_server_opts *o)
         pthread_condattr_destroy(&ca);
     }
     pthread_cond_init(&s->commit_cv, NULL);
-    sem_init(&s->files_sem, 0, 0); /* (fails only for a value over SEM_VALUE_MAX) */
     pthread_cond_init(&s->idle_cv, NULL);
     pthread_mutex_init(&s->pub_mu, NULL);
     pthread_cond_init(&s->pub_cv, NULL);
@@ -1190,11 +1017,6 @@ dt_err dt_server_start(dt_server **out, char **msg, const dt_server_opts *o)
         char *m = dt_strdup_printf("%s: not an election folder: %s", o->dir, *msg ? *msg : dt_strerror(err));
         free(*msg);
         *msg = m;
-        goto fail;
-    }
-    if ((s->dir_fd = open(o->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
-        *msg = dt_strdup_printf("%s: cannot open the folder: %s", o->dir, strerror(errno));
-        err = DT_ERR_IO;
         goto fail;
     }
     if (s->rec->chain) {
@@ -1232,29 +1054,11 @@ dt_err dt_server_start(dt_server **out, char **msg, const dt_server_opts *o)
             goto fail;
         }
     }
-    {
-        /* ballots a crash left on the log without their file get it back */
-        size_t restored = 0;
-        if ((err = dt_board_restore(s->board, msg, &restored, &s->files_upto)) != DT_OK)
-            goto fail;
-        s->files_synced = s->files_upto;
-        if (restored && !s->quiet)
-            fprintf(stderr, "detente serve: %zu file%s of the board written again into %s (a crash had left them "
-                            "out)\n",
-                    restored, restored == 1 ? "" : "s", o->dir);
-    }
     if (pthread_create(&s->flusher, NULL, flusher_main, s) != 0) {
         err = DT_ERR_NOMEM;
         goto fail;
     }
     s->flusher_started = true;
-    if ((err = dt_board_open_at(&s->files_board, msg, o->dir, o->board)) != DT_OK)
-        goto fail;
-    if (pthread_create(&s->filer, NULL, filer_main, s) != 0) {
-        err = DT_ERR_NOMEM;
-        goto fail;
-    }
-    s->filer_started = true;
     if (pthread_create(&s->committer, NULL, committer_main, s) != 0) {
         err = DT_ERR_NOMEM;
         goto fail;
@@ -1346,13 +1150,6 @@ void dt_server_stop(dt_server *s)
     free(s->checkers);
     if (s->committer_started)
         pthread_join(s->committer, NULL);
-    if (s->filer_started) { /* then the last files written and flushed here */
-        atomic_store(&s->files_stopping, true);
-        sem_post(&s->files_sem);
-        pthread_join(s->filer, NULL);
-        write_new_files(s, false);
-        flush_files(s);
-    }
     if (s->flusher_started) {
         pthread_mutex_lock(&s->q_mu);
         s->flush_stopping = true;
@@ -1385,13 +1182,9 @@ void dt_server_stop(dt_server *s)
     pthread_cond_destroy(&s->check_cv);
     pthread_cond_destroy(&s->commit_cv);
     pthread_cond_destroy(&s->flush_cv);
-    sem_destroy(&s->files_sem);
-    dt_board_close(s->files_board);
     pthread_cond_destroy(&s->idle_cv);
     pthread_mutex_destroy(&s->pub_mu);
     pthread_cond_destroy(&s->pub_cv);
-    if (s->dir_fd >= 0)
-        close(s->dir_fd);
     free(s->dir);
     free(s->board_at);
     free(s);
