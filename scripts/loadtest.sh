@@ -26,7 +26,10 @@
 #        LOADTEST_RATE (then open-loop runs at this many ballots a second,
 #        over LOADTEST_RATE_CONNECTIONS connections, default 128: latency
 #        counted from when each ballot was due; default 1500, 0: none),
-#        LOADTEST_RATE_RUNS (how many, default 3)
+#        LOADTEST_RATE_RUNS (how many, default 3), LOADTEST_PUBLISH_RUNS
+#        (then this many open-loop runs, default 1, of LOADTEST_PUBLISH_SECONDS
+#        (20) with the server publishing every LOADTEST_PUBLISH_EVERY (10)
+#        seconds: the other runs publish never, to measure the ballots' way)
 set -eu
 build=${1:-build}
 cd "$(dirname "$0")/.."
@@ -43,6 +46,9 @@ workers=${LOADTEST_WORKERS:-}
 rate=${LOADTEST_RATE:-1500}
 rate_conns=${LOADTEST_RATE_CONNECTIONS:-128}
 rate_runs=${LOADTEST_RATE_RUNS:-3}
+pub_runs=${LOADTEST_PUBLISH_RUNS:-1}
+pub_every=${LOADTEST_PUBLISH_EVERY:-10}
+pub_secs=${LOADTEST_PUBLISH_SECONDS:-20}
 [ -x "$dt" ] && [ -x "$lt" ] && [ -x "$mk" ] || { echo "loadtest: build first ($dt, $lt, $mk)" >&2; exit 2; }
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/dt-loadtest-XXXXXX")
@@ -60,17 +66,17 @@ mkdir "$work/ballots"
 "$mk" "$work/template" "$work/ballots"
 
 # one run: serve a fresh copy of the election, cast at it, check the folder
-# one_run LABEL FILE LOADTEST-ARGS...
+# one_run LABEL FILE PUBLISH_EVERY LOADTEST-ARGS...
 one_run() {
-    label=$1 out=$2
-    shift 2
+    label=$1 out=$2 every=$3
+    shift 3
     e=$work/run-$(basename "$out" .json)
     cp -a "$work/template" "$e"
     # the disk quiet first: the copy and the runs before written back, so
     # that their write-back does not fall into this run's figures
     sync
     rm -f "$work/serve.log"
-    "$dt" serve "$e" --listen 127.0.0.1:0 --publish-every 0 --quiet --threads "$sthreads" \
+    "$dt" serve "$e" --listen 127.0.0.1:0 --publish-every "$every" --quiet --threads "$sthreads" \
         ${workers:+--workers "$workers"} --connections 4096 --connections-per-ip 4096 2>"$work/serve.log" &
     pid=$!
     i=0
@@ -99,12 +105,19 @@ one_run() {
 }
 
 for r in $(seq "$runs"); do
-    one_run "run $r" "$work/run$r.json" --connections "$conns" --log-bench "$work"
+    one_run "run $r" "$work/run$r.json" 0 --connections "$conns" --log-bench "$work"
 done
 if [ "$rate" != 0 ]; then
     # open loop: ballots sent at a fixed rate, latency from when each was due
     for r in $(seq "$rate_runs"); do
-        one_run "open loop at $rate/s, run $r" "$work/open$r.json" --connections "$rate_conns" --rate "$rate"
+        one_run "open loop at $rate/s, run $r" "$work/open$r.json" 0 --connections "$rate_conns" --rate "$rate"
+    done
+    # and with the periodic publish (serve's default, every 10 s), whose
+    # witnesses here (the demo's three, local folders) run in the server's
+    # process and check, and mirror, every new entry
+    for r in $(seq "$pub_runs"); do
+        one_run "open loop at $rate/s, publishing every ${pub_every} s, run $r" "$work/pub$r.json" "$pub_every" \
+            --connections "$rate_conns" --rate "$rate" --duration "$pub_secs"
     done
 fi
 
