@@ -1,7 +1,7 @@
 /* detente serve over HTTP: a demo election (--until voting), its ballots
  * encrypted with `detente encrypt`, the server run as a child process
  * (DT_CLI), and a client of dt_http_post and a small GET of its own:
- * casts 201 with the code; the same ballot again 409 (by its file, and by
+ * casts 201 with the code; the same ballot again 409 (by the log, and by
  * its code under another ballot id); a tampered ballot 422 and nothing
  * stored; a challenge of a CAST ballot 422; garbage and empty bodies 400;
  * an oversized body 413; wrong methods 405; unknown paths 404; a receipt
@@ -9,8 +9,8 @@
  * tiles and checkpoint served with their cache headers, climbing paths 404;
  * SIGTERM exits 0; then `detente tally` and `detente verify --require-board`
  * pass on the folder. Then SIGKILL while ballots are being cast: after a
- * restart, every ballot acknowledged with 201 is in the log and in
- * encrypted_ballots/, none twice, and `detente board publish` and
+ * restart, every ballot acknowledged with 201 is on the log (and in
+ * encrypted_ballots/ after a publish), none twice, and `detente board publish` and
  * `detente verify` still pass; and the board is a consistent extension of
  * every checkpoint served (GET /board/checkpoint) before the kill, one of
  * them published while the clients cast. */
@@ -440,17 +440,6 @@ static void test_serve(void **state)
     assert_false(exists("%s/encrypted_ballots/device-1/eballot-%s.json", edir, "ballot-1-again"));
     assert_int_equal(log_size(), before + NBALLOTS);
 
-    /* while voting is open the log is the ballots' only copy: no file in
-     * the folder (a publish writes them, test_restore); the same ballot
-     * again is known by the log: 409, nothing appended */
-    assert_false(exists("%s/encrypted_ballots/device-1/eballot-%s.json", edir, "ballot-1"));
-    post(&s, "/api/v1/ballots", ballots[0], blens[0], &r);
-    expect_status(&r, 409, "the same ballot again, its file not written");
-    assert_non_null(strstr(r.body, "already received"));
-    resp_free(&r);
-    assert_int_equal(log_size(), before + NBALLOTS);
-    assert_false(exists("%s/encrypted_ballots/device-1/eballot-%s.json", edir, "ballot-1"));
-
     /* garbage, empty, oversized bodies */
     post(&s, "/api/v1/ballots", "this is not JSON", 16, &r);
     expect_status(&r, 400, "garbage");
@@ -509,7 +498,8 @@ static void test_serve(void **state)
         resp_free(&r);
     }
 
-    /* publish while the server runs: nothing new to add, then receipts */
+    /* publish while the server runs: nothing new to add (it writes the
+     * ballots' files from the log), then receipts */
     assert_int_equal(run("'%s' board publish '%s' >'%s/publish.out' 2>&1", DT_CLI, edir, work), 0);
     assert_int_equal(log_size(), before + NBALLOTS);
     for (int i = 0; i < NBALLOTS; i++)
@@ -1110,7 +1100,7 @@ static uint64_t checkpoint_size(void)
 static void test_restore(void **state)
 {
     (void)state;
-    enum { N = 5, CAST = 4 };
+    enum { N = 6, CAST = 4 };
     char path[N][512], mp[256];
     uint64_t before, mark0;
     server s;
@@ -1124,10 +1114,32 @@ static void test_restore(void **state)
     mark0 = synced_mark();
     for (int i = 0; i < CAST; i++)
         cast_file(&s, "r", i + 1);
-    /* the periodic publish signs and cosigns the log, and writes no file */
-    while (checkpoint_size() < before + CAST && waited++ < 3000)
-        usleep(10000);
-    assert_true(checkpoint_size() >= before + CAST);
+    /* a ballot's file put in the folder by hand while the server runs */
+    {
+        char src[512], dir[512], *body;
+        size_t len = 0;
+        resp r;
+        snprintf(src, sizeof src, "%s/r6.json", work);
+        assert_non_null(body = slurp(src, &len));
+        snprintf(dir, sizeof dir, "%s/encrypted_ballots/device-1", edir);
+        assert_int_equal(run("mkdir -p '%s'", dir), 0);
+        assert_int_equal(dt_write_file_atomic(path[5], body, len, 0644), DT_OK);
+        /* the periodic publish signs and cosigns the log, writes no file,
+         * and leaves encrypted_ballots/ alone: the file is not published */
+        while (checkpoint_size() < before + CAST && waited++ < 3000)
+            usleep(10000);
+        assert_true(checkpoint_size() >= before + CAST);
+        usleep(1500000); /* one publish more */
+        assert_int_equal(log_size(), before + CAST);
+        /* and that ballot cast: its name is taken in the folder, 409 */
+        post(&s, "/api/v1/ballots", body, len, &r);
+        expect_status(&r, 409, "a ballot whose file is in the folder");
+        assert_non_null(strstr(r.body, "is already in the record"));
+        resp_free(&r);
+        assert_int_equal(log_size(), before + CAST);
+        assert_int_equal(unlink(path[5]), 0);
+        free(body);
+    }
     assert_int_equal(server_stop(&s, SIGTERM), 0);
     /* nor does the stop: the ballots are on the log, not in the folder */
     assert_int_equal(log_size(), before + CAST);
@@ -1170,6 +1182,19 @@ static void test_restore(void **state)
     expect_file_of_entry(before, "without a mark, a publish");
     expect_file_of_entry(before + 3, "without a mark, a publish");
     assert_int_equal(synced_mark(), log_size());
+
+    /* a tally without a close (nor a publish) writes them first too */
+    server_start(&s, "--quiet");
+    cast_file(&s, "r", 6);
+    assert_int_equal(server_stop(&s, SIGTERM), 0);
+    assert_false(access(path[5], F_OK) == 0);
+    assert_int_equal(run("'%s' tally '%s' >'%s/tally-r.out' 2>&1", DT_CLI, edir, work), 0);
+    expect_file_of_entry(log_size() - 1, "after a tally");
+    {
+        char tp[512];
+        snprintf(tp, sizeof tp, "%s/encrypted_tally.json", edir);
+        assert_int_equal(unlink(tp), 0); /* the rest as before */
+    }
 
     /* another server's ballot on the log (a shared log), with one of this
      * server's after it: a publish writes both files */

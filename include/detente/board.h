@@ -150,9 +150,9 @@ DT_WARN_UNUSED_RESULT DT_NONNULL(1, 2) dt_err dt_board_publish_light(dt_board *b
  * origin. dt_board_restore writes, from its entry, the file of each later
  * ballot entry that is missing or is not the entry's bytes (what a crash
  * leaves of a file being written), then syncs the file system and records
- * the log's size. Without a mark, or with another log's, it looks at every
- * entry and writes missing (or empty) files, having first recorded 0 for
- * this log, so that a run cut short is followed by a full comparison.
+ * the log's size. Without a mark, or with another log's, it first records
+ * a mark of 0 for this log (its folder synced), then does the same from
+ * entry 0; a run cut short is followed by the same.
  * *restored (if not NULL) gets the number of files written, *marked (if
  * not NULL) the size recorded (0 on failure). */
 DT_WARN_UNUSED_RESULT DT_NONNULL(1, 2) dt_err dt_board_restore(dt_board *b, char **msg, size_t *restored,

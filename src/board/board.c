@@ -915,16 +915,28 @@ static dt_err files_synced_get(const dt_board *b, uint64_t *upto, int *have)
 }
 
 /* Records upto as the mark, after a syncfs of dir_fd (b's folder; -1:
- * none, for a mark that promises nothing: 0). */
+ * none, for the mark 0, which promises nothing: its folder is synced
+ * instead, so that it is on disk before any file it covers is written). */
 static dt_err files_mark(const dt_board *b, int dir_fd, uint64_t upto)
 {
-    char *p, *text;
+    char *p, *text, *pd;
     dt_err err;
     if (dir_fd >= 0 && syncfs(dir_fd) != 0)
         return DT_ERR_IO;
     p = synced_path(b->dir);
     text = dt_strdup_printf("%llu %s\n", (unsigned long long)upto, b->origin);
     err = p && text ? dt_write_file_atomic(p, text, strlen(text), 0644) : DT_ERR_NOMEM;
+    if (err == DT_OK && dir_fd < 0) {
+        int fd = -1;
+        pd = dt_strdup_printf("%s/private_data/board", b->dir);
+        if (!pd)
+            err = DT_ERR_NOMEM;
+        else if ((fd = open(pd, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0 || fsync(fd) != 0)
+            err = DT_ERR_IO;
+        if (fd >= 0)
+            close(fd);
+        free(pd);
+    }
     free(p);
     free(text);
     return err;
@@ -974,8 +986,17 @@ dt_err dt_board_restore(dt_board *b, char **msg, size_t *restored, uint64_t *mar
             *marked = size;
         return DT_OK;
     }
-    if (have != 1 || from > size) /* no mark, or not this log's: every entry, only missing (or empty) files */
-        from = 0, have = -1;
+    if (have != 1 || from > size) {
+        /* no mark, or not this log's: every entry, from a mark of 0 for
+         * this log recorded first (a run cut short is then followed by the
+         * same full comparison) */
+        if ((err = files_mark(b, -1, 0)) != DT_OK) {
+            *msg = dt_strdup_printf("%s/private_data/board/files.synced cannot be written (%s)", b->dir,
+                                    dt_strerror(err));
+            return err;
+        }
+        from = 0;
+    }
     for (uint64_t i = from; i < size && err == DT_OK; i++) {
         unsigned char *data = NULL;
         size_t dlen = 0;
@@ -988,8 +1009,8 @@ dt_err dt_board_restore(dt_board *b, char **msg, size_t *restored, uint64_t *mar
             *msg = dt_strdup_printf("board entry %llu is damaged", (unsigned long long)i);
             err = DT_ERR_PARSE;
         } else if (!e.is_blob && dt_board_is_ballot_path(e.path, e.pathlen)) {
-            /* only ballots: the one kind of file written after its entry
-             * (the election server's ballots, on the log only) */
+            /* only ballots: the one kind of file written from its entry
+             * (the election server's ballots are on the log only) */
             int missing, damaged = 0;
             path = strndup(e.path, e.pathlen);
             full = path ? dt_strdup_printf("%s/%s", b->dir, path) : NULL;
@@ -1001,18 +1022,8 @@ dt_err dt_board_restore(dt_board *b, char **msg, size_t *restored, uint64_t *mar
                  * what a crash leaves (cut short, or zeros): the log holds
                  * what was acknowledged */
                 if (!missing)
-                    damaged = have == 1 ? !dt_file_equals(full, e.body, e.bodylen)
-                                        : S_ISREG(st.st_mode) && st.st_size == 0 && e.bodylen > 0;
-                if ((missing || damaged) && have != 1) {
-                    /* a mark of this log at 0 first: should this run be cut
-                     * short, the next compares every file it may have
-                     * written, byte for byte */
-                    if ((err = files_mark(b, -1, 0)) != DT_OK)
-                        *msg = dt_strdup_printf("%s/private_data/board/files.synced cannot be written (%s)", b->dir,
-                                                dt_strerror(err));
-                    have = 1;
-                }
-                if ((missing || damaged) && err == DT_OK) {
+                    damaged = !dt_file_equals(full, e.body, e.bodylen);
+                if (missing || damaged) {
                     if ((err = rewrite_file(full, e.body, e.bodylen)) != DT_OK)
                         *msg = dt_strdup_printf("%s: cannot write the file of board entry %llu again (%s)", full,
                                                 (unsigned long long)i, strerror(errno));

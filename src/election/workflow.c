@@ -417,6 +417,24 @@ dt_err dt_election_tally_counts(char **msg, const char *dir, size_t *ncast, size
     if (msg)
         *msg = NULL;
     memset(part, 0, sizeof part);
+    if (dt_board_exists(dir)) {
+        /* the ballots an election server put on the board's log: their
+         * files written from it first (dt_board_restore; detente close has
+         * done it, unless the tally comes without a close) */
+        dt_board *b = NULL;
+        char *bm = NULL;
+        if ((err = dt_board_open(&b, &bm, dir)) == DT_OK)
+            err = dt_board_restore(b, &bm, NULL, NULL);
+        dt_board_close(b);
+        if (err != DT_OK) {
+            if (msg)
+                *msg = bm;
+            else
+                free(bm);
+            return err;
+        }
+        free(bm);
+    }
     if ((err = dt_record_load(&rec, msg, dir)))
         return err;
     if ((err = ballots_before_close(msg, dir, rec)))

@@ -9,8 +9,8 @@
  * finds it. A running server is told to close through
  * POST /api/v1/admin/close, from a loopback peer, with the random token that
  * the server wrote to DIR/private_data/server.token (0600); it stops taking
- * ballots, waits for the ballots already being written (their file and their
- * log entry), and lets go of the lock. */
+ * ballots, waits for the ballots already being written (their log entry),
+ * and lets go of the lock. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -521,8 +521,9 @@ out:
     return err;
 }
 
-/* Puts what is new in the folder on the board (a ballot written but not yet
- * appended when a server stopped), so that it comes before the marker. */
+/* Publishes the board in full before the marker: the ballots' files written
+ * from the log (the server writes none while voting), and what is new in
+ * the folder put on the board. */
 static dt_err catch_up_board(char **msg, const char *dir, char **warning)
 {
     dt_board *b = NULL;

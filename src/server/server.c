@@ -1034,8 +1034,14 @@ dt_err dt_server_start(dt_server **out, char **msg, const dt_server_opts *o)
         err = DT_ERR_INVALID;
         goto fail;
     }
-    if (!o->board && !dt_board_exists(o->dir)) {
-        *msg = dt_strdup_printf("%s has no board (make one with detente board init, or detente demo)", o->dir);
+    if (!dt_board_exists(o->dir)) {
+        /* with --board too: detente close writes the ballots' files from
+         * the log through the folder's own board (log.location) */
+        *msg = dt_strdup_printf("%s has no board%s (make one with detente board init%s, or detente demo)", o->dir,
+                                o->board ? " of its own (private_data/board/log.location), through which detente close "
+                                           "writes the ballots' files"
+                                         : "",
+                                o->board ? " --board URI" : "");
         err = DT_ERR_NOT_FOUND;
         goto fail;
     }

@@ -172,16 +172,15 @@ wait "$casta" || true
 killed_acked=$(awk '$2 == 201' "$work/r2.b" | wc -l)
 failed=$(awk '$2 != 201 { print $1 }' "$work/r2.b")
 ok "B killed after acknowledging $killed_acked of $(wc -l <"$work/p2.b") ballots; the rest go to A"
-# the voters whose ballot B did not acknowledge cast it again at A: 201 (201
-# too when B had put it on the board but died before its answer: the same
-# bytes again), or 409 when B had also written its file into the folder
-# (the ballot is then on the board and in the record)
+# the voters whose ballot B did not acknowledge cast it again at A: 201, or
+# 409 when B had put it on the board but died before its answer (the log
+# holds its code; its receipt shows it)
 printf '%s\n' $failed | sed '/^$/d' >"$work/p2.retry"
 : >"$work/r2.retry"
 cast "$porta" "$work/p2.retry" "$work/r2.retry"
 odd=$(awk '$2 != 201 && $2 != 409' "$work/r2.retry" "$work/r2.a" | wc -l)
 [ "$odd" = 0 ] && ok "A took every ballot after the kill: $(awk '$2 == 201' "$work/r2.retry" | wc -l) of the \
-$(wc -l <"$work/p2.retry") sent again 201, the others 409 (a file B had written)" ||
+$(wc -l <"$work/p2.retry") sent again 201, the others 409 (on the board already)" ||
     { bad "A answered otherwise $odd times"; awk '$2 != 201 && $2 != 409' "$work/r2.retry" "$work/r2.a" | head -3; }
 # let A's publisher run once more, then stop it
 sleep 1.5

@@ -41,6 +41,10 @@ for f in constants.json manifest.json election_config.json election_initialized.
     cp "$work/e/$f" "$work/noboard/"
 done
 expect "no board" 2 "has no board" "$work/noboard" --listen 127.0.0.1:0
+# a log elsewhere (--board) still needs the folder's own board, through
+# which detente close writes the ballots' files
+expect "no board, with --board" 2 "has no board of its own" "$work/noboard" --listen 127.0.0.1:0 \
+    --board postgresql://nobody@127.0.0.1:1/none
 
 # periodic publishing: the checkpoint is rewritten by the server itself
 before=$(head -2 "$work/e/board/checkpoint" | tail -1)
