@@ -3,7 +3,6 @@
 #define DT_BOARD_IMPL_H
 
 #include <detente/board.h>
-#include <detente/log.h>
 
 /* The most files a record may hold (a record of 10 million ballots). */
 #define DT_BOARD_MAX_FILES 20000000u

@@ -25,7 +25,6 @@
 #include <detente/server.h>
 #include <detente/tiles.h>
 
-#include "board/board_impl.h"
 #include "record/record.h"
 #include "server/admin.h"
 #include "server/server_impl.h"
@@ -54,8 +53,7 @@ typedef struct cast {
     dt_ballot *b;
     dt_batch *mine;      /* the ballot's own proof equations */
     bool ok;             /* they hold (the group's check, or the ballot's own) */
-    char *text, *path, *full;
-    size_t textlen;
+    char *path, *full;
     unsigned char *entry;
     size_t entrylen;
     unsigned char key[1 + DT_BOARD_CODE_BYTES];  /* the board's code key, dt_board_code_key */
@@ -310,13 +308,12 @@ static void finish(cast *k, answer a)
     conn *u = k->u;
     dt_ballot_destroy(k->b);
     dt_batch_destroy(k->mine);
-    free(k->text);
     free(k->path);
     free(k->full);
     free(k->entry);
     k->b = NULL;
     k->mine = NULL;
-    k->text = k->path = k->full = NULL;
+    k->path = k->full = NULL;
     k->entry = NULL;
     u->a = a;
     u->state = REQ_ANSWERED;
@@ -398,10 +395,12 @@ static void check_members(dt_batch *tmp, cast **v, size_t n, bool known_bad)
     check_members(tmp, v + h, n - h, left_ok); /* the left half good: the bad one is on the right */
 }
 
-/* k's file name, board keys, text and board entry. false: *a is the refusal. */
+/* k's file name, board keys and board entry. false: *a is the refusal. */
 static bool make_entry(dt_server *s, cast *k, answer *a)
 {
     unsigned char code[DT_BOARD_CODE_BYTES], hash[32];
+    char *text = NULL;
+    size_t textlen = 0;
     int is_blob = 0;
     dt_err err;
     k->path = dt_strdup_printf("encrypted_ballots/%s/eballot-%s.json", dt_ballot_device_id(k->b), dt_ballot_id(k->b));
@@ -417,14 +416,15 @@ static bool make_entry(dt_server *s, cast *k, answer *a)
     dt_ballot_confirmation_code(k->b, code);
     dt_board_code_key(k->key, code);
     k->pklen = dt_board_path_key(k->pkey, k->path, strlen(k->path));
-    if ((err = dt_ballot_serialize_compact(k->b, &k->text, &k->textlen)) == DT_ERR_ENCODING) {
+    if ((err = dt_ballot_serialize_compact(k->b, &text, &textlen)) == DT_ERR_ENCODING) {
         *a = error_answer(422, "an id of the ballot is not UTF-8");
         return false;
     }
-    if (err != DT_OK ||
-        dt_board_entry_format(&k->entry, &k->entrylen, k->path, k->key + 1, (const unsigned char *)k->text, k->textlen,
-                              hash, &is_blob) != DT_OK ||
-        !(k->full = dt_strdup_printf("%s/%s", s->dir, k->path))) {
+    if (err == DT_OK) /* the entry holds it: not kept beside */
+        err = dt_board_entry_format(&k->entry, &k->entrylen, k->path, k->key + 1, (const unsigned char *)text, textlen,
+                                    hash, &is_blob);
+    free(text);
+    if (err != DT_OK || !(k->full = dt_strdup_printf("%s/%s", s->dir, k->path))) {
         *a = error_answer(503, "out of memory");
         return false;
     }
