@@ -424,9 +424,12 @@ static void test_serve(void **state)
     }
     assert_int_equal(log_size(), before + NBALLOTS);
 
-    /* the same ballot again: 409; under another id (same code): 409, no file left */
+    /* the same ballot again: 409 from the log alone, its file not written
+     * (none is while voting is open: test_restore); under another id (same
+     * code): 409, no file left */
+    assert_false(exists("%s/encrypted_ballots/device-1/eballot-%s.json", edir, "ballot-1"));
     post(&s, "/api/v1/ballots", ballots[0], blens[0], &r);
-    expect_status(&r, 409, "the same ballot again");
+    expect_status(&r, 409, "the same ballot again, its file not written");
     assert_non_null(strstr(r.body, "already received"));
     resp_free(&r);
     {
