@@ -919,24 +919,15 @@ static dt_err files_synced_get(const dt_board *b, uint64_t *upto, int *have)
  * instead, so that it is on disk before any file it covers is written). */
 static dt_err files_mark(const dt_board *b, int dir_fd, uint64_t upto)
 {
-    char *p, *text, *pd;
+    char *p, *text;
     dt_err err;
     if (dir_fd >= 0 && syncfs(dir_fd) != 0)
         return DT_ERR_IO;
     p = synced_path(b->dir);
     text = dt_strdup_printf("%llu %s\n", (unsigned long long)upto, b->origin);
     err = p && text ? dt_write_file_atomic(p, text, strlen(text), 0644) : DT_ERR_NOMEM;
-    if (err == DT_OK && dir_fd < 0) {
-        int fd = -1;
-        pd = dt_strdup_printf("%s/private_data/board", b->dir);
-        if (!pd)
-            err = DT_ERR_NOMEM;
-        else if ((fd = open(pd, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0 || fsync(fd) != 0)
-            err = DT_ERR_IO;
-        if (fd >= 0)
-            close(fd);
-        free(pd);
-    }
+    if (err == DT_OK && dir_fd < 0)
+        err = dt_sync_parent(p);
     free(p);
     free(text);
     return err;

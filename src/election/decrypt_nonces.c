@@ -145,30 +145,6 @@ static dt_err derive_keys(unsigned char key[32], unsigned char check[32], const 
     return DT_OK;
 }
 
-/* fsync of the folder that holds path */
-static dt_err sync_folder(const char *path)
-{
-    char *dir = strdup(path), *slash;
-    int fd;
-    dt_err err = DT_ERR_IO;
-    if (!dir)
-        return DT_ERR_NOMEM;
-    slash = strrchr(dir, '/');
-    if (slash == dir)
-        dir[1] = '\0';
-    else if (slash)
-        *slash = '\0';
-    else
-        strcpy(dir, ".");
-    fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd >= 0 && fsync(fd) == 0)
-        err = DT_OK;
-    if (fd >= 0)
-        close(fd);
-    free(dir);
-    return err;
-}
-
 dt_err dt_decrypt_nonces_save(const dt_decrypt_nonces *nonces, const char *path, const char *passphrase)
 {
     unsigned char key[32], check[32], *buf = NULL;
@@ -214,7 +190,7 @@ dt_err dt_decrypt_nonces_save(const dt_decrypt_nonces *nonces, const char *path,
         goto out;
     }
     if ((err = dt_write_file_atomic(path, buf, total, 0600)) == DT_OK)
-        err = sync_folder(path);
+        err = dt_sync_parent(path);
 out:
     dt_memzero(key, sizeof key);
     dt_memzero(check, sizeof check);

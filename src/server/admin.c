@@ -457,16 +457,6 @@ out:
     return status;
 }
 
-/* fsync of dir's folder entry for a rename just made */
-static dt_err sync_dir(const char *dir)
-{
-    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    dt_err err = fd >= 0 && fsync(fd) == 0 ? DT_OK : DT_ERR_IO;
-    if (fd >= 0)
-        close(fd);
-    return err;
-}
-
 /* Writes DIR/closed.json: when, and the board's size and root (if it has a board). */
 static dt_err write_marker(char **msg, const char *dir, uint64_t *board_size)
 {
@@ -507,7 +497,7 @@ static dt_err write_marker(char **msg, const char *dir, uint64_t *board_size)
         if (!(text = nl))
             goto out;
     }
-    if ((err = dt_write_file_atomic(path, text, strlen(text), 0644)) != DT_OK || (err = sync_dir(dir)) != DT_OK)
+    if ((err = dt_write_file_atomic(path, text, strlen(text), 0644)) != DT_OK || (err = dt_sync_parent(path)) != DT_OK)
         *msg = dt_strdup_printf("%s: cannot write the closing marker (%s)", path, dt_strerror(err));
 out:
     if (err != DT_OK && !*msg)

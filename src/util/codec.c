@@ -341,8 +341,7 @@ char *dt_strdup_printf(const char *fmt, ...)
     return s;
 }
 
-/* fsync of the folder that holds path: makes a rename in it durable. */
-static dt_err sync_parent(const char *path)
+dt_err dt_sync_parent(const char *path)
 {
     const char *slash = strrchr(path, '/');
     char *dir = slash == path ? strdup("/") : slash ? strndup(path, (size_t)(slash - path)) : strdup(".");
@@ -417,7 +416,7 @@ dt_err dt_write_file_atomic(const char *path, const void *data, size_t len, unsi
         goto out;
     renamed = 1;
     /* a key must survive a crash once written: make the rename durable */
-    if (secret && (err = sync_parent(path)) != DT_OK)
+    if (secret && (err = dt_sync_parent(path)) != DT_OK)
         goto out;
     err = DT_OK;
 out:

@@ -54,6 +54,9 @@ char *dt_strdup_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)
  * says why (ENOSPC for a full disk). */
 DT_WARN_UNUSED_RESULT dt_err dt_write_file_atomic(const char *path, const void *data, size_t len,
                                                   unsigned mode);
+/* fsync of the folder that holds path: makes a rename (or a new name) in it
+ * durable. */
+DT_WARN_UNUSED_RESULT dt_err dt_sync_parent(const char *path);
 /* Writes len bytes to a new hidden file beside path (".tmp-TAG-PID-N" in
  * path's folder, which is made if missing; mode 0644; not flushed) and
  * gives its name in *tmp (malloc'ed): the caller renames it into place.
