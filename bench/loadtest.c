@@ -18,10 +18,14 @@
  * usage: loadtest --url http://127.0.0.1:PORT --ballots DIR [--connections N]
  *                 [--duration SECONDS | --count N] [--rate PER_SECOND]
  *                 [--server-pid PID] [--log-bench DIR] [--label TEXT]
+ *                 [--samples FILE]
  * --rate: open loop, ballot i sent at i / rate seconds (by whichever
  * connection is free) and its latency counted from then, so that time spent
  * waiting for a free connection counts (no coordinated omission); without
  * it, each connection sends its next ballot as soon as it is answered.
+ * --samples FILE: every answer as a line "DONE_MS LATENCY_MS STATUS" (ms
+ * since the start, whose CLOCK_MONOTONIC time is the first line), to see
+ * when in a run the slow ones came.
  * DIR holds the encrypted ballots, one JSON file each (detente encrypt's
  * output); each is sent once (a second time would be 409). */
 #include <arpa/inet.h>
@@ -78,6 +82,7 @@ static struct {
     size_t count;   /* stop after this many requests (0: the time) */
     double end_ms;  /* stop starting requests after this */
     atomic_size_t late; /* --rate: requests sent more than 20 ms after they were due */
+    pthread_barrier_t ready, go; /* the connections are opened before the clock starts */
     double rate;    /* --rate: ballots a second, open loop (0: each connection sends as soon as answered) */
     struct timespec t0;
 } g;
@@ -239,7 +244,9 @@ static int read_answer(int fd, int *keep)
 static void *worker_main(void *arg)
 {
     worker *w = arg;
-    int fd = -1;
+    int fd = dial(); /* before the clock starts (main waits on g.ready) */
+    pthread_barrier_wait(&g.ready);
+    pthread_barrier_wait(&g.go);
     for (;;) {
         size_t i;
         double start;
@@ -454,7 +461,7 @@ static double log_rate(const char *dir, size_t batch, size_t *entry_bytes)
 
 int main(int argc, char **argv)
 {
-    const char *url = NULL, *bdir = NULL, *logdir = NULL, *label = "";
+    const char *url = NULL, *bdir = NULL, *logdir = NULL, *label = "", *samples = NULL;
     unsigned nconn = 64;
     double duration = 10;
     long server_pid = 0;
@@ -485,12 +492,14 @@ int main(int argc, char **argv)
             label = v;
         else if (!strcmp(a, "--rate"))
             g.rate = strtod(v, NULL);
+        else if (!strcmp(a, "--samples"))
+            samples = v;
         else
             die("unknown option");
     }
     if (!url || !bdir || nconn < 1 || nconn > MAX_CONNS || duration <= 0 || g.rate < 0)
         die("usage: loadtest --url http://HOST:PORT --ballots DIR [--connections N] [--duration S | --count N] "
-            "[--rate PER_SECOND] [--server-pid PID] [--log-bench DIR] [--label TEXT]");
+            "[--rate PER_SECOND] [--server-pid PID] [--log-bench DIR] [--label TEXT] [--samples FILE]");
     {
         /* http://HOST:PORT or http://[V6]:PORT, numeric */
         const char *h = url + 7, *colon;
@@ -517,10 +526,14 @@ int main(int argc, char **argv)
         die("out of memory");
     cpu0 = cpu_s();
     scpu0 = server_pid ? proc_cpu_s(server_pid) : -1;
-    clock_gettime(CLOCK_MONOTONIC, &g.t0);
+    if (pthread_barrier_init(&g.ready, NULL, nconn + 1) != 0 || pthread_barrier_init(&g.go, NULL, nconn + 1) != 0)
+        die("cannot make a barrier");
     for (unsigned i = 0; i < nconn; i++)
         if (pthread_create(&w[i].th, NULL, worker_main, &w[i]) != 0)
             die("cannot start a thread");
+    pthread_barrier_wait(&g.ready); /* every connection open */
+    clock_gettime(CLOCK_MONOTONIC, &g.t0);
+    pthread_barrier_wait(&g.go);
     for (unsigned i = 0; i < nconn; i++)
         pthread_join(w[i].th, NULL);
     wall = ms_since(&g.t0) / 1e3;
@@ -552,6 +565,17 @@ int main(int argc, char **argv)
         for (size_t j = 0; j < w[i].n; j++)
             steady += w[i].s[j].status == 201 && w[i].s[j].done_ms >= lo && w[i].s[j].done_ms <= hi;
     qsort(lat, na, sizeof *lat, cmp_double);
+    if (samples) {
+        FILE *f = fopen(samples, "w");
+        if (!f)
+            die("--samples: cannot create the file");
+        fprintf(f, "# t0 CLOCK_MONOTONIC %.3f ms\n", g.t0.tv_sec * 1e3 + g.t0.tv_nsec / 1e6);
+        for (unsigned i = 0; i < nconn; i++)
+            for (size_t j = 0; j < w[i].n; j++)
+                fprintf(f, "%.3f %.3f %d\n", w[i].s[j].done_ms, w[i].s[j].lat_ms, w[i].s[j].status);
+        if (fclose(f) != 0)
+            die("--samples: cannot write the file");
+    }
 
     printf("{\"bench\":\"loadtest\",\"label\":\"%s\",\"rate\":%.0f,\"connections\":%u,\"seconds\":%.2f,\"ballots_available\":%zu,"
            "\"requests\":%zu,\"accepted\":%zu,\"ballots_per_s\":%.1f,\"steady_ballots_per_s\":%.1f,"

@@ -745,6 +745,45 @@ static void test_tiles(void **state)
     assert_int_equal(dt_log_export_tiles(log, dir, 600), DT_OK);
     assert_true(full == inode_of(dir, 0, 0, 0, 256) && fullb == inode_of(dir, 1, 0, 0, 256));
     assert_true(part != inode_of(dir, 0, 0, 2, 88) && partb != inode_of(dir, 1, 0, 2, 88));
+
+    /* the hash tiles only: no bundle written; each bundle from the log is
+     * the file a full export writes */
+    char hdir[128], p[256];
+    snprintf(hdir, sizeof hdir, "%s/hash-tiles", workdir);
+    assert_int_equal(dt_log_export_hash_tiles(log, hdir, 600), DT_OK);
+    snprintf(p, sizeof p, "%s/tile/0/002.p/88", hdir);
+    assert_int_equal(access(p, F_OK), 0);
+    snprintf(p, sizeof p, "%s/tile/entries", hdir);
+    assert_int_equal(access(p, F_OK), -1);
+    assert_int_equal(dt_log_export_hash_tiles(log, hdir, 601), DT_ERR_RANGE);
+    struct {
+        uint64_t index;
+        unsigned width;
+    } bs[] = {{0, 256}, {1, 256}, {2, 88}, {2, 1}, {0, 7}};
+    for (size_t k = 0; k < sizeof bs / sizeof *bs; k++) {
+        char rel[DT_TILE_PATH_MAX];
+        unsigned char *b = NULL, *f = NULL;
+        size_t blen = 0, flen = 0;
+        assert_int_equal(dt_log_export_tiles(log, dir, bs[k].index * 256 + bs[k].width), DT_OK);
+        assert_int_equal(dt_tile_entries_path(rel, bs[k].index, bs[k].width), DT_OK);
+        snprintf(p, sizeof p, "%s/%s", dir, rel);
+        assert_int_equal(dt_read_file(&f, &flen, p, 1u << 24), DT_OK);
+        assert_int_equal(dt_log_entry_bundle(log, bs[k].index, bs[k].width, &b, &blen), DT_OK);
+        assert_int_equal(blen, flen);
+        assert_memory_equal(b, f, flen);
+        free(b);
+        free(f);
+    }
+    /* not all held by the log, or no such width: DT_ERR_RANGE, nothing given */
+    unsigned char *none = (unsigned char *)p;
+    size_t nlen = 1;
+    assert_int_equal(dt_log_entry_bundle(log, 2, 89, &none, &nlen), DT_ERR_RANGE);
+    assert_null(none);
+    assert_int_equal(nlen, 0);
+    assert_int_equal(dt_log_entry_bundle(log, 3, 1, &none, &nlen), DT_ERR_RANGE);
+    assert_int_equal(dt_log_entry_bundle(log, 0, 0, &none, &nlen), DT_ERR_RANGE);
+    assert_int_equal(dt_log_entry_bundle(log, 0, 257, &none, &nlen), DT_ERR_RANGE);
+    assert_int_equal(dt_log_entry_bundle(log, UINT64_MAX / 256, 256, &none, &nlen), DT_ERR_RANGE);
     dt_log_close(log);
 }
 

@@ -39,6 +39,7 @@
 #include <detente/log.h>
 #include <detente/note.h>
 #include <detente/receipt.h>
+#include <detente/tiles.h>
 #include <detente/witness.h>
 
 #include "util/codec.h"
@@ -1238,6 +1239,111 @@ static void test_restore(void **state)
     }
 }
 
+/* The entry bundles: the periodic publish leaves them out of the folder
+ * (every entry's bytes again) and the server serves them from the log,
+ * byte for byte what a full publish then writes; with a verifying witness
+ * in the process (it reads them from the folder) it writes them. */
+static void test_bundles(void **state)
+{
+    (void)state;
+    enum { N = 3 };
+    char flag[512], rel[96], file[600], url[128];
+    uint64_t size;
+    server s;
+    resp r;
+    int waited = 0;
+
+    election_with_ballots("t", N, "t");
+    snprintf(flag, sizeof flag, "%s/private_data/witnesses/w1/verify", edir);
+    assert_int_equal(unlink(flag), 0); /* no witness of this board verifies */
+    server_start(&s, "--quiet --publish-every 1");
+    for (int i = 0; i < N - 1; i++)
+        cast_file(&s, "t", i + 1);
+    size = log_size();
+    while (checkpoint_size() < size && waited++ < 3000)
+        usleep(10000);
+    assert_int_equal(checkpoint_size(), size);
+    assert_true(size < DT_TILE_WIDTH);
+
+    /* the hash tile is in the folder, the entry bundle is not */
+    assert_int_equal(dt_tile_path(rel, 0, 0, (unsigned)size), DT_OK);
+    assert_true(exists("%s/board/%s", edir, rel));
+    assert_int_equal(dt_tile_entries_path(rel, 0, (unsigned)size), DT_OK);
+    snprintf(file, sizeof file, "%s/board/%s", edir, rel);
+    if (access(file, F_OK) == 0)
+        fail_msg("%s was written by the periodic publish", file);
+    /* served from the log */
+    snprintf(url, sizeof url, "/board/%s", rel);
+    request(&s, "GET", url, &r);
+    expect_status(&r, 200, "an entry bundle not in the folder");
+    assert_non_null(strstr(r.head, "max-age=10"));
+    {
+        /* entry by entry, the log's (big-endian uint16 length, then the entry) */
+        dt_log *log = NULL;
+        char logp[256];
+        size_t at = 0;
+        snprintf(logp, sizeof logp, "%s/private_data/board/log.db", edir);
+        assert_int_equal(dt_log_open(&log, logp, 0), DT_OK);
+        for (uint64_t i = 0; i < size; i++) {
+            unsigned char *e = NULL;
+            size_t elen = 0;
+            assert_int_equal(dt_log_entry(log, i, &e, &elen), DT_OK);
+            assert_true(at + 2 + elen <= r.len);
+            assert_int_equal(((size_t)(unsigned char)r.body[at] << 8) | (unsigned char)r.body[at + 1], elen);
+            assert_memory_equal(r.body + at + 2, e, elen);
+            at += 2 + elen;
+            free(e);
+        }
+        assert_int_equal(at, r.len);
+        dt_log_close(log);
+    }
+    /* entries the log does not hold, and a full bundle of them: 404 */
+    {
+        char past[96], purl[128];
+        assert_int_equal(dt_tile_entries_path(past, 0, (unsigned)size + 1), DT_OK);
+        snprintf(purl, sizeof purl, "/board/%s", past);
+        resp q;
+        request(&s, "GET", purl, &q);
+        expect_status(&q, 404, "a bundle past the log");
+        resp_free(&q);
+        request(&s, "GET", "/board/tile/entries/000", &q);
+        expect_status(&q, 404, "a full bundle of a log of fewer entries");
+        resp_free(&q);
+        request(&s, "GET", "/board/tile/entries/x001/000", &q);
+        expect_status(&q, 404, "a bundle far past the log");
+        resp_free(&q);
+    }
+    assert_int_equal(server_stop(&s, SIGTERM), 0);
+
+    /* a full publish with nothing new (the same checkpoint) writes the
+     * bundle that the periodic publish left out: the bytes served */
+    assert_int_equal(run("'%s' board publish '%s' >'%s/publish-t1.out' 2>&1", DT_CLI, edir, work), 0);
+    assert_int_equal(checkpoint_size(), size);
+    {
+        size_t flen = 0;
+        char *f = slurp(file, &flen);
+        if (f == NULL)
+            fail_msg("%s was not written by a full publish", file);
+        assert_int_equal(flen, r.len);
+        assert_memory_equal(f, r.body, flen);
+        free(f);
+    }
+    resp_free(&r);
+
+    /* a verifying witness in the process: the periodic publish writes them */
+    assert_int_equal(run("touch '%s'", flag), 0);
+    server_start(&s, "--quiet --publish-every 1");
+    cast_file(&s, "t", N);
+    waited = 0;
+    while (checkpoint_size() < size + 1 && waited++ < 3000)
+        usleep(10000);
+    assert_int_equal(checkpoint_size(), size + 1);
+    assert_int_equal(dt_tile_entries_path(rel, 0, (unsigned)size + 1), DT_OK);
+    if (!exists("%s/board/%s", edir, rel))
+        fail_msg("%s/board/%s was not written for the verifying witness", edir, rel);
+    assert_int_equal(server_stop(&s, SIGTERM), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1246,6 +1352,7 @@ int main(void)
         cmocka_unit_test(test_sigterm),
         cmocka_unit_test(test_grouped),
         cmocka_unit_test(test_restore),
+        cmocka_unit_test(test_bundles),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

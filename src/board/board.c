@@ -30,6 +30,7 @@ struct dt_board {
     size_t nw, quorum;
     void (*test_hook)(void *); /* dt_board_test_before_witnesses */
     void *test_arg;
+    int light;                 /* in dt_board_publish_light */
     struct {
         char *where;            /* a witness folder or an http:// URL */
         dt_note_verifier vkey;
@@ -787,6 +788,36 @@ static dt_err stored_checkpoint(dt_board *b, unsigned char **note, size_t *len, 
     return err;
 }
 
+/* 1 if a witness of this board is a folder holding a file named "verify":
+ * a verifying witness in this process, which reads the tiles from the
+ * folder (ask_witness). */
+static int local_verifier(const dt_board *b)
+{
+    int found = 0;
+    for (size_t i = 0; i < b->nw && !found; i++) {
+        if (is_url(b->w[i].where))
+            continue;
+        char *wd = witness_dir(b->dir, b->w[i].where), *v = wd ? dt_strdup_printf("%s/verify", wd) : NULL;
+        found = v == NULL || access(v, F_OK) == 0; /* out of memory: as if there were one */
+        free(wd);
+        free(v);
+    }
+    return found;
+}
+
+/* The tiles of a checkpoint of size entries, into bdir. The light publish
+ * (the election server's, every few seconds) writes the hash tiles only:
+ * the entry bundles are every entry's bytes again (a ballot is 16.7 KB),
+ * and the server serves them from the log (dt_board_entry_bundle). A full
+ * publish writes them all, as does the light one when a witness in this
+ * process verifies (it reads them from the folder). */
+static dt_err export_tiles(dt_board *b, const char *bdir, uint64_t size)
+{
+    if (b->light && !local_verifier(b))
+        return dt_log_export_hash_tiles(b->log, bdir, size);
+    return dt_log_export_tiles(b->log, bdir, size);
+}
+
 /* Makes the cosigned note (of size entries) the board's checkpoint, unless
  * a checkpoint of that size or more is already stored (another publisher's:
  * it stays, and DIR/board/checkpoint gets it if it has less). Stored means:
@@ -840,15 +871,18 @@ static dt_err store_checkpoint(dt_board *b, char **msg, const char *note, size_t
             goto out;
     }
     /* the folder's copy: never older than what it has */
-    if (dt_read_file(&file, &filelen, cpp, DT_NOTE_MAX_BYTES) == DT_OK &&
-        note_size(file, filelen, &filesize) == DT_OK &&
-        (filesize > cursize || (filesize == cursize && filelen == curlen && memcmp(file, cur, curlen) == 0))) {
-        err = DT_OK;
+    int folder_has = dt_read_file(&file, &filelen, cpp, DT_NOTE_MAX_BYTES) == DT_OK &&
+                     note_size(file, filelen, &filesize) == DT_OK &&
+                     (filesize > cursize || (filesize == cursize && filelen == curlen && memcmp(file, cur, curlen) == 0));
+    /* A checkpoint stored by a publisher on another machine needs its tiles
+     * here; a full publish also writes the entry bundles that the light
+     * publishes before it left out, even when the checkpoint is the same. */
+    if (cursize != exported && (!folder_has || !b->light) && (err = export_tiles(b, bdir, cursize)) != DT_OK) {
+        *msg = dt_strdup_printf("%s: cannot write the tiles (%s)", bdir, dt_strerror(err));
         goto out;
     }
-    /* a checkpoint stored by a publisher on another machine needs its tiles here */
-    if (cursize != exported && (err = dt_log_export_tiles(b->log, bdir, cursize)) != DT_OK) {
-        *msg = dt_strdup_printf("%s: cannot write the tiles (%s)", bdir, dt_strerror(err));
+    if (folder_has) {
+        err = DT_OK;
         goto out;
     }
     if ((err = dt_write_file_atomic(cpp, cur, curlen, 0644)) != DT_OK) {
@@ -1081,7 +1115,7 @@ static dt_err sign_and_cosign(dt_board *b, char **msg, size_t *okp)
             err = store_checkpoint(b, msg, (const char *)stored, storedlen, last, 0, &newer);
             goto out;
         }
-        if ((err = dt_log_export_tiles(b->log, bdir, size)) != DT_OK) {
+        if ((err = export_tiles(b, bdir, size)) != DT_OK) {
             *msg = dt_strdup_printf("%s: cannot write the tiles (%s)", bdir, dt_strerror(err));
             goto out;
         }
@@ -1209,7 +1243,17 @@ dt_err dt_board_publish_light(dt_board *b, char **msg, size_t *added, size_t *co
 {
     if (b == NULL || msg == NULL)
         dt_misuse("dt_board_publish_light: NULL argument");
-    return publish(b, msg, added, cosigned, 0);
+    b->light = 1;
+    dt_err err = publish(b, msg, added, cosigned, 0);
+    b->light = 0;
+    return err;
+}
+
+dt_err dt_board_entry_bundle(dt_board *b, uint64_t index, unsigned width, unsigned char **data, size_t *len)
+{
+    if (b == NULL || data == NULL || len == NULL)
+        dt_misuse("dt_board_entry_bundle: NULL argument");
+    return dt_log_entry_bundle(b->log, index, width, data, len);
 }
 
 void dt_board_test_before_witnesses(dt_board *b, void (*fn)(void *arg), void *arg)

@@ -394,7 +394,40 @@ static dt_err bundle_add(void *arg, uint64_t index, const unsigned char *data, s
     return DT_OK;
 }
 
-dt_err dt_log_export_tiles(dt_log *log, const char *dir, uint64_t size)
+/* Builds bundle t of width w into b (its buffer kept for the next). */
+static dt_err bundle_build(dt_log *log, bundle *b, uint64_t t, unsigned w)
+{
+    b->len = 0;
+    b->next = t * TILE;
+    dt_err err = log->ops->entries(log, t * TILE, w, bundle_add, b);
+    return err != DT_OK ? err : b->next != t * TILE + w ? DT_ERR_INVALID : DT_OK;
+}
+
+dt_err dt_log_entry_bundle(dt_log *log, uint64_t index, unsigned width, unsigned char **data, size_t *len)
+{
+    bundle b = {NULL, 0, 0, 0};
+    uint64_t cur;
+    dt_err err;
+    if (!log || !data || !len)
+        dt_misuse("dt_log_entry_bundle: NULL argument");
+    *data = NULL;
+    *len = 0;
+    if (width < 1 || width > TILE || index > (UINT64_MAX - width) / TILE)
+        return DT_ERR_RANGE;
+    if ((err = log->ops->size(log, &cur)) != DT_OK)
+        return err;
+    if (index * TILE + width > cur)
+        return DT_ERR_RANGE;
+    if ((err = bundle_build(log, &b, index, width)) != DT_OK) {
+        free(b.buf);
+        return err;
+    }
+    *data = b.buf;
+    *len = b.len;
+    return DT_OK;
+}
+
+static dt_err export_tiles(dt_log *log, const char *dir, uint64_t size, int entries)
 {
     unsigned char tile[TILE][HB];
     bundle b = {NULL, 0, 0, 0};
@@ -403,7 +436,6 @@ dt_err dt_log_export_tiles(dt_log *log, const char *dir, uint64_t size)
     char rel[DT_TILE_PATH_MAX], *path;
     dt_err err;
 
-    DT_ARG_CHECK(log && dir);
     /* not one snapshot: nodes and entries below a committed size never
      * change, and holding one for as long as the files take to write would
      * hold back the store (WAL checkpoints, vacuum) */
@@ -426,16 +458,26 @@ dt_err dt_log_export_tiles(dt_log *log, const char *dir, uint64_t size)
         }
     }
     /* entry bundles (big-endian uint16 length, then the entry) */
-    for (uint64_t t = 0; size > 0 && t <= (size - 1) / TILE && err == DT_OK; t++) {
+    for (uint64_t t = 0; entries && size > 0 && t <= (size - 1) / TILE && err == DT_OK; t++) {
         unsigned w = t < size / TILE ? TILE : (unsigned)(size % TILE);
         if ((err = dt_tile_entries_path(rel, t, w)) != DT_OK || tile_kept(path, dirlen, rel, w))
             continue;
-        b.len = 0;
-        b.next = t * TILE;
-        if ((err = log->ops->entries(log, t * TILE, w, bundle_add, &b)) == DT_OK)
-            err = b.next != t * TILE + w ? DT_ERR_INVALID : put_file(path, b.buf, b.len);
+        if ((err = bundle_build(log, &b, t, w)) == DT_OK)
+            err = put_file(path, b.buf, b.len);
     }
     free(b.buf);
     free(path);
     return err;
+}
+
+dt_err dt_log_export_tiles(dt_log *log, const char *dir, uint64_t size)
+{
+    DT_ARG_CHECK(log && dir);
+    return export_tiles(log, dir, size, 1);
+}
+
+dt_err dt_log_export_hash_tiles(dt_log *log, const char *dir, uint64_t size)
+{
+    DT_ARG_CHECK(log && dir);
+    return export_tiles(log, dir, size, 0);
 }

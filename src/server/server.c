@@ -38,7 +38,8 @@ typedef struct answer {
     const char *allow;
     const char *cache;
     int fd;     /* a static file instead of body; -1 if none */
-    uint64_t size;
+    uint64_t size; /* of the file, or of a binary body */
+    bool binary;   /* body is size bytes, not a string */
 } answer;
 
 struct conn;
@@ -211,11 +212,16 @@ static enum MHD_Result send_answer(dt_server *s, struct MHD_Connection *c, const
 {
     struct MHD_Response *resp;
     enum MHD_Result ok;
-    if (a->fd >= 0)
+    if (a->fd >= 0) {
         resp = MHD_create_response_from_fd(a->size, a->fd);
-    else
+    } else if (a->binary) { /* MHD frees it */
+        resp = MHD_create_response_from_buffer((size_t)a->size, a->body, MHD_RESPMEM_MUST_FREE);
+        if (resp)
+            a->body = NULL;
+    } else {
         resp = MHD_create_response_from_buffer(a->body ? strlen(a->body) : 0, a->body ? a->body : (void *)"",
                                                MHD_RESPMEM_MUST_COPY);
+    }
     if (!s->quiet) {
         char m[17], u[161];
         printable(m, sizeof m, method);
@@ -243,7 +249,7 @@ static enum MHD_Result send_answer(dt_server *s, struct MHD_Connection *c, const
  * (the connection dropped) if out of memory. */
 static answer json_answer(int status, json_t *j)
 {
-    answer a = {status, NULL, "application/json", NULL, NULL, -1, 0};
+    answer a = {status, NULL, "application/json", NULL, NULL, -1, 0, false};
     char *text = j ? json_dumps(j, JSON_COMPACT) : NULL;
     json_decref(j);
     if (text)
@@ -788,7 +794,7 @@ static answer get_receipt(dt_server *s, const char *codetext)
     err = dt_board_receipt(s->board, &msg, code, &receipt, &len);
     pthread_mutex_unlock(&s->board_mu);
     if (err == DT_OK) {
-        a = (answer){200, receipt, "text/plain; charset=utf-8", NULL, "no-cache", -1, 0};
+        a = (answer){200, receipt, "text/plain; charset=utf-8", NULL, "no-cache", -1, 0, false};
         receipt = NULL;
     } else if (err == DT_ERR_NOT_FOUND) {
         a = error_answer(404, msg ? msg : "no such ballot");
@@ -800,11 +806,32 @@ static answer get_receipt(dt_server *s, const char *codetext)
     return a;
 }
 
+/* An entry bundle that is not in the folder: the periodic publish leaves
+ * them to the log (dt_board_publish_light), and it is built from there,
+ * byte for byte what a full publish writes. Only of entries the log holds:
+ * 404 for the others, as for a file that is not there. */
+static answer entry_bundle(dt_server *s, answer a, uint64_t index, unsigned width)
+{
+    unsigned char *data = NULL;
+    size_t len = 0;
+    pthread_mutex_lock(&s->board_mu);
+    dt_err err = dt_board_entry_bundle(s->board, index, width == 0 ? DT_TILE_WIDTH : width, &data, &len);
+    pthread_mutex_unlock(&s->board_mu);
+    if (err == DT_ERR_RANGE)
+        return error_answer(404, "not found");
+    if (err != DT_OK)
+        return error_answer(503, "the board's log cannot be read");
+    a.body = (char *)data;
+    a.size = len;
+    a.binary = true;
+    return a;
+}
+
 /* /board/<rel>: checkpoint, tile/... (strict tlog-tiles paths) and
  * blob/<64 lower-case hex>; anything else is 404. */
 static answer get_static(dt_server *s, const char *rel)
 {
-    answer a = {200, NULL, "application/octet-stream", NULL, NULL, -1, 0};
+    answer a = {200, NULL, "application/octet-stream", NULL, NULL, -1, 0, false};
     unsigned level, width;
     uint64_t index;
     struct stat st;
@@ -822,10 +849,14 @@ static answer get_static(dt_server *s, const char *rel)
     if (!(full = dt_strdup_printf("%s/board/%s", s->dir, rel)))
         return error_answer(503, "out of memory");
     a.fd = open(full, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    int missing = a.fd < 0 && errno == ENOENT;
     free(full);
     if (a.fd < 0 || fstat(a.fd, &st) != 0 || !S_ISREG(st.st_mode)) {
         if (a.fd >= 0)
             close(a.fd);
+        a.fd = -1;
+        if (missing && level == DT_TILE_ENTRIES && strncmp(rel, "tile/", 5) == 0)
+            return entry_bundle(s, a, index, width);
         return error_answer(404, "not found");
     }
     a.size = (uint64_t)st.st_size;
@@ -864,7 +895,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
             return MHD_YES;
         }
         if (strncmp(url, DT_ADMIN_PREFIX, strlen(DT_ADMIN_PREFIX)) == 0) {
-            a = (answer){0, NULL, "application/json", NULL, "no-store", -1, 0};
+            a = (answer){0, NULL, "application/json", NULL, "no-store", -1, 0, false};
             a.status = dt_admin_answer(s->admin, c, method, url, &a.body, &a.allow);
             return send_answer(s, c, method, url, &a);
         }
