@@ -19,6 +19,9 @@
  *                 [--duration SECONDS | --count N] [--rate PER_SECOND]
  *                 [--server-pid PID] [--log-bench DIR] [--label TEXT]
  *                 [--samples FILE]
+ * Every connection is opened before the clock starts (a run measures the
+ * ballots' way over keep-alive connections, not 128 TCP handshakes in its
+ * first tenth of a second).
  * --rate: open loop, ballot i sent at i / rate seconds (by whichever
  * connection is free) and its latency counted from then, so that time spent
  * waiting for a free connection counts (no coordinated omission); without
