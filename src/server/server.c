@@ -146,6 +146,9 @@ struct dt_server {
     bool pub_stopping;
     pthread_t publisher;
     bool publisher_started;
+    /* the publisher's own, read once it has ended: for the summary at stop */
+    uint64_t n_pub;
+    double pub_ms_sum, pub_ms_max;
 };
 
 
@@ -180,7 +183,14 @@ static void *publisher_main(void *arg)
         pthread_mutex_unlock(&s->pub_mu);
         {
             size_t added = 0, cosigned = 0;
+            struct timespec t0, t1;
+            clock_gettime(CLOCK_MONOTONIC, &t0);
             dt_err err = dt_board_publish_light(b, &msg, &added, &cosigned); /* not the ballots' files */
+            clock_gettime(CLOCK_MONOTONIC, &t1);
+            double ms = (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6;
+            s->n_pub++;
+            s->pub_ms_sum += ms;
+            s->pub_ms_max = ms > s->pub_ms_max ? ms : s->pub_ms_max;
             if (err != DT_OK)
                 fprintf(stderr, "detente serve: publish failed: %s\n", msg ? msg : dt_strerror(err));
             else if (msg)
@@ -1216,6 +1226,9 @@ void dt_server_stop(dt_server *s)
         pthread_cond_signal(&s->pub_cv);
         pthread_mutex_unlock(&s->pub_mu);
         pthread_join(s->publisher, NULL);
+        if (s->n_pub)
+            fprintf(stderr, "detente serve: %llu periodic publishes, %.0f ms on average, the longest %.0f ms\n",
+                    (unsigned long long)s->n_pub, s->pub_ms_sum / (double)s->n_pub, s->pub_ms_max);
     }
     dt_admin_destroy(s->admin); /* every acknowledged ballot is committed: let go of the lock */
     dt_log_close(s->log);
