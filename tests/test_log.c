@@ -746,44 +746,48 @@ static void test_tiles(void **state)
     assert_true(full == inode_of(dir, 0, 0, 0, 256) && fullb == inode_of(dir, 1, 0, 0, 256));
     assert_true(part != inode_of(dir, 0, 0, 2, 88) && partb != inode_of(dir, 1, 0, 2, 88));
 
-    /* the hash tiles only: no bundle written; each bundle from the log is
-     * the file a full export writes */
-    char hdir[128], p[256];
-    snprintf(hdir, sizeof hdir, "%s/hash-tiles", workdir);
-    assert_int_equal(dt_log_export_hash_tiles(log, hdir, 600), DT_OK);
-    snprintf(p, sizeof p, "%s/tile/0/002.p/88", hdir);
-    assert_int_equal(access(p, F_OK), 0);
-    snprintf(p, sizeof p, "%s/tile/entries", hdir);
-    assert_int_equal(access(p, F_OK), -1);
-    assert_int_equal(dt_log_export_hash_tiles(log, hdir, 601), DT_ERR_RANGE);
+    /* each tile from the log is the file an export writes */
+    char p[256];
     struct {
+        unsigned level;
         uint64_t index;
         unsigned width;
-    } bs[] = {{0, 256}, {1, 256}, {2, 88}, {2, 1}, {0, 7}};
-    for (size_t k = 0; k < sizeof bs / sizeof *bs; k++) {
+    } ts[] = {{DT_TILE_ENTRIES, 0, 256}, {DT_TILE_ENTRIES, 1, 256}, {DT_TILE_ENTRIES, 2, 88}, {DT_TILE_ENTRIES, 2, 1},
+              {DT_TILE_ENTRIES, 0, 7},   {0, 0, 256},               {0, 2, 88},               {0, 0, 3},
+              {1, 0, 2},                 {1, 0, 1}};
+    for (size_t k = 0; k < sizeof ts / sizeof *ts; k++) {
         char rel[DT_TILE_PATH_MAX];
         unsigned char *b = NULL, *f = NULL;
         size_t blen = 0, flen = 0;
-        assert_int_equal(dt_log_export_tiles(log, dir, bs[k].index * 256 + bs[k].width), DT_OK);
-        assert_int_equal(dt_tile_entries_path(rel, bs[k].index, bs[k].width), DT_OK);
+        uint64_t size = (ts[k].index * 256 + ts[k].width) << (ts[k].level == DT_TILE_ENTRIES ? 0 : 8 * ts[k].level);
+        assert_int_equal(dt_log_export_tiles(log, dir, size), DT_OK);
+        if (ts[k].level == DT_TILE_ENTRIES)
+            assert_int_equal(dt_tile_entries_path(rel, ts[k].index, ts[k].width), DT_OK);
+        else
+            assert_int_equal(dt_tile_path(rel, ts[k].level, ts[k].index, ts[k].width), DT_OK);
         snprintf(p, sizeof p, "%s/%s", dir, rel);
         assert_int_equal(dt_read_file(&f, &flen, p, 1u << 24), DT_OK);
-        assert_int_equal(dt_log_entry_bundle(log, bs[k].index, bs[k].width, &b, &blen), DT_OK);
+        assert_int_equal(dt_log_tile(log, ts[k].level, ts[k].index, ts[k].width, &b, &blen), DT_OK);
         assert_int_equal(blen, flen);
         assert_memory_equal(b, f, flen);
         free(b);
         free(f);
     }
-    /* not all held by the log, or no such width: DT_ERR_RANGE, nothing given */
-    unsigned char *none = (unsigned char *)p;
-    size_t nlen = 1;
-    assert_int_equal(dt_log_entry_bundle(log, 2, 89, &none, &nlen), DT_ERR_RANGE);
-    assert_null(none);
-    assert_int_equal(nlen, 0);
-    assert_int_equal(dt_log_entry_bundle(log, 3, 1, &none, &nlen), DT_ERR_RANGE);
-    assert_int_equal(dt_log_entry_bundle(log, 0, 0, &none, &nlen), DT_ERR_RANGE);
-    assert_int_equal(dt_log_entry_bundle(log, 0, 257, &none, &nlen), DT_ERR_RANGE);
-    assert_int_equal(dt_log_entry_bundle(log, UINT64_MAX / 256, 256, &none, &nlen), DT_ERR_RANGE);
+    /* not all held by the log, or no such tile: DT_ERR_RANGE, nothing given */
+    struct {
+        unsigned level;
+        uint64_t index;
+        unsigned width;
+    } bad[] = {{DT_TILE_ENTRIES, 2, 89}, {DT_TILE_ENTRIES, 3, 1}, {DT_TILE_ENTRIES, 0, 0}, {DT_TILE_ENTRIES, 0, 257},
+               {DT_TILE_ENTRIES, UINT64_MAX / 256, 256}, {0, 2, 89}, {1, 0, 3}, {2, 0, 1}, {8, 0, 1},
+               {7, UINT64_MAX, 256}, {1, UINT64_MAX >> 16, 1}};
+    for (size_t k = 0; k < sizeof bad / sizeof *bad; k++) {
+        unsigned char *none = (unsigned char *)p;
+        size_t nlen = 1;
+        assert_int_equal(dt_log_tile(log, bad[k].level, bad[k].index, bad[k].width, &none, &nlen), DT_ERR_RANGE);
+        assert_null(none);
+        assert_int_equal(nlen, 0);
+    }
     dt_log_close(log);
 }
 

@@ -1239,10 +1239,11 @@ static void test_restore(void **state)
     }
 }
 
-/* The entry bundles: the periodic publish leaves them out of the folder
- * (every entry's bytes again) and the server serves them from the log,
- * byte for byte what a full publish then writes; with a verifying witness
- * in the process (it reads them from the folder) it writes them. */
+/* The tiles: the periodic publish leaves them out of the folder (the
+ * entry bundles are every entry's bytes again) and the server serves them
+ * from the log, byte for byte what a full publish then writes; with a
+ * verifying witness in the process (it reads them from the folder) it
+ * writes them. */
 static void test_bundles(void **state)
 {
     (void)state;
@@ -1265,9 +1266,30 @@ static void test_bundles(void **state)
     assert_int_equal(checkpoint_size(), size);
     assert_true(size < DT_TILE_WIDTH);
 
-    /* the hash tile is in the folder, the entry bundle is not */
-    assert_int_equal(dt_tile_path(rel, 0, 0, (unsigned)size), DT_OK);
-    assert_true(exists("%s/board/%s", edir, rel));
+    /* neither the hash tile nor the entry bundle is in the folder */
+    char hrel[96], hfile[600];
+    resp h;
+    assert_int_equal(dt_tile_path(hrel, 0, 0, (unsigned)size), DT_OK);
+    snprintf(hfile, sizeof hfile, "%s/board/%s", edir, hrel);
+    if (access(hfile, F_OK) == 0)
+        fail_msg("%s was written by the periodic publish", hfile);
+    snprintf(url, sizeof url, "/board/%s", hrel);
+    request(&s, "GET", url, &h);
+    expect_status(&h, 200, "a hash tile not in the folder");
+    assert_non_null(strstr(h.head, "max-age=10"));
+    assert_int_equal(h.len, 32 * size);
+    {
+        dt_log *log = NULL;
+        char logp[256];
+        unsigned char node[32];
+        snprintf(logp, sizeof logp, "%s/private_data/board/log.db", edir);
+        assert_int_equal(dt_log_open(&log, logp, 0), DT_OK);
+        for (uint64_t i = 0; i < size; i++) {
+            assert_int_equal(dt_log_node(log, node, 0, i), DT_OK);
+            assert_memory_equal(h.body + 32 * i, node, 32);
+        }
+        dt_log_close(log);
+    }
     assert_int_equal(dt_tile_entries_path(rel, 0, (unsigned)size), DT_OK);
     snprintf(file, sizeof file, "%s/board/%s", edir, rel);
     if (access(file, F_OK) == 0)
@@ -1312,6 +1334,12 @@ static void test_bundles(void **state)
         request(&s, "GET", "/board/tile/entries/x001/000", &q);
         expect_status(&q, 404, "a bundle far past the log");
         resp_free(&q);
+        request(&s, "GET", "/board/tile/1/000.p/1", &q);
+        expect_status(&q, 404, "a level-1 tile of a log of fewer than 256 entries");
+        resp_free(&q);
+        request(&s, "GET", "/board/tile/9/000.p/1", &q);
+        expect_status(&q, 404, "a hash tile of a level no log reaches");
+        resp_free(&q);
     }
     assert_int_equal(server_stop(&s, SIGTERM), 0);
 
@@ -1327,8 +1355,14 @@ static void test_bundles(void **state)
         assert_int_equal(flen, r.len);
         assert_memory_equal(f, r.body, flen);
         free(f);
+        if (!(f = slurp(hfile, &flen)))
+            fail_msg("%s was not written by a full publish", hfile);
+        assert_int_equal(flen, h.len);
+        assert_memory_equal(f, h.body, flen);
+        free(f);
     }
     resp_free(&r);
+    resp_free(&h);
 
     /* a verifying witness in the process: the periodic publish writes them */
     assert_int_equal(run("touch '%s'", flag), 0);
@@ -1341,6 +1375,9 @@ static void test_bundles(void **state)
     assert_int_equal(dt_tile_entries_path(rel, 0, (unsigned)size + 1), DT_OK);
     if (!exists("%s/board/%s", edir, rel))
         fail_msg("%s/board/%s was not written for the verifying witness", edir, rel);
+    assert_int_equal(dt_tile_path(hrel, 0, 0, (unsigned)size + 1), DT_OK);
+    if (!exists("%s/board/%s", edir, hrel))
+        fail_msg("%s/board/%s was not written for the verifying witness", edir, hrel);
     assert_int_equal(server_stop(&s, SIGTERM), 0);
 }
 

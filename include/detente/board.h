@@ -139,18 +139,19 @@ DT_WARN_UNUSED_RESULT DT_NONNULL(1, 2) dt_err dt_board_publish(dt_board *b, char
  * election server's periodic publish: its ballots are on the log already,
  * and a folder of a million ballot files is not read every few seconds;
  * the record's other files added while it serves are published. Nor does
- * it write the entry bundles (DIR/board/tile/entries/), every entry's
- * bytes again, which the server serves from the log (dt_board_entry_bundle)
- * -- unless a witness of the board is a verifying one in this process,
- * which reads them from the folder. A full publish writes them all. */
+ * it write the tiles (DIR/board/tile/: the entry bundles are every entry's
+ * bytes again), which the server serves from the log (dt_board_tile) --
+ * unless a witness of the board is a verifying one in this process, which
+ * reads them from the folder. A full publish writes them all. */
 DT_WARN_UNUSED_RESULT DT_NONNULL(1, 2) dt_err dt_board_publish_light(dt_board *b, char **msg, size_t *added,
                                                                      size_t *cosigned);
 
-/* Entry bundle index of width (1..256) of the board, tile/entries/<index>
- * [.p/<width>] as a publish writes it, built from the log: *data malloc'ed
- * (caller frees). DT_ERR_RANGE if the log does not hold all its entries. */
-DT_WARN_UNUSED_RESULT DT_NONNULL(1, 4, 5) dt_err dt_board_entry_bundle(dt_board *b, uint64_t index, unsigned width,
-                                                                       unsigned char **data, size_t *len);
+/* Tile (level, index) of width (1..256) of the board, as a full publish
+ * writes it to DIR/board/tile/..., built from the log: level 0..7 a hash
+ * tile, DT_TILE_ENTRIES (tiles.h) an entry bundle. *data malloc'ed (caller
+ * frees). DT_ERR_RANGE if the log does not hold the whole tile. */
+DT_WARN_UNUSED_RESULT DT_NONNULL(1, 5, 6) dt_err dt_board_tile(dt_board *b, unsigned level, uint64_t index,
+                                                               unsigned width, unsigned char **data, size_t *len);
 
 /* The ballots' files. The election server puts ballots on the log only;
  * their files in DIR/encrypted_ballots/ are written from the log by

@@ -158,14 +158,13 @@ DT_WARN_UNUSED_RESULT DT_NONNULL(1, 2) dt_err dt_log_meta_swap(dt_log *log, cons
  * are immutable), partial ones are (re)written; each file is written
  * atomically. Does not write dir/checkpoint. */
 DT_WARN_UNUSED_RESULT DT_NONNULL(1, 2) dt_err dt_log_export_tiles(dt_log *log, const char *dir, uint64_t size);
-/* The same without the entry bundles: the hash tiles only (the election
- * server's periodic publish, which serves the bundles from the log,
- * dt_log_entry_bundle). */
-DT_WARN_UNUSED_RESULT DT_NONNULL(1, 2) dt_err dt_log_export_hash_tiles(dt_log *log, const char *dir, uint64_t size);
-/* Entry bundle index of width (1..256), as dt_log_export_tiles writes it:
- * *data malloc'ed (caller frees), *len bytes. DT_ERR_RANGE if the log does
- * not hold all of its entries yet. */
-DT_WARN_UNUSED_RESULT DT_NONNULL(1, 4, 5) dt_err dt_log_entry_bundle(dt_log *log, uint64_t index, unsigned width,
-                                                                     unsigned char **data, size_t *len);
+/* Tile (level, index) of width (1..256) as dt_log_export_tiles writes it:
+ * level 0..7 a hash tile (the nodes of tree level 8 level), DT_TILE_ENTRIES
+ * (tiles.h) an entry bundle. *data malloc'ed (caller frees), *len bytes.
+ * DT_ERR_RANGE if the log does not hold the whole tile yet, or there is no
+ * such tile. The election server serves the tiles its periodic publish
+ * leaves out of the folder from here. */
+DT_WARN_UNUSED_RESULT DT_NONNULL(1, 5, 6) dt_err dt_log_tile(dt_log *log, unsigned level, uint64_t index, unsigned width,
+                                                             unsigned char **data, size_t *len);
 
 #endif

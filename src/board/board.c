@@ -806,15 +806,16 @@ static int local_verifier(const dt_board *b)
 }
 
 /* The tiles of a checkpoint of size entries, into bdir. The light publish
- * (the election server's, every few seconds) writes the hash tiles only:
- * the entry bundles are every entry's bytes again (a ballot is 16.7 KB),
- * and the server serves them from the log (dt_board_entry_bundle). A full
- * publish writes them all, as does the light one when a witness in this
- * process verifies (it reads them from the folder). */
+ * (the election server's, every few seconds) writes none: the entry
+ * bundles are every entry's bytes again (a ballot is 16.7 KB), the hash
+ * tiles' writes are a few hundred small fsyncs on the disk the ballots
+ * wait for, and the server serves them all from the log (dt_board_tile).
+ * A full publish writes them, as does the light one when a witness in
+ * this process verifies (it reads them from the folder). */
 static dt_err export_tiles(dt_board *b, const char *bdir, uint64_t size)
 {
     if (b->light && !local_verifier(b))
-        return dt_log_export_hash_tiles(b->log, bdir, size);
+        return DT_OK;
     return dt_log_export_tiles(b->log, bdir, size);
 }
 
@@ -1249,11 +1250,11 @@ dt_err dt_board_publish_light(dt_board *b, char **msg, size_t *added, size_t *co
     return err;
 }
 
-dt_err dt_board_entry_bundle(dt_board *b, uint64_t index, unsigned width, unsigned char **data, size_t *len)
+dt_err dt_board_tile(dt_board *b, unsigned level, uint64_t index, unsigned width, unsigned char **data, size_t *len)
 {
     if (b == NULL || data == NULL || len == NULL)
-        dt_misuse("dt_board_entry_bundle: NULL argument");
-    return dt_log_entry_bundle(b->log, index, width, data, len);
+        dt_misuse("dt_board_tile: NULL argument");
+    return dt_log_tile(b->log, level, index, width, data, len);
 }
 
 void dt_board_test_before_witnesses(dt_board *b, void (*fn)(void *arg), void *arg)

@@ -403,22 +403,35 @@ static dt_err bundle_build(dt_log *log, bundle *b, uint64_t t, unsigned w)
     return err != DT_OK ? err : b->next != t * TILE + w ? DT_ERR_INVALID : DT_OK;
 }
 
-dt_err dt_log_entry_bundle(dt_log *log, uint64_t index, unsigned width, unsigned char **data, size_t *len)
+dt_err dt_log_tile(dt_log *log, unsigned level, uint64_t index, unsigned width, unsigned char **data, size_t *len)
 {
     bundle b = {NULL, 0, 0, 0};
-    uint64_t cur;
+    uint64_t cur, end;
     dt_err err;
     if (!log || !data || !len)
-        dt_misuse("dt_log_entry_bundle: NULL argument");
+        dt_misuse("dt_log_tile: NULL argument");
     *data = NULL;
     *len = 0;
-    if (width < 1 || width > TILE || index > (UINT64_MAX - width) / TILE)
+    /* the tile's end, in entries: (index * 256 + width) << 8 level, if
+     * that fits in 64 bits */
+    unsigned shift = level == DT_TILE_ENTRIES ? 0 : 8 * level;
+    if (width < 1 || width > TILE || (level != DT_TILE_ENTRIES && level > 7) ||
+        index > ((UINT64_MAX >> shift) - width) / TILE)
         return DT_ERR_RANGE;
+    end = (index * TILE + width) << shift;
     if ((err = log->ops->size(log, &cur)) != DT_OK)
         return err;
-    if (index * TILE + width > cur)
+    if (end > cur)
         return DT_ERR_RANGE;
-    if ((err = bundle_build(log, &b, index, width)) != DT_OK) {
+    if (level != DT_TILE_ENTRIES) {
+        if (!(b.buf = malloc((size_t)width * HB)))
+            return DT_ERR_NOMEM;
+        if ((err = log->ops->nodes(log, 8 * level, index * TILE, width, (unsigned char(*)[HB])b.buf)) != DT_OK) {
+            free(b.buf);
+            return err;
+        }
+        b.len = (size_t)width * HB;
+    } else if ((err = bundle_build(log, &b, index, width)) != DT_OK) {
         free(b.buf);
         return err;
     }
@@ -427,7 +440,7 @@ dt_err dt_log_entry_bundle(dt_log *log, uint64_t index, unsigned width, unsigned
     return DT_OK;
 }
 
-static dt_err export_tiles(dt_log *log, const char *dir, uint64_t size, int entries)
+dt_err dt_log_export_tiles(dt_log *log, const char *dir, uint64_t size)
 {
     unsigned char tile[TILE][HB];
     bundle b = {NULL, 0, 0, 0};
@@ -436,6 +449,7 @@ static dt_err export_tiles(dt_log *log, const char *dir, uint64_t size, int entr
     char rel[DT_TILE_PATH_MAX], *path;
     dt_err err;
 
+    DT_ARG_CHECK(log && dir);
     /* not one snapshot: nodes and entries below a committed size never
      * change, and holding one for as long as the files take to write would
      * hold back the store (WAL checkpoints, vacuum) */
@@ -458,7 +472,7 @@ static dt_err export_tiles(dt_log *log, const char *dir, uint64_t size, int entr
         }
     }
     /* entry bundles (big-endian uint16 length, then the entry) */
-    for (uint64_t t = 0; entries && size > 0 && t <= (size - 1) / TILE && err == DT_OK; t++) {
+    for (uint64_t t = 0; size > 0 && t <= (size - 1) / TILE && err == DT_OK; t++) {
         unsigned w = t < size / TILE ? TILE : (unsigned)(size % TILE);
         if ((err = dt_tile_entries_path(rel, t, w)) != DT_OK || tile_kept(path, dirlen, rel, w))
             continue;
@@ -468,16 +482,4 @@ static dt_err export_tiles(dt_log *log, const char *dir, uint64_t size, int entr
     free(b.buf);
     free(path);
     return err;
-}
-
-dt_err dt_log_export_tiles(dt_log *log, const char *dir, uint64_t size)
-{
-    DT_ARG_CHECK(log && dir);
-    return export_tiles(log, dir, size, 1);
-}
-
-dt_err dt_log_export_hash_tiles(dt_log *log, const char *dir, uint64_t size)
-{
-    DT_ARG_CHECK(log && dir);
-    return export_tiles(log, dir, size, 0);
 }

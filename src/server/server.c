@@ -816,16 +816,16 @@ static answer get_receipt(dt_server *s, const char *codetext)
     return a;
 }
 
-/* An entry bundle that is not in the folder: the periodic publish leaves
- * them to the log (dt_board_publish_light), and it is built from there,
- * byte for byte what a full publish writes. Only of entries the log holds:
- * 404 for the others, as for a file that is not there. */
-static answer entry_bundle(dt_server *s, answer a, uint64_t index, unsigned width)
+/* A tile that is not in the folder: the periodic publish leaves them to
+ * the log (dt_board_publish_light), and it is built from there, byte for
+ * byte what a full publish writes. Only of entries the log holds: 404 for
+ * the others, as for a file that is not there. */
+static answer tile_from_log(dt_server *s, answer a, unsigned level, uint64_t index, unsigned width)
 {
     unsigned char *data = NULL;
     size_t len = 0;
     pthread_mutex_lock(&s->board_mu);
-    dt_err err = dt_board_entry_bundle(s->board, index, width == 0 ? DT_TILE_WIDTH : width, &data, &len);
+    dt_err err = dt_board_tile(s->board, level, index, width, &data, &len);
     pthread_mutex_unlock(&s->board_mu);
     if (err == DT_ERR_RANGE)
         return error_answer(404, "not found");
@@ -865,8 +865,8 @@ static answer get_static(dt_server *s, const char *rel)
         if (a.fd >= 0)
             close(a.fd);
         a.fd = -1;
-        if (missing && level == DT_TILE_ENTRIES && strncmp(rel, "tile/", 5) == 0)
-            return entry_bundle(s, a, index, width);
+        if (missing && strncmp(rel, "tile/", 5) == 0)
+            return tile_from_log(s, a, level, index, width);
         return error_answer(404, "not found");
     }
     a.size = (uint64_t)st.st_size;
