@@ -22,6 +22,12 @@
  * Every connection is opened before the clock starts (a run measures the
  * ballots' way over keep-alive connections, not 128 TCP handshakes in its
  * first tenth of a second).
+ * --warmup SECONDS: ballots are sent as in the run for this long first,
+ * and only those sent (open loop: due) after it are measured, as are the
+ * server's CPU time and the rate; the warm-up's own count and p50/p99 are
+ * in the line, under "warmup" (a server just started, its memory and
+ * caches cold, answers its first tenth of a second of ballots in 30-100 ms
+ * at 1,500 a second: that is the start, not the steady state).
  * --rate: open loop, ballot i sent at i / rate seconds (by whichever
  * connection is free) and its latency counted from then, so that time spent
  * waiting for a free connection counts (no coordinated omission); without
@@ -65,7 +71,8 @@ typedef struct ballot {
 } ballot;
 
 typedef struct sample {
-    double done_ms; /* completion, since the start */
+    double start_ms; /* when it was sent (open loop: due), since the start */
+    double done_ms;  /* completion, since the start */
     double lat_ms;
     int status;     /* 0: transport error */
 } sample;
@@ -84,6 +91,7 @@ static struct {
     atomic_size_t next;
     size_t count;   /* stop after this many requests (0: the time) */
     double end_ms;  /* stop starting requests after this */
+    double warm_ms; /* --warmup: requests started before this are not measured */
     atomic_size_t late; /* --rate: requests sent more than 20 ms after they were due */
     pthread_barrier_t ready, go; /* the connections are opened before the clock starts */
     double rate;    /* --rate: ballots a second, open loop (0: each connection sends as soon as answered) */
@@ -299,6 +307,7 @@ static void *worker_main(void *arg)
         }
         if (w->n == w->cap && !(w->s = realloc(w->s, (w->cap = w->cap ? 2 * w->cap : 4096) * sizeof *w->s)))
             die("out of memory");
+        w->s[w->n].start_ms = start;
         w->s[w->n].done_ms = ms_since(&g.t0);
         w->s[w->n].lat_ms = w->s[w->n].done_ms - start;
         w->s[w->n].status = status;
@@ -470,7 +479,8 @@ int main(int argc, char **argv)
     long server_pid = 0;
     worker *w;
     size_t total = 0, accepted = 0, errors = 0, steady = 0, status_n[NSTATUS] = {0}, na = 0;
-    double *lat, first = 1e300, last = 0, cpu0, cpu1, scpu0, scpu1, wall;
+    double *lat, *wlat, first = 1e300, last = 0, cpu0, cpu1, scpu0, scpu1, wall, warmup = 0;
+    size_t nw = 0, wbad = 0;
 
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -497,12 +507,16 @@ int main(int argc, char **argv)
             g.rate = strtod(v, NULL);
         else if (!strcmp(a, "--samples"))
             samples = v;
+        else if (!strcmp(a, "--warmup"))
+            warmup = strtod(v, NULL);
         else
             die("unknown option");
     }
-    if (!url || !bdir || nconn < 1 || nconn > MAX_CONNS || duration <= 0 || g.rate < 0)
+    if (!url || !bdir || nconn < 1 || nconn > MAX_CONNS || duration <= 0 || g.rate < 0 || warmup < 0 ||
+        (warmup > 0 && g.count))
         die("usage: loadtest --url http://HOST:PORT --ballots DIR [--connections N] [--duration S | --count N] "
-            "[--rate PER_SECOND] [--server-pid PID] [--log-bench DIR] [--label TEXT] [--samples FILE]");
+            "[--rate PER_SECOND] [--server-pid PID] [--log-bench DIR] [--label TEXT] [--samples FILE] "
+            "[--warmup SECONDS (not with --count)]");
     {
         /* http://HOST:PORT or http://[V6]:PORT, numeric */
         const char *h = url + 7, *colon;
@@ -524,7 +538,8 @@ int main(int argc, char **argv)
         g.hostport[strcspn(g.hostport, "/")] = '\0';
     }
     load_ballots(bdir);
-    g.end_ms = duration * 1e3;
+    g.warm_ms = warmup * 1e3;
+    g.end_ms = (warmup + duration) * 1e3;
     if (!(w = calloc(nconn, sizeof *w)))
         die("out of memory");
     cpu0 = cpu_s();
@@ -537,19 +552,33 @@ int main(int argc, char **argv)
     pthread_barrier_wait(&g.ready); /* every connection open */
     clock_gettime(CLOCK_MONOTONIC, &g.t0);
     pthread_barrier_wait(&g.go);
+    if (g.warm_ms > 0) { /* the CPU counted from the end of the warm-up */
+        struct timespec ts = {(time_t)warmup, (long)(fmod(warmup, 1.0) * 1e9)};
+        while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+            ;
+        cpu0 = cpu_s();
+        scpu0 = server_pid ? proc_cpu_s(server_pid) : -1;
+    }
     for (unsigned i = 0; i < nconn; i++)
         pthread_join(w[i].th, NULL);
-    wall = ms_since(&g.t0) / 1e3;
+    wall = ms_since(&g.t0) / 1e3 - warmup;
     cpu1 = cpu_s();
     scpu1 = server_pid ? proc_cpu_s(server_pid) : -1;
 
     for (unsigned i = 0; i < nconn; i++)
         total += w[i].n;
-    if (!(lat = calloc(total + 1, sizeof *lat)))
+    if (!(lat = calloc(total + 1, sizeof *lat)) || !(wlat = calloc(total + 1, sizeof *wlat)))
         die("out of memory");
     for (unsigned i = 0; i < nconn; i++)
         for (size_t j = 0; j < w[i].n; j++) {
             const sample *s = &w[i].s[j];
+            if (s->start_ms < g.warm_ms) { /* the warm-up's, apart */
+                if (s->status == 201)
+                    wlat[nw++] = s->lat_ms;
+                else
+                    wbad++;
+                continue;
+            }
             if (s->status == 0)
                 errors++;
             else if (s->status > 0 && s->status < NSTATUS)
@@ -566,8 +595,11 @@ int main(int argc, char **argv)
     double lo = first + 0.1 * (last - first), hi = first + 0.9 * (last - first);
     for (unsigned i = 0; i < nconn; i++)
         for (size_t j = 0; j < w[i].n; j++)
-            steady += w[i].s[j].status == 201 && w[i].s[j].done_ms >= lo && w[i].s[j].done_ms <= hi;
+            steady += w[i].s[j].status == 201 && w[i].s[j].start_ms >= g.warm_ms && w[i].s[j].done_ms >= lo &&
+                      w[i].s[j].done_ms <= hi;
     qsort(lat, na, sizeof *lat, cmp_double);
+    qsort(wlat, nw, sizeof *wlat, cmp_double);
+    total -= nw + wbad;
     if (samples) {
         FILE *f = fopen(samples, "w");
         if (!f)
@@ -597,6 +629,9 @@ int main(int argc, char **argv)
            wall > 0 ? (cpu1 - cpu0) / wall : 0, server_pid ? vmhwm_kb(server_pid) : -1L);
     if (g.rate > 0)
         printf(",\"sent_over_20ms_late\":%zu", atomic_load(&g.late));
+    if (g.warm_ms > 0)
+        printf(",\"warmup\":{\"seconds\":%.1f,\"accepted\":%zu,\"not_accepted\":%zu,\"p50\":%.1f,\"p99\":%.1f}", warmup, nw,
+               wbad, pct(wlat, nw, 0.5), pct(wlat, nw, 0.99));
     if (scpu0 >= 0 && scpu1 >= scpu0 && wall > 0)
         printf(",\"server_cpu_cores\":%.2f,\"server_cpu_ms_per_ballot\":%.2f", (scpu1 - scpu0) / wall,
                accepted ? (scpu1 - scpu0) * 1e3 / (double)accepted : 0);
@@ -621,6 +656,7 @@ int main(int argc, char **argv)
         free(w[i].s);
     free(w);
     free(lat);
+    free(wlat);
     for (size_t i = 0; i < g.nb; i++)
         free(g.b[i].text);
     free(g.b);

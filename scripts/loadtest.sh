@@ -19,8 +19,10 @@
 #
 # usage: scripts/loadtest.sh BUILD_DIR
 # env:   LOADTEST_RUNS, LOADTEST_CONNECTIONS, LOADTEST_SECONDS,
-#        LOADTEST_BALLOTS (ballots encrypted beforehand; default 32000: each run
-#        must not run out: rate x seconds), LOADTEST_SELECTIONS (20),
+#        LOADTEST_BALLOTS (ballots encrypted beforehand; default 36000: each run
+#        must not run out: rate x (warm-up + seconds)), LOADTEST_SELECTIONS (20),
+#        LOADTEST_WARMUP (seconds of ballots sent before each run's
+#        measured part, default 1: bench/loadtest.c --warmup),
 #        LOADTEST_SERVER_THREADS (the server's --threads, default 2),
 #        LOADTEST_WORKERS (its --workers; default: one per processor),
 #        LOADTEST_RATE (then open-loop runs at this many ballots a second,
@@ -39,7 +41,8 @@ mk=$(pwd)/$build/mkballots
 runs=${LOADTEST_RUNS:-3}
 conns=${LOADTEST_CONNECTIONS:-64}
 secs=${LOADTEST_SECONDS:-10}
-nballots=${LOADTEST_BALLOTS:-32000}
+nballots=${LOADTEST_BALLOTS:-36000}
+warmup=${LOADTEST_WARMUP:-1}
 nsel=${LOADTEST_SELECTIONS:-20}
 sthreads=${LOADTEST_SERVER_THREADS:-2}
 workers=${LOADTEST_WORKERS:-}
@@ -90,7 +93,7 @@ one_run() {
     port=$(sed -n 's/.* on port \([0-9]*\).*/\1/p' "$work/serve.log")
     [ -n "$port" ] || { cat "$work/serve.log" >&2; exit 1; }
     "$lt" --url "http://127.0.0.1:$port" --ballots "$work/ballots" --duration "$secs" --server-pid "$pid" \
-        --label "$label" "$@" | tee "$out"
+        --warmup "$warmup" --label "$label" "$@" | tee "$out"
     kill -TERM "$pid"
     wait "$pid"
     pid=
