@@ -100,8 +100,10 @@ one_run() {
     grep "ballots checked in" "$work/serve.log" >&2 || true
     # what the server acknowledged is what the folder holds once the board
     # is published (the ballots' files are written from the log then, as
-    # detente close does)
-    acc=$(sed -n 's/.*"accepted":\([0-9]*\).*/\1/p' "$out" | head -1)
+    # detente close does): the measured part's ballots and the warm-up's
+    acc=$(sed -n 's/.*"requests":[0-9]*,"accepted":\([0-9]*\),.*/\1/p' "$out" | head -1)
+    wacc=$(sed -n 's/.*"warmup":{[^}]*"accepted":\([0-9]*\).*/\1/p' "$out" | head -1)
+    acc=$((acc + ${wacc:-0}))
     t0=$(date +%s.%N)
     "$dt" board publish "$e" >"$work/publish.out" 2>&1 || { cat "$work/publish.out" >&2; exit 1; }
     t1=$(date +%s.%N)
