@@ -283,7 +283,7 @@ static void *worker_main(void *arg)
                     ;
             }
             start = due;
-            {
+            if (due >= g.warm_ms) { /* measured ones only */
                 double late = ms_since(&g.t0) - due;
                 if (late > 20)
                     atomic_fetch_add(&g.late, 1);
@@ -552,7 +552,9 @@ int main(int argc, char **argv)
     pthread_barrier_wait(&g.ready); /* every connection open */
     clock_gettime(CLOCK_MONOTONIC, &g.t0);
     pthread_barrier_wait(&g.go);
-    if (g.warm_ms > 0) { /* the CPU counted from the end of the warm-up */
+    if (g.warm_ms > 0) { /* the CPU counted from the end of the warm-up (the warm-up's
+                          * ballots still in flight then, at most one a connection, are
+                          * charged to the measured part: under 1% of a 10 s run) */
         struct timespec ts = {(time_t)warmup, (long)(fmod(warmup, 1.0) * 1e9)};
         while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
             ;

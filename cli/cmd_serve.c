@@ -16,7 +16,7 @@
 static const char usage_text[] =
     "usage: detente serve ELECTION_DIR --listen ADDR:PORT [--board URI] [--publish-every SECONDS]\n"
     "                     [--threads N] [--workers N] [--connections N] [--connections-per-ip N]\n"
-    "                     [--timeout SECONDS] [--web DIR] [--quiet]\n"
+    "                     [--timeout SECONDS] [--web DIR] [--export-tiles] [--quiet]\n"
     "\n"
     "Serves an election while voting is open (an election folder with a board, as\n"
     "'detente demo --until voting' makes): voters' devices POST encrypted ballots\n"
@@ -47,6 +47,11 @@ static const char usage_text[] =
     "  --timeout SECONDS        close a connection idle this long (default 30)\n"
     "  --web DIR                the pages' folder (default: the web/ folder of the\n"
     "                           source tree this detente was built from)\n"
+    "  --export-tiles           the periodic publish writes the board's tiles to\n"
+    "                           ELECTION_DIR/board/ too, for a verifying witness that\n"
+    "                           reads them there ('detente witness serve --verify');\n"
+    "                           by default the server serves them from the board's log\n"
+    "                           and 'detente close' writes them\n"
     "  --quiet                  no line per request on standard error\n"
     "\n"
     "Runs until SIGINT or SIGTERM, then finishes the requests in progress.\n"
@@ -64,7 +69,7 @@ int serve_main(int argc, const char *argv[])
     struct addrinfo *ai;
     char *msg = NULL;
     sigset_t sigs;
-    int sig = 0, quiet = 0;
+    int sig = 0, quiet = 0, export_tiles = 0;
     const char *board = NULL;
 
     for (int i = 1; i < argc; i++) {
@@ -75,6 +80,10 @@ int serve_main(int argc, const char *argv[])
         }
         if (strcmp(argv[i], "--quiet") == 0) {
             quiet = 1;
+            continue;
+        }
+        if (strcmp(argv[i], "--export-tiles") == 0) {
+            export_tiles = 1;
             continue;
         }
         r = dt_cli_opt(prog, argc, argv, &i, "--listen", &listen);
@@ -145,6 +154,7 @@ int serve_main(int argc, const char *argv[])
     o.timeout_seconds = ntimeout;
     o.publish_every = publish_every;
     o.quiet = quiet;
+    o.export_tiles = export_tiles;
     o.board = board;
     o.web_dir = web;
     if (dt_server_start(&s, &msg, &o) != DT_OK) {

@@ -780,7 +780,7 @@ static void test_tiles(void **state)
         unsigned width;
     } bad[] = {{DT_TILE_ENTRIES, 2, 89}, {DT_TILE_ENTRIES, 3, 1}, {DT_TILE_ENTRIES, 0, 0}, {DT_TILE_ENTRIES, 0, 257},
                {DT_TILE_ENTRIES, UINT64_MAX / 256, 256}, {0, 2, 89}, {1, 0, 3}, {2, 0, 1}, {8, 0, 1},
-               {7, UINT64_MAX, 256}, {1, UINT64_MAX >> 16, 1}};
+               {7, UINT64_MAX, 256}, {7, 0, 256}, {7, 5, 256}, {7, 0, 255}, {1, UINT64_MAX >> 16, 1}};
     for (size_t k = 0; k < sizeof bad / sizeof *bad; k++) {
         unsigned char *none = (unsigned char *)p;
         size_t nlen = 1;

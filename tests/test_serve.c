@@ -1247,7 +1247,7 @@ static void test_restore(void **state)
 static void test_bundles(void **state)
 {
     (void)state;
-    enum { N = 3 };
+    enum { N = 5 };
     char flag[512], rel[96], file[600], url[128];
     uint64_t size;
     server s;
@@ -1258,7 +1258,7 @@ static void test_bundles(void **state)
     snprintf(flag, sizeof flag, "%s/private_data/witnesses/w1/verify", edir);
     assert_int_equal(unlink(flag), 0); /* no witness of this board verifies */
     server_start(&s, "--quiet --publish-every 1");
-    for (int i = 0; i < N - 1; i++)
+    for (int i = 0; i < 2; i++)
         cast_file(&s, "t", i + 1);
     size = log_size();
     while (checkpoint_size() < size && waited++ < 3000)
@@ -1337,6 +1337,9 @@ static void test_bundles(void **state)
         request(&s, "GET", "/board/tile/1/000.p/1", &q);
         expect_status(&q, 404, "a level-1 tile of a log of fewer than 256 entries");
         resp_free(&q);
+        request(&s, "GET", "/board/tile/7/000", &q);
+        expect_status(&q, 404, "a full level-7 tile (2^64 entries)");
+        resp_free(&q);
         request(&s, "GET", "/board/tile/9/000.p/1", &q);
         expect_status(&q, 404, "a hash tile of a level no log reaches");
         resp_free(&q);
@@ -1367,7 +1370,7 @@ static void test_bundles(void **state)
     /* a verifying witness in the process: the periodic publish writes them */
     assert_int_equal(run("touch '%s'", flag), 0);
     server_start(&s, "--quiet --publish-every 1");
-    cast_file(&s, "t", N);
+    cast_file(&s, "t", 3);
     waited = 0;
     while (checkpoint_size() < size + 1 && waited++ < 3000)
         usleep(10000);
@@ -1378,6 +1381,96 @@ static void test_bundles(void **state)
     assert_int_equal(dt_tile_path(hrel, 0, 0, (unsigned)size + 1), DT_OK);
     if (!exists("%s/board/%s", edir, hrel))
         fail_msg("%s/board/%s was not written for the verifying witness", edir, hrel);
+    assert_int_equal(server_stop(&s, SIGTERM), 0);
+
+    /* serve --export-tiles (a verifying witness reading the folder from
+     * another process): the periodic publish writes them */
+    assert_int_equal(unlink(flag), 0);
+    server_start(&s, "--quiet --publish-every 1 --export-tiles");
+    cast_file(&s, "t", 4);
+    waited = 0;
+    while (checkpoint_size() < size + 2 && waited++ < 3000)
+        usleep(10000);
+    assert_int_equal(checkpoint_size(), size + 2);
+    assert_int_equal(dt_tile_entries_path(rel, 0, (unsigned)size + 2), DT_OK);
+    if (!exists("%s/board/%s", edir, rel))
+        fail_msg("%s/board/%s was not written with --export-tiles", edir, rel);
+    assert_int_equal(dt_tile_path(hrel, 0, 0, (unsigned)size + 2), DT_OK);
+    if (!exists("%s/board/%s", edir, hrel))
+        fail_msg("%s/board/%s was not written with --export-tiles", edir, hrel);
+    assert_int_equal(server_stop(&s, SIGTERM), 0);
+
+    /* a full publish that the witnesses refuse: the folder's checkpoint
+     * (a periodic publish's, its tiles left to the log) stays, and gets
+     * its tiles */
+    server_start(&s, "--quiet --publish-every 1");
+    cast_file(&s, "t", 5);
+    waited = 0;
+    while (checkpoint_size() < size + 3 && waited++ < 3000)
+        usleep(10000);
+    assert_int_equal(checkpoint_size(), size + 3);
+    assert_int_equal(server_stop(&s, SIGTERM), 0);
+    assert_int_equal(dt_tile_entries_path(rel, 0, (unsigned)size + 3), DT_OK);
+    assert_int_equal(dt_tile_path(hrel, 0, 0, (unsigned)size + 3), DT_OK);
+    assert_false(exists("%s/board/%s", edir, rel));
+    assert_false(exists("%s/board/%s", edir, hrel));
+    assert_int_equal(run("mv '%s/private_data/witnesses/w2' '%s/w2-away' && mv '%s/private_data/witnesses/w3' '%s/w3-away' && "
+                         "echo '{\"late\": 1}' >'%s/ceremony/late.json'",
+                         edir, work, edir, work, edir),
+                     0);
+    assert_int_not_equal(run("'%s' board publish '%s' >'%s/publish-t2.out' 2>&1", DT_CLI, edir, work), 0);
+    assert_int_equal(checkpoint_size(), size + 3);
+    assert_int_equal(log_size(), size + 4);
+    if (!exists("%s/board/%s", edir, rel) || !exists("%s/board/%s", edir, hrel))
+        fail_msg("the tiles of the folder's checkpoint (%llu entries) are missing after a refused full publish",
+                 (unsigned long long)(size + 3));
+    assert_int_equal(run("mv '%s/w2-away' '%s/private_data/witnesses/w2' && mv '%s/w3-away' '%s/private_data/witnesses/w3'",
+                         work, edir, work, edir),
+                     0);
+    assert_int_equal(run("'%s' board publish '%s' >'%s/publish-t3.out' 2>&1", DT_CLI, edir, work), 0);
+    assert_int_equal(checkpoint_size(), size + 4);
+
+    /* a full tile served from the log is written to the folder once (it
+     * never changes), and served from there next time: the log filled to
+     * 300 entries (bytes of no file: only the tiles are looked at here) */
+    {
+        dt_log *log = NULL;
+        char logp[256];
+        uint64_t n = log_size();
+        snprintf(logp, sizeof logp, "%s/private_data/board/log.db", edir);
+        assert_int_equal(dt_log_open(&log, logp, 0), DT_OK);
+        for (; n < 300; n++) {
+            char e[32];
+            const unsigned char *ep = (const unsigned char *)e;
+            size_t el = (size_t)snprintf(e, sizeof e, "filler %llu", (unsigned long long)n);
+            assert_int_equal(dt_log_append(log, &ep, &el, 1, NULL), DT_OK);
+        }
+        dt_log_close(log);
+    }
+    server_start(&s, "--quiet --publish-every 0");
+    static const char *const full[] = {"tile/entries/000", "tile/0/000"};
+    for (size_t k = 0; k < 2; k++) {
+        resp a, b2;
+        size_t flen = 0;
+        char *f;
+        snprintf(file, sizeof file, "%s/board/%s", edir, full[k]);
+        assert_false(exists("%s/board/%s", edir, full[k]));
+        snprintf(url, sizeof url, "/board/%s", full[k]);
+        request(&s, "GET", url, &a);
+        expect_status(&a, 200, "a full tile from the log");
+        assert_non_null(strstr(a.head, "immutable"));
+        if (!(f = slurp(file, &flen)))
+            fail_msg("%s was not written when it was served", file);
+        assert_int_equal(flen, a.len);
+        assert_memory_equal(f, a.body, flen);
+        free(f);
+        request(&s, "GET", url, &b2);
+        expect_status(&b2, 200, "a full tile again, from the folder");
+        assert_int_equal(b2.len, a.len);
+        assert_memory_equal(b2.body, a.body, a.len);
+        resp_free(&a);
+        resp_free(&b2);
+    }
     assert_int_equal(server_stop(&s, SIGTERM), 0);
 }
 

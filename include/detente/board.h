@@ -146,6 +146,12 @@ DT_WARN_UNUSED_RESULT DT_NONNULL(1, 2) dt_err dt_board_publish(dt_board *b, char
 DT_WARN_UNUSED_RESULT DT_NONNULL(1, 2) dt_err dt_board_publish_light(dt_board *b, char **msg, size_t *added,
                                                                      size_t *cosigned);
 
+/* 1: b's light publishes write the tiles to the folder too, as a full one
+ * does (for a verifying witness that reads the folder, such as `detente
+ * witness serve --verify DIR/board`, which this process cannot see); 0
+ * (the default): only for a verifying witness in this process. */
+void dt_board_set_light_tiles(dt_board *b, int write);
+
 /* Tile (level, index) of width (1..256) of the board, as a full publish
  * writes it to DIR/board/tile/..., built from the log: level 0..7 a hash
  * tile, DT_TILE_ENTRIES (tiles.h) an entry bundle. *data malloc'ed (caller

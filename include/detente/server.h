@@ -32,6 +32,8 @@ typedef struct dt_server_opts {
     unsigned timeout_seconds;     /* idle connection timeout; 0: 30 */
     unsigned per_ip_connections;  /* open connections from one address at most; 0: 64 */
     unsigned publish_every;       /* seconds between publishes; 0: never */
+    int export_tiles;             /* 1: the periodic publish writes the tiles to the folder too, for a
+                                     verifying witness that reads them there (dt_board_set_light_tiles) */
     int quiet;                    /* 1: no request log on stderr */
     const char *web_dir;          /* the pages (docs/pages.md); NULL: none, every page 404 */
     const char *board;            /* the board's log: a postgresql:// URI shared with other servers

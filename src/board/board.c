@@ -31,6 +31,7 @@ struct dt_board {
     void (*test_hook)(void *); /* dt_board_test_before_witnesses */
     void *test_arg;
     int light;                 /* in dt_board_publish_light */
+    int light_tiles;           /* dt_board_set_light_tiles */
     struct {
         char *where;            /* a witness folder or an http:// URL */
         dt_note_verifier vkey;
@@ -814,7 +815,7 @@ static int local_verifier(const dt_board *b)
  * this process verifies (it reads them from the folder). */
 static dt_err export_tiles(dt_board *b, const char *bdir, uint64_t size)
 {
-    if (b->light && !local_verifier(b))
+    if (b->light && !b->light_tiles && !local_verifier(b))
         return DT_OK;
     return dt_log_export_tiles(b->log, bdir, size);
 }
@@ -826,7 +827,8 @@ static dt_err export_tiles(dt_board *b, const char *bdir, uint64_t size)
  * any machine only move it forward, then in DIR/board/checkpoint, written
  * under an exclusive lock of private_data/board/publish.lock, so that the
  * publishers sharing this folder write it in that order too. The tiles of
- * the size exported are there; another size's are exported first. *newer
+ * the size exported are there; another size's are exported first (none by
+ * a light publish: export_tiles). *newer
  * is set if a newer checkpoint than note was found. */
 static dt_err store_checkpoint(dt_board *b, char **msg, const char *note, size_t notelen, uint64_t size,
                                uint64_t exported, int *newer)
@@ -1110,13 +1112,22 @@ static dt_err sign_and_cosign(dt_board *b, char **msg, size_t *okp)
         }
         free(stored);
         stored = NULL;
-        if (stored_checkpoint(b, &stored, &storedlen, &last) == DT_OK && last >= size) {
+        last = 0;
+        if (stored_checkpoint(b, &stored, &storedlen, &last) != DT_OK)
+            last = 0; /* none yet (or unreadable: the checks below see it) */
+        else if (last >= size) {
             /* nothing new, or a newer checkpoint (another publisher's) covers it */
             ok = b->quorum;
             err = store_checkpoint(b, msg, (const char *)stored, storedlen, last, 0, &newer);
             goto out;
         }
-        if ((err = export_tiles(b, bdir, size)) != DT_OK) {
+        if ((err = export_tiles(b, bdir, size)) != DT_OK ||
+            /* and the tiles of the folder's checkpoint, which light
+             * publishes left to the log: if the witnesses refuse this one,
+             * that checkpoint stays, and a folder's checkpoint has its tiles
+             * after a full publish (full tiles are kept: only partial ones
+             * are written) */
+            (!b->light && last > 0 && last < size && (err = export_tiles(b, bdir, last)) != DT_OK)) {
             *msg = dt_strdup_printf("%s: cannot write the tiles (%s)", bdir, dt_strerror(err));
             goto out;
         }
@@ -1248,6 +1259,13 @@ dt_err dt_board_publish_light(dt_board *b, char **msg, size_t *added, size_t *co
     dt_err err = publish(b, msg, added, cosigned, 0);
     b->light = 0;
     return err;
+}
+
+void dt_board_set_light_tiles(dt_board *b, int write)
+{
+    if (b == NULL)
+        dt_misuse("dt_board_set_light_tiles: NULL board");
+    b->light_tiles = write != 0;
 }
 
 dt_err dt_board_tile(dt_board *b, unsigned level, uint64_t index, unsigned width, unsigned char **data, size_t *len)

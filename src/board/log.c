@@ -415,7 +415,7 @@ dt_err dt_log_tile(dt_log *log, unsigned level, uint64_t index, unsigned width, 
     /* the tile's end, in entries: (index * 256 + width) << 8 level, if
      * that fits in 64 bits */
     unsigned shift = level == DT_TILE_ENTRIES ? 0 : 8 * level;
-    if (width < 1 || width > TILE || (level != DT_TILE_ENTRIES && level > 7) ||
+    if (width < 1 || width > TILE || (level != DT_TILE_ENTRIES && level > 7) || width > (UINT64_MAX >> shift) ||
         index > ((UINT64_MAX >> shift) - width) / TILE)
         return DT_ERR_RANGE;
     end = (index * TILE + width) << shift;

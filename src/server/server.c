@@ -104,6 +104,7 @@ struct dt_server {
     dt_ballot_ctx *ctx;
     int quiet;
     unsigned publish_every;
+    int export_tiles;
     struct MHD_Daemon *d;
 
     /* the pages, results and record archive (server_impl.h) */
@@ -171,6 +172,7 @@ static void *publisher_main(void *arg)
         free(msg);
         return NULL;
     }
+    dt_board_set_light_tiles(b, s->export_tiles);
     pthread_mutex_lock(&s->pub_mu);
     while (!s->pub_stopping) {
         struct timespec t;
@@ -820,7 +822,8 @@ static answer get_receipt(dt_server *s, const char *codetext)
  * the log (dt_board_publish_light), and it is built from there, byte for
  * byte what a full publish writes. Only of entries the log holds: 404 for
  * the others, as for a file that is not there. */
-static answer tile_from_log(dt_server *s, answer a, unsigned level, uint64_t index, unsigned width)
+static answer tile_from_log(dt_server *s, answer a, char *path, unsigned level, uint64_t index,
+                            unsigned width)
 {
     unsigned char *data = NULL;
     size_t len = 0;
@@ -831,6 +834,18 @@ static answer tile_from_log(dt_server *s, answer a, unsigned level, uint64_t ind
         return error_answer(404, "not found");
     if (err != DT_OK)
         return error_answer(503, "the board's log cannot be read");
+    /* A full tile never changes: written to the folder once (as a full
+     * publish would), it is served from there next time, so that asking
+     * for it again does not read up to 4.3 MB from the log each time. A
+     * write that fails costs nothing but that. */
+    if (width == DT_TILE_WIDTH) {
+        char *slash = strrchr(path, '/');
+        *slash = '\0';
+        dt_err made = dt_mkdirs(path);
+        *slash = '/';
+        if (made == DT_OK && dt_write_file_atomic(path, data, len, 0644) != DT_OK)
+            made = DT_ERR_IO; /* served all the same, from the log */
+    }
     a.body = (char *)data;
     a.size = len;
     a.binary = true;
@@ -860,15 +875,18 @@ static answer get_static(dt_server *s, const char *rel)
         return error_answer(503, "out of memory");
     a.fd = open(full, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
     int missing = a.fd < 0 && errno == ENOENT;
-    free(full);
     if (a.fd < 0 || fstat(a.fd, &st) != 0 || !S_ISREG(st.st_mode)) {
         if (a.fd >= 0)
             close(a.fd);
         a.fd = -1;
         if (missing && strncmp(rel, "tile/", 5) == 0)
-            return tile_from_log(s, a, level, index, width);
-        return error_answer(404, "not found");
+            a = tile_from_log(s, a, full, level, index, width);
+        else
+            a = error_answer(404, "not found");
+        free(full);
+        return a;
     }
+    free(full);
     a.size = (uint64_t)st.st_size;
     return a;
 }
@@ -1046,6 +1064,7 @@ dt_err dt_server_start(dt_server **out, char **msg, const dt_server_opts *o)
     }
     s->quiet = o->quiet;
     s->publish_every = o->publish_every;
+    s->export_tiles = o->export_tiles;
     s->check_tail = &s->check_head;
     s->commit_tail = &s->commit_head;
     pthread_mutex_init(&s->board_mu, NULL);

@@ -11,8 +11,11 @@
  * longer has the size it was listed with when its turn comes, the
  * transfer is cut short, so the client sees an incomplete download rather
  * than a wrong archive. board/checkpoint is opened before anything is
- * listed: the tiles it needs are all written before it is replaced, and
- * none is ever removed, so the archive's checkpoint always has its tiles. */
+ * listed: a full publish writes the tiles it needs before it is replaced,
+ * and none is ever removed, so after one (detente close) the archive's
+ * checkpoint has its tiles. While voting is open the periodic publish
+ * writes none (the server serves them from the log): the archive, like the
+ * folder, is complete after the close. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
