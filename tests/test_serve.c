@@ -1239,6 +1239,24 @@ static void test_restore(void **state)
     }
 }
 
+/* Waits (up to 30 s) for DIR/board/checkpoint to reach size entries. */
+static void wait_checkpoint(uint64_t size)
+{
+    for (int waited = 0; checkpoint_size() < size && waited < 3000; waited++)
+        usleep(10000);
+    assert_int_equal(checkpoint_size(), size);
+}
+
+/* 1 if the level-0 hash tile and the entry bundle of a board of size
+ * entries (fewer than 256) are both in the folder. */
+static int tiles_in_folder(uint64_t size)
+{
+    char hrel[DT_TILE_PATH_MAX], erel[DT_TILE_PATH_MAX];
+    assert_int_equal(dt_tile_path(hrel, 0, 0, (unsigned)size), DT_OK);
+    assert_int_equal(dt_tile_entries_path(erel, 0, (unsigned)size), DT_OK);
+    return exists("%s/board/%s", edir, hrel) && exists("%s/board/%s", edir, erel);
+}
+
 /* The tiles: the periodic publish leaves them out of the folder (the
  * entry bundles are every entry's bytes again) and the server serves them
  * from the log, byte for byte what a full publish then writes; with a
@@ -1252,7 +1270,6 @@ static void test_bundles(void **state)
     uint64_t size;
     server s;
     resp r;
-    int waited = 0;
 
     election_with_ballots("t", N, "t");
     snprintf(flag, sizeof flag, "%s/private_data/witnesses/w1/verify", edir);
@@ -1261,9 +1278,7 @@ static void test_bundles(void **state)
     for (int i = 0; i < 2; i++)
         cast_file(&s, "t", i + 1);
     size = log_size();
-    while (checkpoint_size() < size && waited++ < 3000)
-        usleep(10000);
-    assert_int_equal(checkpoint_size(), size);
+    wait_checkpoint(size);
     assert_true(size < DT_TILE_WIDTH);
 
     /* neither the hash tile nor the entry bundle is in the folder */
@@ -1371,16 +1386,9 @@ static void test_bundles(void **state)
     assert_int_equal(run("touch '%s'", flag), 0);
     server_start(&s, "--quiet --publish-every 1");
     cast_file(&s, "t", 3);
-    waited = 0;
-    while (checkpoint_size() < size + 1 && waited++ < 3000)
-        usleep(10000);
-    assert_int_equal(checkpoint_size(), size + 1);
-    assert_int_equal(dt_tile_entries_path(rel, 0, (unsigned)size + 1), DT_OK);
-    if (!exists("%s/board/%s", edir, rel))
-        fail_msg("%s/board/%s was not written for the verifying witness", edir, rel);
-    assert_int_equal(dt_tile_path(hrel, 0, 0, (unsigned)size + 1), DT_OK);
-    if (!exists("%s/board/%s", edir, hrel))
-        fail_msg("%s/board/%s was not written for the verifying witness", edir, hrel);
+    wait_checkpoint(size + 1);
+    if (!tiles_in_folder(size + 1))
+        fail_msg("the tiles were not written for the verifying witness");
     assert_int_equal(server_stop(&s, SIGTERM), 0);
 
     /* serve --export-tiles (a verifying witness reading the folder from
@@ -1388,16 +1396,9 @@ static void test_bundles(void **state)
     assert_int_equal(unlink(flag), 0);
     server_start(&s, "--quiet --publish-every 1 --export-tiles");
     cast_file(&s, "t", 4);
-    waited = 0;
-    while (checkpoint_size() < size + 2 && waited++ < 3000)
-        usleep(10000);
-    assert_int_equal(checkpoint_size(), size + 2);
-    assert_int_equal(dt_tile_entries_path(rel, 0, (unsigned)size + 2), DT_OK);
-    if (!exists("%s/board/%s", edir, rel))
-        fail_msg("%s/board/%s was not written with --export-tiles", edir, rel);
-    assert_int_equal(dt_tile_path(hrel, 0, 0, (unsigned)size + 2), DT_OK);
-    if (!exists("%s/board/%s", edir, hrel))
-        fail_msg("%s/board/%s was not written with --export-tiles", edir, hrel);
+    wait_checkpoint(size + 2);
+    if (!tiles_in_folder(size + 2))
+        fail_msg("the tiles were not written with --export-tiles");
     assert_int_equal(server_stop(&s, SIGTERM), 0);
 
     /* a full publish that the witnesses refuse: the folder's checkpoint
@@ -1405,10 +1406,7 @@ static void test_bundles(void **state)
      * its tiles */
     server_start(&s, "--quiet --publish-every 1");
     cast_file(&s, "t", 5);
-    waited = 0;
-    while (checkpoint_size() < size + 3 && waited++ < 3000)
-        usleep(10000);
-    assert_int_equal(checkpoint_size(), size + 3);
+    wait_checkpoint(size + 3);
     assert_int_equal(server_stop(&s, SIGTERM), 0);
     assert_int_equal(dt_tile_entries_path(rel, 0, (unsigned)size + 3), DT_OK);
     assert_int_equal(dt_tile_path(hrel, 0, 0, (unsigned)size + 3), DT_OK);
@@ -1421,7 +1419,7 @@ static void test_bundles(void **state)
     assert_int_not_equal(run("'%s' board publish '%s' >'%s/publish-t2.out' 2>&1", DT_CLI, edir, work), 0);
     assert_int_equal(checkpoint_size(), size + 3);
     assert_int_equal(log_size(), size + 4);
-    if (!exists("%s/board/%s", edir, rel) || !exists("%s/board/%s", edir, hrel))
+    if (!tiles_in_folder(size + 3))
         fail_msg("the tiles of the folder's checkpoint (%llu entries) are missing after a refused full publish",
                  (unsigned long long)(size + 3));
     assert_int_equal(run("mv '%s/w2-away' '%s/private_data/witnesses/w2' && mv '%s/w3-away' '%s/private_data/witnesses/w3'",
