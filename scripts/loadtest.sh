@@ -139,7 +139,7 @@ sed "s/\"label\":\"run $median\"/\"label\":\"median of $runs (run $median)\"/" "
 if [ "$rate" != 0 ]; then
     # the open-loop run of median p99
     omed=$(for r in $(seq "$rate_runs"); do
-        printf '%s %s\n' "$(sed -n 's/.*"p99":\([0-9.]*\).*/\1/p' "$work/open$r.json")" "$r"
+        printf '%s %s\n' "$(sed -n 's/.*"latency_ms":{[^}]*"p99":\([0-9.]*\).*/\1/p' "$work/open$r.json")" "$r"
     done | sort -n | awk '{a[NR]=$2} END {print a[int((NR+1)/2)]}')
     sed "s/\"label\":\"open loop at $rate\/s, run $omed\"/\"label\":\"open loop at $rate\/s, median p99 of $rate_runs (run $omed)\"/" \
         "$work/open$omed.json"
